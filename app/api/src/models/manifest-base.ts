@@ -1,0 +1,53 @@
+// Fields every models/<name>/model.json has, whatever its task. Each task extends `baseManifest`
+// with its own `task` literal and settings (see tasks/*/manifest.ts).
+import { createRequire } from 'node:module';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { z } from 'zod';
+
+/** A model file: a path relative to the model's folder, or an asset inside an installed npm package. */
+export const fileRef = z.union([
+  z.string().min(1),
+  z.strictObject({
+    package: z.string().min(1),
+    path: z.string().min(1),
+  }),
+]);
+export type FileRef = z.infer<typeof fileRef>;
+
+export const normalization = z.strictObject({
+  /** Per-channel mean and std, RGB order, applied after scaling pixels by `scale`. */
+  mean: z.tuple([z.number(), z.number(), z.number()]),
+  std: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]),
+  scale: z.number().positive().default(1 / 255),
+});
+
+export const baseManifest = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'lower-case letters, digits, ".", "_" or "-", starting alphanumeric'),
+  task: z.string(),
+  version: z.string().default('1'),
+  description: z.string().optional(),
+});
+
+const require = createRequire(import.meta.url);
+
+/** Resolves a file ref to an absolute path. Package assets are found from the package's own folder. */
+export function resolveFileRef(ref: FileRef, modelDir: string): string {
+  if (typeof ref === 'string') return isAbsolute(ref) ? ref : resolve(modelDir, ref);
+  return join(packageDir(ref.package), ref.path);
+}
+
+function packageDir(name: string): string {
+  // Packages may restrict `exports`, so walk up from any resolvable entry to the folder named like the package.
+  for (const entry of [`${name}/package.json`, name, `${name}/node`]) {
+    try {
+      let dir = dirname(require.resolve(entry));
+      while (!dir.endsWith(join('node_modules', name)) && dirname(dir) !== dir) dir = dirname(dir);
+      if (dir.endsWith(join('node_modules', name))) return dir;
+    } catch {
+      // try the next entry point
+    }
+  }
+  throw new Error(`npm package "${name}" is not installed`);
+}
