@@ -1,0 +1,104 @@
+// The VM's instance metadata: the startup script plus every file and setting it reads. Pure functions, so
+// the Pulumi program (the cloud) and the VM rehearsal's fake metadata server (test/vm) serve the very same
+// attributes. The compose files and the Caddyfile are the repository's own, shipped unchanged.
+import { readFileSync } from 'node:fs';
+
+export interface VmMetadataArgs {
+  /** Immutable image ref, e.g. europe-west4-docker.pkg.dev/p/modelship/api@sha256:... */
+  apiImage: string;
+  uiImage: string;
+  /** `docker login` target, e.g. europe-west4-docker.pkg.dev */
+  registryHost: string;
+  /** Caddy site address: a hostname (34-1-2-3.sslip.io, app.example.com) or, in tests, `http://:8080`. */
+  siteAddress: string;
+  /** Start the API with the GPU overlay when the VM's GPU stack works. */
+  gpu: boolean;
+  basicAuth?: { user: string; bcryptHash: string };
+  api: { workers?: number; replicas?: number };
+  /** Deployed app version, reported by the API's /health; the script's readiness check waits for it. */
+  version: string;
+}
+
+/** Repository files shipped to the VM: metadata key -> path under the VM's root (/opt/modelship). */
+export const VM_FILES = {
+  'modelship-compose': 'docker-compose.yml',
+  'modelship-compose-caddy': 'docker-compose.caddy.yml',
+  'modelship-compose-gpu': 'docker-compose.gpu.yml',
+  'modelship-caddyfile': 'deploy/Caddyfile',
+} as const;
+
+/** Compose files always used on the VM, and the overlay added when the GPU works (paths from VM_FILES). */
+export const COMPOSE_FILES = [VM_FILES['modelship-compose'], VM_FILES['modelship-compose-caddy']] as const;
+export const GPU_COMPOSE_FILES = [VM_FILES['modelship-compose-gpu']] as const;
+
+const repoRoot = new URL('../../', import.meta.url);
+const readRepoFile = (path: string): string => readFileSync(new URL(path, repoRoot), 'utf8');
+
+/** infra/vm/startup.sh: runs as root on every boot, and (as `startup.sh watch`) as the deploy watcher. */
+export function renderStartupScript(): string {
+  return readRepoFile('infra/vm/startup.sh');
+}
+
+// Values go into a compose .env file single-quoted, which both Compose v1 and v2 take literally (a bcrypt
+// hash is full of `$`). A quote or a line break could not be represented, so it is refused.
+function envValue(name: string, value: string): string {
+  if (/['\n\r]/.test(value)) throw new Error(`${name}: must not contain a single quote or a line break`);
+  return `'${value}'`;
+}
+
+function positiveInt(name: string, value: number | undefined): number | undefined {
+  if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
+    throw new Error(`${name}: must be a positive integer, got ${value}`);
+  }
+  return value;
+}
+
+/** The compose `.env` the VM writes to /opt/modelship/.env. */
+export function renderEnvFile(args: VmMetadataArgs): string {
+  const vars: Record<string, string | number | undefined> = {
+    API_IMAGE: args.apiImage,
+    UI_IMAGE: args.uiImage,
+    SITE_ADDRESS: args.siteAddress,
+    APP_VERSION: args.version,
+    WORKERS: positiveInt('api.workers', args.api.workers),
+    API_REPLICAS: positiveInt('api.replicas', args.api.replicas),
+    BASIC_AUTH_USER: args.basicAuth?.user,
+    BASIC_AUTH_HASH: args.basicAuth?.bcryptHash,
+  };
+  return `${Object.entries(vars)
+    .filter((entry): entry is [string, string | number] => entry[1] !== undefined)
+    .map(([name, value]) => `${name}=${envValue(name, String(value))}`)
+    .join('\n')}\n`;
+}
+
+const required = (name: string, value: string): string => {
+  if (!value.trim()) throw new Error(`${name}: must not be empty`);
+  if (/\s/.test(value)) throw new Error(`${name}: must not contain whitespace, got "${value}"`);
+  return value;
+};
+
+/** Every instance metadata attribute of the VM, `startup-script` included. */
+export function renderVmMetadata(args: VmMetadataArgs): Record<string, string> {
+  required('apiImage', args.apiImage);
+  required('uiImage', args.uiImage);
+  required('registryHost', args.registryHost);
+  required('siteAddress', args.siteAddress);
+  required('version', args.version);
+  if (args.basicAuth) {
+    required('basicAuth.user', args.basicAuth.user);
+    required('basicAuth.bcryptHash', args.basicAuth.bcryptHash);
+  }
+  const files = Object.fromEntries(Object.entries(VM_FILES).map(([key, path]) => [key, readRepoFile(path)]));
+  return {
+    'startup-script': renderStartupScript(),
+    ...files,
+    'modelship-env': renderEnvFile(args),
+    // `<attribute> <path>` lines: which attribute the script writes to which file under its root
+    'modelship-files': `${[...Object.entries(VM_FILES), ['modelship-env', '.env']].map((e) => e.join(' ')).join('\n')}\n`,
+    'modelship-compose-files': COMPOSE_FILES.join(' '),
+    'modelship-compose-gpu-files': GPU_COMPOSE_FILES.join(' '),
+    'modelship-registry': args.registryHost,
+    'modelship-gpu': String(args.gpu),
+    'modelship-version': args.version,
+  };
+}
