@@ -1,0 +1,55 @@
+// torchvision's classic eval transform: Resize(shorter side) then CenterCrop, as most ImageNet
+// classifiers were trained and evaluated.
+import sharp from 'sharp';
+import type { RgbImage } from '../types.js';
+
+export interface ResizeCrop {
+  /** Size after resizing the shorter side. */
+  width: number;
+  height: number;
+  /** Top-left corner of the centre crop in the resized image. */
+  left: number;
+  top: number;
+}
+
+/** Python's round(): halves go to the even neighbour, as torchvision's CenterCrop rounds. */
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+export function resizeCropGeometry(
+  srcWidth: number,
+  srcHeight: number,
+  shorter: number,
+  cropWidth: number,
+  cropHeight: number,
+): ResizeCrop {
+  // The longer side keeps the ratio, truncated like torchvision's int(short * long / short_side).
+  const width = srcWidth <= srcHeight ? shorter : Math.floor((shorter * srcWidth) / srcHeight);
+  const height = srcWidth <= srcHeight ? Math.floor((shorter * srcHeight) / srcWidth) : shorter;
+  if (width < cropWidth || height < cropHeight) {
+    throw new Error(`resized image ${width}x${height} is smaller than the crop ${cropWidth}x${cropHeight}`);
+  }
+  return {
+    width,
+    height,
+    left: roundHalfEven((width - cropWidth) / 2),
+    top: roundHalfEven((height - cropHeight) / 2),
+  };
+}
+
+export async function resizeAndCrop(
+  image: RgbImage,
+  shorter: number,
+  cropWidth: number,
+  cropHeight: number,
+): Promise<RgbImage> {
+  const g = resizeCropGeometry(image.width, image.height, shorter, cropWidth, cropHeight);
+  const data = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
+    .resize(g.width, g.height, { fit: 'fill', kernel: 'linear' })
+    .extract({ left: g.left, top: g.top, width: cropWidth, height: cropHeight })
+    .raw()
+    .toBuffer();
+  return { data, width: cropWidth, height: cropHeight };
+}

@@ -1,0 +1,71 @@
+// Turns a YOLO output tensor into scored boxes (network pixels), per image of the batch.
+//   yolov8 layout [batch, 4+nc, N]: rows cx, cy, w, h, then one score per class (no objectness).
+//   yolov5 layout [batch, N, 5+nc]: per box cx, cy, w, h, objectness, then class probabilities;
+//                                   the score is objectness × class probability.
+import type { YoloLayout } from './manifest.js';
+import type { Candidate } from './nms.js';
+
+export interface OutputTensor {
+  data: Float32Array;
+  dims: readonly number[];
+}
+
+/** Picks the layout of a [batch, a, b] output: the one whose class count matches the labels, else the
+ * one whose channel axis is the shorter (boxes outnumber channels in every real export). */
+export function resolveLayout(
+  dims: readonly number[],
+  layout: YoloLayout | 'auto',
+  labelCount: number,
+): YoloLayout {
+  if (dims.length !== 3) throw new Error(`expected a 3-D YOLO output [batch, a, b], got shape [${dims}]`);
+  if (layout !== 'auto') return layout;
+  const [, a = 0, b = 0] = dims;
+  if (a - 4 === labelCount) return 'yolov8';
+  if (b - 5 === labelCount) return 'yolov5';
+  return a <= b ? 'yolov8' : 'yolov5';
+}
+
+/** Candidates above `confidence`, one list per batch item; each box gets its best class. */
+export function decodeYolo(output: OutputTensor, layout: YoloLayout, confidence: number): Candidate[][] {
+  const [batch = 0, a = 0, b = 0] = output.dims;
+  const channels = layout === 'yolov8' ? a : b;
+  const boxes = layout === 'yolov8' ? b : a;
+  const first = layout === 'yolov8' ? 4 : 5;
+  if (output.dims.length !== 3 || channels <= first) {
+    throw new Error(`output shape [${output.dims}] does not fit the ${layout} layout`);
+  }
+  if (output.data.length !== batch * channels * boxes) {
+    throw new Error(`output has ${output.data.length} values for shape [${output.dims}]`);
+  }
+  // Element (box j, channel k) of batch item i, whichever axis holds the channels.
+  const stride = layout === 'yolov8' ? { box: 1, channel: boxes } : { box: channels, channel: 1 };
+  const data = output.data;
+  const result: Candidate[][] = [];
+  for (let i = 0; i < batch; i++) {
+    const base = i * channels * boxes;
+    const found: Candidate[] = [];
+    for (let j = 0; j < boxes; j++) {
+      const at = (k: number) => data[base + j * stride.box + k * stride.channel] as number;
+      const objectness = layout === 'yolov5' ? at(4) : 1;
+      if (objectness <= confidence) continue;
+      let best = -1;
+      let bestScore = Number.NEGATIVE_INFINITY;
+      for (let k = first; k < channels; k++) {
+        const s = at(k);
+        if (s > bestScore) {
+          bestScore = s;
+          best = k - first;
+        }
+      }
+      const score = bestScore * objectness;
+      if (!(score > confidence)) continue;
+      const cx = at(0);
+      const cy = at(1);
+      const w = at(2);
+      const h = at(3);
+      found.push({ box: [cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], score, classId: best });
+    }
+    result.push(found);
+  }
+  return result;
+}

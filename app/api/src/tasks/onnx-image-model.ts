@@ -1,0 +1,106 @@
+// Plumbing shared by the tasks that wrap one ONNX network fed with one image (detect, classify):
+// opening the session, describing its tensors the v2 way, raw-tensor inference, labels and pixel layout.
+import { readFile } from 'node:fs/promises';
+import { InferenceSession, type Tensor } from 'onnxruntime-node';
+import { z } from 'zod';
+import { type FileRef, fileRef, resolveFileRef } from '../models/manifest-base.js';
+import type { LoadContext, RgbImage, TensorSpec } from './types.js';
+
+/** onnxruntime element types as the Open Inference Protocol names them. */
+export const V2_DATATYPES: Readonly<Record<string, string>> = {
+  bool: 'BOOL',
+  uint8: 'UINT8',
+  uint16: 'UINT16',
+  uint32: 'UINT32',
+  uint64: 'UINT64',
+  int8: 'INT8',
+  int16: 'INT16',
+  int32: 'INT32',
+  int64: 'INT64',
+  float16: 'FP16',
+  float32: 'FP32',
+  float64: 'FP64',
+  string: 'BYTES',
+};
+
+/** Session inputs or outputs as v2 tensor metadata; symbolic dimensions (e.g. 'batch') become -1. */
+export function tensorSpecs(metadata: readonly InferenceSession.ValueMetadata[]): TensorSpec[] {
+  return metadata.map((m) => ({
+    name: m.name,
+    datatype: m.isTensor ? (V2_DATATYPES[m.type] ?? m.type.toUpperCase()) : 'BYTES',
+    shape: m.isTensor ? m.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : -1)) : [-1],
+  }));
+}
+
+export interface OpenedModel {
+  session: InferenceSession;
+  inputs: TensorSpec[];
+  outputs: TensorSpec[];
+  /** The execution provider the server chose for every session. */
+  provider: string;
+}
+
+export async function openModel(ref: FileRef, context: LoadContext): Promise<OpenedModel> {
+  const path = resolveFileRef(ref, context.modelDir);
+  const session = await InferenceSession.create(path, context.sessionOptions);
+  return {
+    session,
+    inputs: tensorSpecs(session.inputMetadata),
+    outputs: tensorSpecs(session.outputMetadata),
+    provider: context.providers[0] ?? 'cpu',
+  };
+}
+
+/** The v2 protocol's path for ONNX models: tensors straight into the session, every output back. */
+export async function runRaw(
+  session: InferenceSession,
+  inputs: Record<string, Tensor>,
+): Promise<Record<string, Tensor>> {
+  const results = await session.run(inputs);
+  return Object.fromEntries(Object.entries(results).map(([name, value]) => [name, value as Tensor]));
+}
+
+/** Manifest `labels`: inline class names, or a file with one name per line (line k is class k). */
+export const labelsSource = z.union([z.array(z.string().min(1)).min(1), fileRef]);
+
+/** Class names from the manifest: inline, or a text file with one name per line. */
+export async function loadLabels(source: string[] | FileRef, modelDir: string): Promise<string[]> {
+  if (Array.isArray(source)) return source;
+  const text = await readFile(resolveFileRef(source, modelDir), 'utf8');
+  const lines = text.split(/\r?\n/).map((line) => line.trim());
+  while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  if (lines.length === 0) throw new Error(`labels file ${JSON.stringify(source)} is empty`);
+  return lines;
+}
+
+export function labelOf(labels: readonly string[], classId: number): string {
+  return labels[classId] ?? `class_${classId}`;
+}
+
+export interface ChannelNormalization {
+  scale: number;
+  mean: readonly [number, number, number];
+  std: readonly [number, number, number];
+}
+
+/** Interleaved RGB bytes (HWC) to planar float32 (CHW): (pixel × scale − mean) / std per channel. */
+export function toChwFloat(image: RgbImage, norm: ChannelNormalization): Float32Array {
+  const plane = image.width * image.height;
+  const out = new Float32Array(3 * plane);
+  for (let c = 0; c < 3; c++) {
+    const mul = norm.scale / (norm.std[c] as number);
+    const add = -(norm.mean[c] as number) / (norm.std[c] as number);
+    const offset = c * plane;
+    for (let i = 0; i < plane; i++) out[offset + i] = (image.data[i * 3 + c] as number) * mul + add;
+  }
+  return out;
+}
+
+/** Reads the fixed [width, height] of an NCHW image input, or undefined when dynamic. */
+export function fixedImageSize(spec: TensorSpec | undefined): [number, number] | undefined {
+  const height = spec?.shape[2];
+  const width = spec?.shape[3];
+  return spec?.shape.length === 4 && width !== undefined && height !== undefined && width > 0 && height > 0
+    ? [width, height]
+    : undefined;
+}

@@ -1,0 +1,187 @@
+// The classify task: resize + centre-crop geometry and pixels, softmax and top-k, and a tiny classifier
+// with known weights run by a real onnxruntime session.
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Tensor } from 'onnxruntime-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { classifyTask } from '../src/tasks/classify/index.js';
+import { classifyManifest } from '../src/tasks/classify/manifest.js';
+import { resizeAndCrop, resizeCropGeometry } from '../src/tasks/classify/preprocess.js';
+import { softmax, topK } from '../src/tasks/classify/rank.js';
+import type { Predictor } from '../src/tasks/types.js';
+import { linearClassifierModel } from './helpers/onnx-builder.js';
+import {
+  CLASSIFY_LABELS,
+  colourClassifierModel,
+  solidImage,
+  tempModelsDir,
+  writeModel,
+} from './helpers/user-models.js';
+
+describe('resize + centre crop', () => {
+  it('resizes the shorter side, truncating the longer one, and centres the crop', () => {
+    // 341.33 -> 341 wide; (341 - 224) / 2 = 58.5 rounds to the even 58, as torchvision does.
+    expect(resizeCropGeometry(640, 480, 256, 224, 224)).toEqual({
+      width: 341,
+      height: 256,
+      left: 58,
+      top: 16,
+    });
+    expect(resizeCropGeometry(480, 640, 256, 224, 224)).toEqual({
+      width: 256,
+      height: 341,
+      left: 16,
+      top: 58,
+    });
+    expect(resizeCropGeometry(500, 500, 256, 224, 224)).toEqual({
+      width: 256,
+      height: 256,
+      left: 16,
+      top: 16,
+    });
+  });
+
+  it('refuses a crop larger than the resized image', () => {
+    expect(() => resizeCropGeometry(100, 100, 200, 224, 224)).toThrow(/smaller than the crop/);
+  });
+
+  it('returns the centre pixels', async () => {
+    // 6x2 image whose column x has value 10x in every channel; crop 2x2 at shorter side 2 keeps columns 2-3.
+    const data = new Uint8Array(6 * 2 * 3);
+    for (let y = 0; y < 2; y++)
+      for (let x = 0; x < 6; x++) data.fill(10 * x, (y * 6 + x) * 3, (y * 6 + x) * 3 + 3);
+    const crop = await resizeAndCrop({ data, width: 6, height: 2 }, 2, 2, 2);
+    expect(crop.width).toBe(2);
+    expect(crop.height).toBe(2);
+    expect(Array.from(crop.data)).toEqual([20, 20, 20, 30, 30, 30, 20, 20, 20, 30, 30, 30]);
+  });
+});
+
+describe('softmax and top-k', () => {
+  it('computes a stable softmax', () => {
+    const p = softmax([1000, 1000 + Math.log(3)]);
+    expect(p[0]).toBeCloseTo(0.25, 12);
+    expect(p[1]).toBeCloseTo(0.75, 12);
+  });
+
+  it('ranks the k best at or above the threshold, ties by class id', () => {
+    const names = (i: number) => `c${i}`;
+    expect(topK([0.1, 0.4, 0.1, 0.4], 3, 0, names)).toEqual([
+      { class_id: 1, class_name: 'c1', confidence: 0.4 },
+      { class_id: 3, class_name: 'c3', confidence: 0.4 },
+      { class_id: 0, class_name: 'c0', confidence: 0.1 },
+    ]);
+    expect(topK([0.1, 0.4, 0.1, 0.4], 3, 0.2, names).map((c) => c.class_id)).toEqual([1, 3]);
+  });
+});
+
+describe('classify manifest', () => {
+  it('fills ImageNet defaults', () => {
+    const m = classifyManifest.parse({ name: 'resnet', task: 'classify', model: 'resnet.onnx' });
+    expect(m).toMatchObject({
+      output: 'logits',
+      topK: 5,
+      confidence: 0,
+      normalization: { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], scale: 1 / 255 },
+    });
+  });
+
+  it('names the field at fault', () => {
+    const bad = { name: 'r', task: 'classify', model: 'r.onnx', inputSize: [224, 224], resize: 200 };
+    expect(classifyManifest.safeParse(bad).error?.issues.map((i) => i.path.join('.'))).toEqual(['resize']);
+    const badOutput = { name: 'r', task: 'classify', model: 'r.onnx', output: 'softmax' };
+    expect(classifyManifest.safeParse(badOutput).error?.issues.map((i) => i.path.join('.'))).toEqual([
+      'output',
+    ]);
+  });
+});
+
+describe('classify task on a real onnxruntime session', () => {
+  let modelsDir: string;
+  const loaded: Predictor[] = [];
+  const halves = { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], scale: 1 / 255 };
+
+  async function load(name: string, extra: Record<string, unknown>, onnx = colourClassifierModel()) {
+    await writeModel(modelsDir, { name, task: 'classify' }, onnx);
+    const manifest = classifyManifest.parse({ name, task: 'classify', model: 'model.onnx', ...extra });
+    const predictor = await classifyTask.load(manifest, {
+      modelDir: join(modelsDir, name),
+      sessionOptions: { executionProviders: ['cpu'] },
+      providers: ['cpu'],
+    });
+    loaded.push(predictor);
+    return predictor;
+  }
+
+  beforeAll(async () => {
+    modelsDir = await tempModelsDir();
+  });
+  afterAll(async () => {
+    for (const p of loaded) await p.release();
+    await rm(modelsDir, { recursive: true, force: true });
+  });
+
+  it('normalises with the manifest mean/std, applies softmax to logits and ranks the top k', async () => {
+    const predictor = await load('colours', { labels: CLASSIFY_LABELS, normalization: halves, topK: 2 });
+    // Pure red normalises to (1, -1, -1), so the logits are (2, -2, -2).
+    const result = await predictor.predict(solidImage(40, 20, [255, 0, 0]), {});
+    const denominator = Math.exp(2) + 2 * Math.exp(-2);
+    expect(result.classes?.map((c) => [c.class_id, c.class_name])).toEqual([
+      [0, 'red'],
+      [1, 'green'],
+    ]);
+    expect(result.classes?.[0]?.confidence).toBeCloseTo(Math.exp(2) / denominator, 6);
+    expect(result.classes?.[1]?.confidence).toBeCloseTo(Math.exp(-2) / denominator, 6);
+    // Box-only clients see each class as a detection covering the whole image.
+    expect(result.detections).toEqual(
+      (result.classes ?? []).map((c) => ({ x_min: 0, y_min: 0, x_max: 40, y_max: 20, ...c })),
+    );
+  });
+
+  it('takes top-k and confidence from the request', async () => {
+    const predictor = await load('colours-request', { labels: CLASSIFY_LABELS, normalization: halves });
+    const all = await predictor.predict(solidImage(8, 8, [0, 0, 255]), { topK: 10 });
+    expect(all.classes?.map((c) => c.class_name)).toEqual(['blue', 'red', 'green']);
+    const sure = await predictor.predict(solidImage(8, 8, [0, 0, 255]), { confidence: 0.5 });
+    expect(sure.classes?.map((c) => c.class_name)).toEqual(['blue']);
+  });
+
+  it('uses ImageNet mean/std by default and names classes class_<id> without labels', async () => {
+    const predictor = await load('colours-imagenet', {});
+    const result = await predictor.predict(solidImage(9, 9, [0, 255, 0]), { topK: 3 });
+    // Pure green normalises to ((0 - 0.485) / 0.229, (1 - 0.456) / 0.224, (0 - 0.406) / 0.225).
+    const mean = [0.485, 0.456, 0.406];
+    const std = [0.229, 0.224, 0.225];
+    const probabilities = softmax([0, 1, 0].map((v, c) => (2 * (v - (mean[c] ?? 0))) / (std[c] ?? 1)));
+    expect(result.classes?.map((c) => c.class_name)).toEqual(['class_1', 'class_2', 'class_0']);
+    for (const c of result.classes ?? [])
+      expect(c.confidence).toBeCloseTo(probabilities[c.class_id] ?? -1, 5);
+  });
+
+  it('uses probabilities as they are when the manifest says so', async () => {
+    const fixed = linearClassifierModel({
+      inputSize: { width: 8, height: 8 },
+      weights: [
+        [0, 0, 0],
+        [0, 0, 0],
+        [0, 0, 0],
+      ],
+      bias: [0.2, 0.7, 0.1],
+    });
+    const predictor = await load('fixed-probabilities', { output: 'probabilities' }, fixed);
+    const result = await predictor.predict(solidImage(8, 8, [1, 2, 3]), { topK: 2 });
+    expect(result.classes?.map((c) => c.class_id)).toEqual([1, 0]);
+    expect(result.classes?.[0]?.confidence).toBeCloseTo(0.7, 6);
+    expect(result.classes?.[1]?.confidence).toBeCloseTo(0.2, 6);
+  });
+
+  it('runs raw batches and reports its tensors v2-style', async () => {
+    const predictor = await load('colours-raw', { labels: CLASSIFY_LABELS });
+    expect(predictor.info.inputs).toEqual([{ name: 'input', datatype: 'FP32', shape: [-1, 3, 8, 8] }]);
+    expect(predictor.info.outputs).toEqual([{ name: 'logits', datatype: 'FP32', shape: [-1, 3] }]);
+    const input = new Tensor('float32', new Float32Array(2 * 3 * 64).fill(0.5), [2, 3, 8, 8]);
+    const out = await predictor.infer?.({ input });
+    expect(out?.logits?.dims).toEqual([2, 3]);
+    expect(Array.from(out?.logits?.data as Float32Array)).toEqual([1, 1, 1, 1, 1, 1]);
+  });
+});

@@ -1,0 +1,342 @@
+// The detect task: letterbox maths and pixels, YOLO decoding in both layouts, class-wise NMS, mapping
+// back to original pixels, and whole models run by real onnxruntime sessions.
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Tensor } from 'onnxruntime-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeYolo, resolveLayout } from '../src/tasks/detect/decode.js';
+import { detectTask } from '../src/tasks/detect/index.js';
+import { letterboxGeometry, letterboxImage, unletterboxBox } from '../src/tasks/detect/letterbox.js';
+import { detectManifest } from '../src/tasks/detect/manifest.js';
+import { type Candidate, classWiseNms, iou } from '../src/tasks/detect/nms.js';
+import type { Detection, Predictor } from '../src/tasks/types.js';
+import {
+  DETECT_LABELS,
+  solidImage,
+  tempModelsDir,
+  writeModel,
+  yoloModel,
+  yolov5Tensor,
+  yolov8Tensor,
+} from './helpers/user-models.js';
+
+describe('letterbox geometry', () => {
+  it('fits a wide image and centres it vertically', () => {
+    expect(letterboxGeometry(200, 100, 64, 64)).toEqual({
+      scale: 0.32,
+      width: 64,
+      height: 32,
+      left: 0,
+      top: 16,
+    });
+    expect(letterboxGeometry(640, 480, 640, 640)).toEqual({
+      scale: 1,
+      width: 640,
+      height: 480,
+      left: 0,
+      top: 80,
+    });
+  });
+
+  it('fits a tall image and centres it horizontally', () => {
+    expect(letterboxGeometry(300, 600, 640, 640)).toEqual({
+      scale: 640 / 600,
+      width: 320,
+      height: 640,
+      left: 160,
+      top: 0,
+    });
+  });
+
+  it('puts the odd padding pixel after the image, like ultralytics', () => {
+    // 51 * 0.64 = 32.64 -> 33 rows; 31 rows of padding: 15 above, 16 below.
+    expect(letterboxGeometry(100, 51, 64, 64)).toMatchObject({ height: 33, top: 15 });
+  });
+
+  it("rounds halves to even, like Python's round()", () => {
+    // 5 * 0.5 = 2.5 -> 2 (JavaScript's Math.round would give 3).
+    expect(letterboxGeometry(10, 5, 5, 5)).toMatchObject({ scale: 0.5, width: 5, height: 2, top: 1 });
+  });
+
+  it('maps boxes back to original pixels and clips them to the image', () => {
+    const lb = letterboxGeometry(200, 100, 64, 64);
+    expect(unletterboxBox([16, 24, 48, 40], lb, 200, 100)).toEqual([50, 25, 150, 75]);
+    expect(unletterboxBox([-4, 10, 70, 60], lb, 200, 100)).toEqual([0, 0, 200, 100]);
+  });
+});
+
+describe('letterbox pixels', () => {
+  it('scales the image into the middle and pads with grey 114', async () => {
+    const { image, letterbox } = await letterboxImage(solidImage(4, 2, [255, 0, 0]), 8, 8);
+    expect(letterbox).toEqual({ scale: 2, width: 8, height: 4, left: 0, top: 2 });
+    expect(image.width).toBe(8);
+    expect(image.height).toBe(8);
+    expect(image.data.length).toBe(8 * 8 * 3);
+    const pixel = (x: number, y: number) =>
+      Array.from(image.data.subarray((y * 8 + x) * 3, (y * 8 + x) * 3 + 3));
+    for (const y of [0, 1, 6, 7]) for (let x = 0; x < 8; x++) expect(pixel(x, y)).toEqual([114, 114, 114]);
+    for (let y = 2; y < 6; y++) for (let x = 0; x < 8; x++) expect(pixel(x, y)).toEqual([255, 0, 0]);
+  });
+});
+
+describe('YOLO decoding', () => {
+  it('tells the layouts apart by label count, else by the shorter axis', () => {
+    expect(resolveLayout([1, 84, 8400], 'auto', 80)).toBe('yolov8');
+    expect(resolveLayout([1, 25200, 85], 'auto', 80)).toBe('yolov5');
+    expect(resolveLayout([1, 6, 4], 'auto', 2)).toBe('yolov8');
+    expect(resolveLayout([1, 4, 7], 'auto', 2)).toBe('yolov5');
+    expect(resolveLayout([1, 84, 8400], 'auto', 3)).toBe('yolov8');
+    expect(resolveLayout([1, 8400, 9], 'auto', 80)).toBe('yolov5');
+    expect(resolveLayout([1, 84, 8400], 'yolov5', 80)).toBe('yolov5');
+    expect(() => resolveLayout([84, 8400], 'auto', 80)).toThrow(/3-D/);
+  });
+
+  const expected: Candidate[] = [
+    { box: [16, 24, 48, 40], score: 0.9, classId: 0 },
+    { box: [17, 24, 49, 40], score: 0.8, classId: 0 },
+    { box: [16, 24, 48, 40], score: 0.7, classId: 1 },
+    { box: [-4, 16, 12, 24], score: 0.3, classId: 0 },
+  ];
+
+  function expectCandidates(actual: Candidate[], wanted: Candidate[]) {
+    expect(actual.map((c) => c.classId)).toEqual(wanted.map((c) => c.classId));
+    actual.forEach((c, i) => {
+      expect(c.box).toEqual(wanted[i]?.box);
+      expect(c.score).toBeCloseTo(wanted[i]?.score ?? Number.NaN, 6);
+    });
+  }
+
+  it('decodes the YOLOv8 layout [batch, 4+nc, N]', () => {
+    const t = yolov8Tensor();
+    const [items, ...rest] = decodeYolo(
+      { data: Float32Array.from(t.values), dims: [1, ...t.dims] },
+      'yolov8',
+      0.25,
+    );
+    expect(rest).toEqual([]);
+    expectCandidates(items ?? [], expected);
+  });
+
+  it('decodes the YOLOv5 layout [batch, N, 5+nc] with objectness × class score', () => {
+    const t = yolov5Tensor();
+    const [items] = decodeYolo({ data: Float32Array.from(t.values), dims: [1, ...t.dims] }, 'yolov5', 0.25);
+    expectCandidates(items ?? [], expected);
+  });
+
+  it('drops boxes at or below the confidence threshold', () => {
+    const t = yolov8Tensor();
+    const [items] = decodeYolo({ data: Float32Array.from(t.values), dims: [1, ...t.dims] }, 'yolov8', 0.75);
+    expectCandidates(items ?? [], expected.slice(0, 2));
+  });
+
+  it('decodes every image of a batch', () => {
+    const t = yolov8Tensor();
+    const data = Float32Array.from([...t.values, ...t.values.map((v, i) => (i < 8 ? v + 100 : v))]);
+    const batches = decodeYolo({ data, dims: [2, ...t.dims] }, 'yolov8', 0.25);
+    expect(batches).toHaveLength(2);
+    expectCandidates(batches[0] ?? [], expected);
+    // The second image's first two rows (cx of every box, then cy) are shifted by 100.
+    expect(batches[1]?.[0]?.box).toEqual([116, 124, 148, 140]);
+  });
+
+  it('rejects an output that does not fit the layout', () => {
+    expect(() => decodeYolo({ data: new Float32Array(12), dims: [1, 4, 3] }, 'yolov8', 0.25)).toThrow(
+      /layout/,
+    );
+    expect(() => decodeYolo({ data: new Float32Array(5), dims: [1, 6, 4] }, 'yolov8', 0.25)).toThrow(
+      /values/,
+    );
+  });
+});
+
+describe('class-wise NMS', () => {
+  it('computes IoU', () => {
+    expect(iou([0, 0, 10, 10], [0, 0, 10, 10])).toBe(1);
+    expect(iou([0, 0, 10, 10], [5, 0, 15, 10])).toBeCloseTo(50 / 150, 12);
+    expect(iou([0, 0, 10, 10], [10, 0, 20, 10])).toBe(0);
+  });
+
+  const boxes: Candidate[] = [
+    { box: [0, 0, 10, 10], score: 0.6, classId: 0 },
+    { box: [5, 0, 15, 10], score: 0.9, classId: 0 },
+    { box: [0, 0, 10, 10], score: 0.8, classId: 1 },
+    { box: [40, 40, 50, 50], score: 0.5, classId: 0 },
+  ];
+
+  it('suppresses weaker boxes of the same class only, strongest first', () => {
+    expect(classWiseNms(boxes, 0.3, 100).map((c) => c.score)).toEqual([0.9, 0.8, 0.5]);
+  });
+
+  it('keeps boxes whose IoU is at or below the threshold', () => {
+    expect(classWiseNms(boxes, 1 / 3, 100).map((c) => c.score)).toEqual([0.9, 0.8, 0.6, 0.5]);
+  });
+
+  it('stops at maxDetections', () => {
+    expect(classWiseNms(boxes, 0.3, 2).map((c) => c.score)).toEqual([0.9, 0.8]);
+  });
+});
+
+describe('detect manifest', () => {
+  it('fills defaults', () => {
+    const m = detectManifest.parse({ name: 'yolo11n', task: 'detect', model: 'yolo11n.onnx' });
+    expect(m).toMatchObject({
+      layout: 'auto',
+      confidence: 0.25,
+      iou: 0.45,
+      maxDetections: 300,
+      version: '1',
+    });
+  });
+
+  it('names the field at fault', () => {
+    const r = detectManifest.safeParse({
+      name: 'y',
+      task: 'detect',
+      model: 'y.onnx',
+      iou: 2,
+      layout: 'yolov3',
+    });
+    expect(r.success).toBe(false);
+    expect(r.error?.issues.map((i) => i.path.join('.')).sort()).toEqual(['iou', 'layout']);
+  });
+});
+
+describe('detect task on real onnxruntime sessions', () => {
+  let modelsDir: string;
+  const loaded: Predictor[] = [];
+  const context = (name: string) => ({
+    modelDir: join(modelsDir, name),
+    sessionOptions: { executionProviders: ['cpu'] },
+    providers: ['cpu'],
+  });
+
+  async function load(name: string, layout: 'yolov8' | 'yolov5', extra: Record<string, unknown> = {}) {
+    await writeModel(modelsDir, { name, task: 'detect', labels: DETECT_LABELS, ...extra }, yoloModel(layout));
+    const manifest = detectManifest.parse({
+      name,
+      task: 'detect',
+      model: 'model.onnx',
+      labels: DETECT_LABELS,
+      ...extra,
+    });
+    const predictor = await detectTask.load(manifest, context(name));
+    loaded.push(predictor);
+    return predictor;
+  }
+
+  beforeAll(async () => {
+    modelsDir = await tempModelsDir();
+  });
+  afterAll(async () => {
+    for (const p of loaded) await p.release();
+    await rm(modelsDir, { recursive: true, force: true });
+  });
+
+  // The 200x100 image is letterboxed into 64x64 at scale 0.32 with 16 rows of padding on top.
+  const image = solidImage(200, 100, [10, 200, 30]);
+  function expectDetections(actual: Detection[], wanted: Array<[string, number, number[]]>) {
+    expect(actual.map((d) => d.class_name)).toEqual(wanted.map((w) => w[0]));
+    actual.forEach((d, i) => {
+      const [, confidence, box] = wanted[i] ?? ['', 0, []];
+      expect(d.confidence).toBeCloseTo(confidence, 6);
+      [d.x_min, d.y_min, d.x_max, d.y_max].forEach((v, k) => {
+        expect(v).toBeCloseTo(box[k] ?? Number.NaN, 6);
+      });
+    });
+  }
+  const catBox = [50, 25, 150, 75];
+  const edgeCat = [0, 0, 37.5, 25];
+
+  for (const layout of ['yolov8', 'yolov5'] as const) {
+    it(`${layout}: boxes in original pixels, class-wise NMS, clipped at the edge`, async () => {
+      const predictor = await load(`tiny-${layout}`, layout);
+      const result = await predictor.predict(image, {});
+      expectDetections(result.detections, [
+        ['cat', 0.9, catBox],
+        ['dog', 0.7, catBox],
+        ['cat', 0.3, edgeCat],
+      ]);
+      expect(result.detections.map((d) => d.class_id)).toEqual([0, 1, 0]);
+      expect(Object.keys(result.timings).sort()).toEqual(['inference', 'postprocess', 'preprocess']);
+    });
+  }
+
+  it('takes confidence and IoU from the request', async () => {
+    const predictor = await load('tiny-request-options', 'yolov8');
+    const strict = await predictor.predict(image, { confidence: 0.5 });
+    expectDetections(strict.detections, [
+      ['cat', 0.9, catBox],
+      ['dog', 0.7, catBox],
+    ]);
+    // At IoU 0.95 the shifted cat (IoU 496/528 = 0.94 with the best one) survives NMS.
+    const loose = await predictor.predict(image, { iou: 0.95 });
+    expectDetections(loose.detections, [
+      ['cat', 0.9, catBox],
+      ['cat', 0.8, [53.125, 25, 153.125, 75]],
+      ['dog', 0.7, catBox],
+      ['cat', 0.3, edgeCat],
+    ]);
+  });
+
+  it('takes thresholds from the manifest and reports the tensors v2-style', async () => {
+    const predictor = await load('tiny-manifest-options', 'yolov5', { confidence: 0.8, description: 'tiny' });
+    expectDetections((await predictor.predict(image, {})).detections, [['cat', 0.9, catBox]]);
+    expect(predictor.info).toEqual({
+      name: 'tiny-manifest-options',
+      task: 'detect',
+      version: '1',
+      description: 'tiny',
+      inputs: [{ name: 'images', datatype: 'FP32', shape: [-1, 3, 64, 64] }],
+      outputs: [{ name: 'output0', datatype: 'FP32', shape: [-1, 4, 7] }],
+      labels: DETECT_LABELS,
+      provider: 'cpu',
+    });
+  });
+
+  it('runs raw batches through the dynamic batch dimension', async () => {
+    const predictor = await load('tiny-batch', 'yolov8');
+    const images = new Tensor('float32', new Float32Array(3 * 3 * 64 * 64), [3, 3, 64, 64]);
+    const out = await predictor.infer?.({ images });
+    expect(out?.output0?.dims).toEqual([3, 6, 4]);
+    const batches = decodeYolo({ data: out?.output0?.data as Float32Array, dims: [3, 6, 4] }, 'yolov8', 0.25);
+    expect(batches.map((b) => b.length)).toEqual([4, 4, 4]);
+  });
+
+  it('names unknown classes class_<id> and reads labels from a file', async () => {
+    await writeModel(modelsDir, { name: 'tiny-label-file', task: 'detect' }, yoloModel('yolov8'), {
+      'labels.txt': 'only-cat\n\n',
+    });
+    const manifest = detectManifest.parse({
+      name: 'tiny-label-file',
+      task: 'detect',
+      model: 'model.onnx',
+      labels: 'labels.txt',
+      layout: 'yolov8',
+    });
+    const predictor = await detectTask.load(manifest, context('tiny-label-file'));
+    loaded.push(predictor);
+    const names = (await predictor.predict(image, {})).detections.map((d) => d.class_name);
+    expect(names).toEqual(['only-cat', 'class_1', 'only-cat']);
+  });
+
+  it('defaults to the COCO-80 labels', async () => {
+    const predictor = await load('tiny-coco', 'yolov8', { labels: undefined, layout: 'yolov8' });
+    expect(predictor.info.labels).toHaveLength(80);
+    expect((await predictor.predict(image, {})).detections.map((d) => d.class_name)).toEqual([
+      'person',
+      'bicycle',
+      'person',
+    ]);
+  });
+
+  it('refuses an inputSize that contradicts the model', async () => {
+    await writeModel(modelsDir, { name: 'tiny-wrong-size', task: 'detect' }, yoloModel('yolov8'));
+    const manifest = detectManifest.parse({
+      name: 'tiny-wrong-size',
+      task: 'detect',
+      model: 'model.onnx',
+      inputSize: [640, 640],
+    });
+    await expect(detectTask.load(manifest, context('tiny-wrong-size'))).rejects.toThrow(/does not match/);
+  });
+});
