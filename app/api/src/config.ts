@@ -1,0 +1,87 @@
+// Environment configuration, read and validated once at start. A bad value stops the server with a
+// message naming the variable, instead of failing later in a request.
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+/** Execution providers onnxruntime-node can be asked for; 'cpu' is always available. */
+export const KNOWN_PROVIDERS = ['cpu', 'cuda', 'tensorrt', 'dml', 'coreml', 'webgpu'] as const;
+
+// src/config.ts and dist/config.js both sit two levels below the repository root's app/ folder.
+const defaultModelsDir = fileURLToPath(new URL('../../../models', import.meta.url));
+
+const positiveInt = z.coerce.number().int().positive();
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  ORT_PROVIDERS: z
+    .string()
+    .default('cpu')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((p) => p.trim().toLowerCase())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.enum(KNOWN_PROVIDERS)).min(1)),
+  WORKERS: positiveInt.max(256).optional(),
+  QUEUE_SIZE: z.coerce.number().int().min(0).optional(),
+  BODY_LIMIT_MB: z.coerce.number().positive().default(20),
+  MAX_PIXELS: z.coerce.number().positive().default(40e6),
+  MODELS_DIR: z.string().min(1).default(defaultModelsDir),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  SHUTDOWN_TIMEOUT: z.coerce.number().positive().default(10),
+  APP_VERSION: z.string().min(1).optional(),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  providers: string[];
+  workers: number;
+  /** Requests that may wait for a worker; beyond that the API answers 503. */
+  queueSize: number;
+  bodyLimitBytes: number;
+  maxPixels: number;
+  modelsDir: string;
+  logLevel: string;
+  /** Seconds to finish in-flight requests after SIGTERM. */
+  shutdownTimeout: number;
+  /** Overrides the package.json version in /health (container and VM rollout tests use it). */
+  appVersion: string | undefined;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses the environment; throws ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings mean "unset", as in `PORT= npm start`.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? 'environment');
+      return `${name}=${JSON.stringify(env[name] ?? '')}: ${issue.message}`;
+    });
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  const e = parsed.data;
+  const workers = e.WORKERS ?? availableParallelism();
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    providers: e.ORT_PROVIDERS,
+    workers,
+    queueSize: e.QUEUE_SIZE ?? 4 * workers,
+    bodyLimitBytes: Math.round(e.BODY_LIMIT_MB * 1024 * 1024),
+    maxPixels: Math.floor(e.MAX_PIXELS),
+    modelsDir: resolve(e.MODELS_DIR),
+    logLevel: e.LOG_LEVEL,
+    shutdownTimeout: e.SHUTDOWN_TIMEOUT,
+    appVersion: e.APP_VERSION,
+  };
+}

@@ -1,0 +1,89 @@
+// One error type for every failure a client can cause or see, rendered as `{error, detail, field?}` JSON.
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { z } from 'zod';
+
+export type ErrorCode =
+  | 'invalid_json'
+  | 'validation_error'
+  | 'invalid_image'
+  | 'unsupported_media_type'
+  | 'not_found'
+  | 'model_not_found'
+  | 'payload_too_large'
+  | 'image_too_large'
+  | 'queue_full'
+  | 'not_ready'
+  | 'internal_error';
+
+export interface ErrorBody {
+  error: ErrorCode;
+  detail: string;
+  field?: string;
+}
+
+export class ApiError extends Error {
+  override name = 'ApiError';
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly code: ErrorCode,
+    readonly detail: string,
+    readonly options: { field?: string; retryAfter?: number } = {},
+  ) {
+    super(detail);
+  }
+
+  toBody(): ErrorBody {
+    return {
+      error: this.code,
+      detail: this.detail,
+      ...(this.options.field ? { field: this.options.field } : {}),
+    };
+  }
+}
+
+export const notReady = () =>
+  new ApiError(503, 'not_ready', 'the models are still loading; retry shortly', { retryAfter: 1 });
+
+/** Turns anything thrown in a handler into the JSON error; unexpected errors are logged, not leaked. */
+export function toApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error instanceof HTTPException) {
+    const status = error.status as ContentfulStatusCode;
+    if (status === 413)
+      return new ApiError(413, 'payload_too_large', error.message || 'request body too large');
+    if (status === 415) {
+      return new ApiError(415, 'unsupported_media_type', `unsupported Content-Type: ${error.message}`);
+    }
+    if (status === 400 && /json/i.test(error.message))
+      return new ApiError(400, 'invalid_json', error.message);
+    return new ApiError(
+      status,
+      status === 404 ? 'not_found' : 'validation_error',
+      error.message || 'bad request',
+    );
+  }
+  return new ApiError(500, 'internal_error', 'internal error');
+}
+
+export function errorResponse(c: Context, error: ApiError): Response {
+  if (error.options.retryAfter !== undefined) c.header('Retry-After', String(error.options.retryAfter));
+  return c.json(error.toBody(), error.status);
+}
+
+/** The zod-openapi validation hook: the first bad field is named in `field`, all of them in `detail`. */
+export function validationError(error: z.ZodError, target: string): ApiError {
+  const issues = error.issues.map((issue) => {
+    const field = issue.path.length > 0 ? issue.path.join('.') : target;
+    return { field, message: `${field}: ${issue.message}` };
+  });
+  return new ApiError(400, 'validation_error', issues.map((i) => i.message).join('; '), {
+    field: issues[0]?.field ?? target,
+  });
+}
+
+/** The first line of an error message: native libraries (sharp, onnxruntime) add multi-line dumps. */
+export function firstLine(error: unknown): string {
+  return String((error as Error)?.message ?? error).split('\n')[0] ?? 'unknown error';
+}

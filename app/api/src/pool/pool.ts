@@ -1,0 +1,178 @@
+// The main thread's side of the inference workers: a piscina pool with admission control in front of it.
+// Requests beyond `workers + queueSize` are refused (503) instead of piling up in memory.
+import { Piscina } from 'piscina';
+import { ApiError } from '../errors.js';
+import type { ModelInfo, PredictOptions, PredictResult } from '../tasks/types.js';
+import type {
+  InferResponse,
+  InfoResponse,
+  PredictResponse,
+  TensorData,
+  WorkerData,
+  WorkerFailure,
+  WorkerRequest,
+  WorkerStatus,
+} from './protocol.js';
+
+export interface PoolOptions extends WorkerData {
+  workers: number;
+  queueSize: number;
+  /** Milliseconds `close()` waits for running tasks. */
+  closeTimeout?: number;
+}
+
+// From source (vitest, tsx) the worker is TypeScript and needs tsx's loader; from dist it is plain JS.
+const fromSource = import.meta.url.endsWith('.ts');
+const workerFile = new URL(fromSource ? '../worker.ts' : '../worker.js', import.meta.url);
+
+export class InferencePool {
+  readonly workers: number;
+  readonly queueSize: number;
+  private readonly piscina: Piscina;
+  private admitted = 0;
+  private infos: ModelInfo[] = [];
+  private started = false;
+  private closing = false;
+  /** Resolves once every worker has loaded and warmed up every model; rejects if one failed. */
+  readonly ready: Promise<void>;
+
+  constructor(options: PoolOptions) {
+    this.workers = options.workers;
+    this.queueSize = options.queueSize;
+    const workerData: WorkerData = {
+      models: options.models,
+      sessionOptions: options.sessionOptions,
+      providers: options.providers,
+      maxPixels: options.maxPixels,
+    };
+    this.piscina = new Piscina({
+      filename: workerFile.href,
+      minThreads: options.workers,
+      maxThreads: options.workers,
+      idleTimeout: Number.POSITIVE_INFINITY,
+      concurrentTasksPerWorker: 1,
+      closeTimeout: options.closeTimeout ?? 30_000,
+      execArgv: fromSource ? ['--import', 'tsx'] : [],
+      workerData,
+    });
+    this.ready = this.waitForWorkers().then(async () => {
+      const response = (await this.piscina.run({ kind: 'info' } satisfies WorkerRequest)) as InfoResponse;
+      this.infos = unwrap(response).models;
+      this.started = true;
+    });
+    // A rejected `ready` is handled by whoever awaits it; this keeps an unawaited one from crashing the process.
+    this.ready.catch(() => {});
+  }
+
+  private waitForWorkers(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const readyThreads = new Set<number>();
+      const onMessage = (message: WorkerStatus) => {
+        if (message?.type === 'modelship:worker-failed') {
+          cleanup();
+          reject(new Error(`a worker could not load the models: ${message.error}`));
+        } else if (message?.type === 'modelship:worker-ready') {
+          readyThreads.add(message.threadId);
+          if (readyThreads.size >= this.workers) {
+            cleanup();
+            resolve();
+          }
+        }
+      };
+      const onError = (error: Error) => {
+        cleanup();
+        reject(error);
+      };
+      const cleanup = () => {
+        this.piscina.off('message', onMessage);
+        this.piscina.off('error', onError);
+      };
+      this.piscina.on('message', onMessage);
+      this.piscina.on('error', onError);
+    });
+  }
+
+  /** True once every model is loaded and warmed up in every worker, until shutdown begins. */
+  get isReady(): boolean {
+    return this.started && !this.closing;
+  }
+
+  get models(): ModelInfo[] {
+    return this.infos;
+  }
+
+  /** Requests waiting for a worker (the rest of the admitted ones are running). */
+  get queueDepth(): number {
+    return this.piscina.queueSize;
+  }
+
+  /** Requests admitted and not finished: running plus queued. */
+  get inFlight(): number {
+    return this.admitted;
+  }
+
+  /** Decodes the image in a worker and runs the model. The bytes are moved to the worker, not copied. */
+  async predict(model: string, image: Uint8Array, options: PredictOptions): Promise<PredictResult> {
+    const buffer = transferable(image);
+    const response = (await this.admit(() =>
+      this.piscina.run({ kind: 'predict', model, image: buffer, options } satisfies WorkerRequest, {
+        transferList: [buffer],
+      }),
+    )) as PredictResponse;
+    return unwrap(response).result;
+  }
+
+  /** Runs raw tensors through a model's `infer` (the v2 protocol). */
+  async infer(model: string, inputs: Record<string, TensorData>): Promise<Record<string, TensorData>> {
+    const response = (await this.admit(() =>
+      this.piscina.run({ kind: 'infer', model, inputs } satisfies WorkerRequest),
+    )) as InferResponse;
+    return unwrap(response).outputs;
+  }
+
+  private async admit(run: () => Promise<unknown>): Promise<unknown> {
+    if (this.closing) throw new ApiError(503, 'not_ready', 'the server is shutting down', { retryAfter: 1 });
+    if (!this.started)
+      throw new ApiError(503, 'not_ready', 'the models are still loading', { retryAfter: 1 });
+    if (this.admitted >= this.workers + this.queueSize) {
+      throw new ApiError(
+        503,
+        'queue_full',
+        `the server is busy (${this.admitted} requests in progress); retry shortly`,
+        {
+          retryAfter: 1,
+        },
+      );
+    }
+    this.admitted += 1;
+    try {
+      return await run();
+    } finally {
+      this.admitted -= 1;
+    }
+  }
+
+  /** Refuses new work, lets running and queued tasks finish, then stops the workers. */
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.piscina.close();
+  }
+}
+
+function unwrap<T extends { ok: true }>(response: T | WorkerFailure): T {
+  if (response.ok) return response;
+  throw new ApiError(response.status, response.code, response.detail);
+}
+
+/** An ArrayBuffer holding exactly these bytes that may be transferred. Small Buffers share Node's pool slab,
+ * which must not be detached, so those are copied. */
+function transferable(bytes: Uint8Array): ArrayBuffer {
+  if (
+    bytes.byteOffset === 0 &&
+    bytes.byteLength === bytes.buffer.byteLength &&
+    bytes.buffer instanceof ArrayBuffer
+  ) {
+    return bytes.buffer;
+  }
+  return bytes.slice().buffer as ArrayBuffer;
+}

@@ -1,0 +1,49 @@
+// Messages between the main thread and the inference workers (worker.ts). Everything here crosses a
+// thread boundary by structured clone, so it is plain data: no classes, no functions.
+import type { InferenceSession } from 'onnxruntime-node';
+import type { ErrorCode } from '../errors.js';
+import type { ModelInfo, PredictOptions, PredictResult } from '../tasks/types.js';
+
+export interface WorkerModel {
+  name: string;
+  task: string;
+  dir: string;
+  /** model.json as parsed JSON; the worker validates it with its task's schema. */
+  raw: unknown;
+}
+
+export interface WorkerData {
+  models: WorkerModel[];
+  sessionOptions: InferenceSession.SessionOptions;
+  /** Providers that loaded on this machine, in order of preference (the first is reported in ModelInfo). */
+  providers: string[];
+  maxPixels: number;
+}
+
+/** A tensor as plain data; `type` is an onnxruntime type name ('float32', 'int64', ...). */
+export interface TensorData {
+  type: string;
+  dims: number[];
+  data: ArrayLike<number | bigint | string | boolean>;
+}
+
+export type WorkerRequest =
+  | { kind: 'predict'; model: string; image: ArrayBuffer; options: PredictOptions }
+  | { kind: 'infer'; model: string; inputs: Record<string, TensorData> }
+  | { kind: 'info' };
+
+export interface WorkerFailure {
+  ok: false;
+  status: 400 | 404 | 413 | 422 | 500;
+  code: ErrorCode;
+  detail: string;
+}
+
+export type PredictResponse = { ok: true; result: PredictResult } | WorkerFailure;
+export type InferResponse = { ok: true; outputs: Record<string, TensorData> } | WorkerFailure;
+export type InfoResponse = { ok: true; models: ModelInfo[] } | WorkerFailure;
+
+/** Posted by a worker once, after loading and warming up every model (or failing to). */
+export type WorkerStatus =
+  | { type: 'modelship:worker-ready'; threadId: number }
+  | { type: 'modelship:worker-failed'; threadId: number; error: string };

@@ -1,0 +1,57 @@
+// Liveness and readiness. /health answers as long as the process runs; /ready only once every model is
+// loaded and warmed up in every worker (and no longer once shutdown begins), for health checks and rollouts.
+import { createRoute, z } from '@hono/zod-openapi';
+import { type AppDeps, newRouter } from '../app.js';
+import { errorResponse, notReady } from '../errors.js';
+import { notReadyError } from './schemas.js';
+
+const health = createRoute({
+  method: 'get',
+  path: '/health',
+  tags: ['health'],
+  summary: 'Liveness: the process is up',
+  responses: {
+    200: {
+      description: 'Up',
+      content: {
+        'application/json': {
+          schema: z.object({
+            status: z.literal('ok'),
+            version: z.string().openapi({ example: '0.1.0' }),
+            models: z.array(z.string()).openapi({ example: ['ocr'] }),
+            ready: z.boolean(),
+          }),
+        },
+      },
+    },
+  },
+});
+
+const ready = createRoute({
+  method: 'get',
+  path: '/ready',
+  tags: ['health'],
+  summary: 'Readiness: every model is loaded and warmed up',
+  responses: {
+    200: {
+      description: 'Ready to serve predictions',
+      content: { 'application/json': { schema: z.object({ status: z.literal('ready') }) } },
+    },
+    ...notReadyError,
+  },
+});
+
+export function healthRouter(deps: AppDeps) {
+  const router = newRouter();
+  router.openapi(health, (c) =>
+    c.json(
+      { status: 'ok' as const, version: deps.version, models: deps.modelNames, ready: deps.pool.isReady },
+      200,
+    ),
+  );
+  router.openapi(ready, (c) => {
+    if (!deps.pool.isReady) return errorResponse(c, notReady()) as never;
+    return c.json({ status: 'ready' as const }, 200);
+  });
+  return router;
+}

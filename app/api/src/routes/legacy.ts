@@ -1,0 +1,63 @@
+// The hands-on's FastAPI contract, kept so the class's existing clients work unchanged:
+// GET /models and POST /predict with a JSON body holding a base64 image.
+import { performance } from 'node:perf_hooks';
+import { createRoute, z } from '@hono/zod-openapi';
+import { type AppDeps, imageBodyLimit, newRouter } from '../app.js';
+import { decodeBase64Image } from '../images/base64.js';
+import { predictImage, requireModel } from '../predict.js';
+import { confidenceSchema, PredictResponseSchema, predictErrors } from './schemas.js';
+
+const models = createRoute({
+  method: 'get',
+  path: '/models',
+  tags: ['legacy'],
+  summary: 'Names of the served models',
+  responses: {
+    200: {
+      description: 'Model names',
+      content: { 'application/json': { schema: z.array(z.string()).openapi({ example: ['ocr'] }) } },
+    },
+  },
+});
+
+const LegacyPredictRequest = z
+  .object({
+    model: z.string().min(1).openapi({ example: 'ocr' }),
+    image: z.string().min(1).openapi({
+      description: 'Base64 PNG, JPEG or WebP; a `data:image/...;base64,` prefix is accepted',
+    }),
+    confidence: confidenceSchema
+      .optional()
+      .openapi({ description: 'Minimum confidence, 0..1', example: 0.5 }),
+  })
+  .openapi('LegacyPredictRequest');
+
+export function legacyRouter(deps: AppDeps) {
+  const router = newRouter();
+  router.openapi(models, (c) => c.json(deps.modelNames, 200));
+
+  const predict = createRoute({
+    method: 'post',
+    path: '/predict',
+    tags: ['legacy'],
+    summary: 'Predict on a base64 image (the hands-on contract)',
+    middleware: [imageBodyLimit(deps)] as const,
+    request: {
+      body: { required: true, content: { 'application/json': { schema: LegacyPredictRequest } } },
+    },
+    responses: {
+      200: { description: 'Detections', content: { 'application/json': { schema: PredictResponseSchema } } },
+      ...predictErrors,
+    },
+  });
+  router.openapi(predict, async (c) => {
+    const started = performance.now();
+    const body = c.req.valid('json');
+    c.set('model', body.model);
+    requireModel(deps, body.model);
+    const image = decodeBase64Image(body.image);
+    const options = body.confidence === undefined ? {} : { confidence: body.confidence };
+    return c.json(await predictImage(deps, body.model, image, options, started), 200);
+  });
+  return router;
+}

@@ -1,0 +1,120 @@
+// /v1: model metadata, and predictions on an image sent as multipart (`image` field) or as the raw body.
+import { performance } from 'node:perf_hooks';
+import { createRoute, z } from '@hono/zod-openapi';
+import { type AppDeps, imageBodyLimit, newRouter } from '../app.js';
+import { ApiError, notReady } from '../errors.js';
+import { predictImage, unknownModel } from '../predict.js';
+import {
+  confidenceSchema,
+  ModelInfoSchema,
+  ModelNameParam,
+  notFoundError,
+  notReadyError,
+  PredictResponseSchema,
+  predictErrors,
+} from './schemas.js';
+
+const list = createRoute({
+  method: 'get',
+  path: '/v1/models',
+  tags: ['v1'],
+  summary: 'Metadata of every model: task, inputs, outputs, labels, execution provider',
+  responses: {
+    200: { description: 'Models', content: { 'application/json': { schema: z.array(ModelInfoSchema) } } },
+    ...notReadyError,
+  },
+});
+
+const get = createRoute({
+  method: 'get',
+  path: '/v1/models/{name}',
+  tags: ['v1'],
+  summary: 'Metadata of one model',
+  request: { params: ModelNameParam },
+  responses: {
+    200: { description: 'Model', content: { 'application/json': { schema: ModelInfoSchema } } },
+    ...notFoundError,
+    ...notReadyError,
+  },
+});
+
+const MultipartImage = z.object({
+  image: z
+    .instanceof(File, { message: 'expected a file upload' })
+    .openapi({ type: 'string', format: 'binary', description: 'PNG, JPEG or WebP' }),
+});
+
+const PredictQuery = z.object({
+  confidence: z.coerce
+    .number()
+    .pipe(confidenceSchema)
+    .optional()
+    .openapi({
+      param: { name: 'confidence', in: 'query' },
+      description: 'Minimum confidence, 0..1',
+      example: 0.5,
+    }),
+});
+
+export function v1Router(deps: AppDeps) {
+  const router = newRouter();
+  const infos = () => {
+    if (!deps.pool.isReady) throw notReady();
+    return deps.pool.models;
+  };
+
+  router.openapi(list, (c) => c.json(infos(), 200));
+  router.openapi(get, (c) => {
+    const { name } = c.req.valid('param');
+    const info = infos().find((m) => m.name === name);
+    if (!info) throw unknownModel(deps, name, 'name');
+    return c.json(info, 200);
+  });
+
+  const predict = createRoute({
+    method: 'post',
+    path: '/v1/models/{name}/predict',
+    tags: ['v1'],
+    summary: 'Predict on an image: multipart field `image`, or the raw bytes with Content-Type image/*',
+    middleware: [imageBodyLimit(deps)] as const,
+    request: {
+      params: ModelNameParam,
+      query: PredictQuery,
+      body: {
+        required: false,
+        content: {
+          'multipart/form-data': { schema: MultipartImage },
+          'image/*': { schema: z.string().openapi({ type: 'string', format: 'binary' }) },
+        },
+      },
+    },
+    responses: {
+      200: { description: 'Detections', content: { 'application/json': { schema: PredictResponseSchema } } },
+      ...predictErrors,
+    },
+  });
+  router.openapi(predict, async (c) => {
+    const started = performance.now();
+    const { name } = c.req.valid('param');
+    const { confidence } = c.req.valid('query');
+    c.set('model', name);
+    const contentType = c.req.header('content-type') ?? '';
+    let image: Uint8Array;
+    if (/^multipart\/form-data/i.test(contentType)) {
+      // The form validator ran for this Content-Type, so `image` is a File.
+      const form = c.req.valid('form') as z.infer<typeof MultipartImage>;
+      image = new Uint8Array(await form.image.arrayBuffer());
+    } else if (/^image\//i.test(contentType)) {
+      image = new Uint8Array(await c.req.arrayBuffer());
+    } else {
+      throw new ApiError(
+        415,
+        'unsupported_media_type',
+        'send the image as multipart/form-data (field "image") or as the body with Content-Type image/*',
+      );
+    }
+    const options = confidence === undefined ? {} : { confidence };
+    return c.json(await predictImage(deps, name, image, options, started), 200);
+  });
+  return router;
+}

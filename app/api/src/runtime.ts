@@ -1,0 +1,54 @@
+// Everything the server runs, assembled from a config: manifests, providers, the worker pool, metrics and
+// the app. Tests build the same runtime in-process; server.ts adds the listening socket and signals.
+import type { Logger } from 'pino';
+import { type AppDeps, createApp, type Router } from './app.js';
+import type { Config } from './config.js';
+import { createMetrics } from './metrics.js';
+import { loadManifests } from './models/manifests.js';
+import { chooseProviders, sessionOptions } from './ort/session.js';
+import { InferencePool } from './pool/pool.js';
+import { appVersion } from './version.js';
+
+export interface Runtime {
+  app: Router;
+  deps: AppDeps;
+  pool: InferencePool;
+}
+
+/** Loads and validates the manifests and starts the workers. Await `pool.ready` for the warmed-up state. */
+export async function createRuntime(config: Config, logger: Logger): Promise<Runtime> {
+  const manifests = await loadManifests(config.modelsDir);
+  const { providers, active } = await chooseProviders(config.providers, (line) => logger.warn(line));
+  logger.info(
+    {
+      models: manifests.map((m) => m.name),
+      provider: active,
+      workers: config.workers,
+      queueSize: config.queueSize,
+    },
+    'loading models',
+  );
+  const pool = new InferencePool({
+    models: manifests.map(({ name, task, dir, raw }) => ({ name, task, dir, raw })),
+    providers,
+    sessionOptions: sessionOptions(providers, config.workers),
+    maxPixels: config.maxPixels,
+    workers: config.workers,
+    queueSize: config.queueSize,
+    closeTimeout: config.shutdownTimeout * 1000,
+  });
+  const metrics = createMetrics(() => ({
+    queueDepth: pool.queueDepth,
+    inFlight: pool.inFlight,
+    workers: pool.workers,
+  }));
+  const deps: AppDeps = {
+    pool,
+    config,
+    modelNames: manifests.map((m) => m.name),
+    version: appVersion(config.appVersion),
+    logger,
+    metrics,
+  };
+  return { app: createApp(deps), deps, pool };
+}

@@ -1,0 +1,173 @@
+// An inference worker thread (run by piscina, see pool/pool.ts). It loads every model once, warms each up,
+// then serves requests: decode an encoded image with sharp and predict, run raw tensors, or report metadata.
+// onnxruntime's run() occupies the calling thread, which is why this lives off the main thread.
+import { performance } from 'node:perf_hooks';
+import { parentPort, threadId, workerData } from 'node:worker_threads';
+import { Tensor } from 'onnxruntime-node';
+import sharp from 'sharp';
+import { firstLine } from './errors.js';
+import type {
+  InferResponse,
+  InfoResponse,
+  PredictResponse,
+  TensorData,
+  WorkerData,
+  WorkerFailure,
+  WorkerRequest,
+  WorkerStatus,
+} from './pool/protocol.js';
+import { findTask } from './tasks/index.js';
+import type { Predictor, RgbImage } from './tasks/types.js';
+
+const config = workerData as WorkerData;
+const predictors = new Map<string, Predictor>();
+
+/** A white strip with dark bars, so detection finds regions and recognition runs too during warm-up. */
+function warmupImage(): RgbImage {
+  const width = 320;
+  const height = 48;
+  const data = new Uint8Array(width * height * 3).fill(255);
+  for (let y = 14; y < 34; y++) {
+    for (let x = 16; x < width - 16; x++) {
+      if (x % 12 < 6) data.fill(0, (y * width + x) * 3, (y * width + x) * 3 + 3);
+    }
+  }
+  return { data, width, height };
+}
+
+async function loadAll(): Promise<void> {
+  for (const model of config.models) {
+    const task = findTask(model.task);
+    if (!task) throw new Error(`model "${model.name}": unknown task "${model.task}"`);
+    const manifest = task.manifestSchema.parse(model.raw);
+    const predictor = await task.load(manifest, {
+      modelDir: model.dir,
+      sessionOptions: config.sessionOptions,
+      providers: config.providers,
+    });
+    await predictor.predict(warmupImage(), {});
+    predictors.set(model.name, predictor);
+  }
+}
+
+const fail = (
+  status: WorkerFailure['status'],
+  code: WorkerFailure['code'],
+  detail: string,
+): WorkerFailure => ({
+  ok: false,
+  status,
+  code,
+  detail,
+});
+
+function predictorFor(name: string): Predictor | WorkerFailure {
+  if (loadError !== undefined) return fail(500, 'internal_error', `models failed to load: ${loadError}`);
+  return predictors.get(name) ?? fail(404, 'model_not_found', `unknown model "${name}"`);
+}
+
+async function decode(bytes: ArrayBuffer): Promise<RgbImage> {
+  // rotate() applies the EXIF orientation; flatten() puts transparent pixels on white and drops alpha;
+  // the pixel limit is enforced again here in case a header lied.
+  const { data, info } = await sharp(new Uint8Array(bytes), { limitInputPixels: config.maxPixels })
+    .rotate()
+    .flatten({ background: '#ffffff' })
+    .toColourspace('srgb')
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  if (info.channels !== 3) throw new Error(`expected 3 channels after decoding, got ${info.channels}`);
+  return {
+    data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    width: info.width,
+    height: info.height,
+  };
+}
+
+async function predict(request: Extract<WorkerRequest, { kind: 'predict' }>): Promise<PredictResponse> {
+  const predictor = predictorFor(request.model);
+  if ('ok' in predictor) return predictor;
+  const started = performance.now();
+  let image: RgbImage;
+  try {
+    image = await decode(request.image);
+  } catch (error) {
+    return fail(400, 'invalid_image', `the image cannot be decoded: ${firstLine(error)}`);
+  }
+  const decodeSeconds = (performance.now() - started) / 1000;
+  const result = await predictor.predict(image, request.options);
+  return { ok: true, result: { ...result, timings: { decode: decodeSeconds, ...result.timings } } };
+}
+
+async function infer(request: Extract<WorkerRequest, { kind: 'infer' }>): Promise<InferResponse> {
+  const predictor = predictorFor(request.model);
+  if ('ok' in predictor) return predictor;
+  if (!predictor.infer) {
+    return fail(400, 'validation_error', `model "${request.model}" does not accept raw tensors`);
+  }
+  let feeds: Record<string, Tensor>;
+  try {
+    feeds = Object.fromEntries(
+      Object.entries(request.inputs).map(([name, t]) => [
+        name,
+        // biome-ignore lint/suspicious/noExplicitAny: the type name and data are checked by the Tensor constructor.
+        new Tensor(t.type as any, t.data as any, t.dims),
+      ]),
+    );
+  } catch (error) {
+    return fail(400, 'validation_error', `bad input tensor: ${firstLine(error)}`);
+  }
+  let outputs: Record<string, Tensor>;
+  try {
+    outputs = await predictor.infer(feeds);
+  } catch (error) {
+    // onnxruntime rejects unknown or missing inputs and wrong shapes here: the client's tensors are at fault.
+    return fail(400, 'validation_error', `inference failed: ${firstLine(error)}`);
+  }
+  const plain: Record<string, TensorData> = {};
+  for (const [name, tensor] of Object.entries(outputs)) {
+    plain[name] = { type: tensor.type, dims: [...tensor.dims], data: tensor.data as TensorData['data'] };
+  }
+  return { ok: true, outputs: plain };
+}
+
+function info(): InfoResponse {
+  if (loadError !== undefined) return fail(500, 'internal_error', `models failed to load: ${loadError}`);
+  return {
+    ok: true,
+    models: config.models.map((m) => predictors.get(m.name)?.info).filter((i) => i !== undefined),
+  };
+}
+
+/** The piscina task handler. It never throws: failures come back as `{ok: false}` with a status. */
+async function handle(
+  request: WorkerRequest,
+): Promise<PredictResponse | InferResponse | InfoResponse> {
+  try {
+    switch (request.kind) {
+      case 'predict':
+        return await predict(request);
+      case 'infer':
+        return await infer(request);
+      case 'info':
+        return info();
+    }
+  } catch (error) {
+    return fail(500, 'internal_error', firstLine(error));
+  }
+}
+
+let loadError: string | undefined;
+
+// piscina awaits a promised default export before it hands this worker any task, so requests never see a
+// half-loaded worker. (Top-level await would do the same, but tsx cannot load such a worker from source.)
+export default loadAll().then(
+  () => {
+    parentPort?.postMessage({ type: 'modelship:worker-ready', threadId } satisfies WorkerStatus);
+    return handle;
+  },
+  (error: unknown) => {
+    loadError = (error as Error)?.message ?? String(error);
+    parentPort?.postMessage({ type: 'modelship:worker-failed', threadId, error: loadError } satisfies WorkerStatus);
+    return handle;
+  },
+);
