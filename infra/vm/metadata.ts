@@ -62,6 +62,8 @@ export function renderEnvFile(args: VmMetadataArgs): string {
     APP_VERSION: args.version,
     WORKERS: positiveInt('api.workers', args.api.workers),
     API_REPLICAS: positiveInt('api.replicas', args.api.replicas),
+    // the UI port stays on loopback: the Caddy front (HTTPS, basic auth) is the only way in
+    UI_BIND: '127.0.0.1',
     BASIC_AUTH_USER: args.basicAuth?.user,
     BASIC_AUTH_HASH: args.basicAuth?.bcryptHash,
   };

@@ -39,14 +39,14 @@ metadata() { # $1: path below the metadata base
     -H 'Metadata-Flavor: Google' "$METADATA_URL/$1"
 }
 
-# Writes $2 from stdin when the content differs (atomically, mode $3); returns 0 when it changed.
+# Writes file $1 from stdin when the content differs (atomically, mode $2); returns 0 when it changed.
 write_if_changed() {
   local tmp
-  tmp=$(mktemp "$2.XXXXXX")
+  tmp=$(mktemp "$1.XXXXXX")
   cat >"$tmp"
-  if cmp -s "$tmp" "$2"; then rm -f "$tmp"; return 1; fi
-  chmod "${3:-644}" "$tmp"
-  mv -f "$tmp" "$2"
+  if cmp -s "$tmp" "$1"; then rm -f "$tmp"; return 1; fi
+  chmod "${2:-644}" "$tmp"
+  mv -f "$tmp" "$1"
 }
 
 # Writes attribute $1 to file $2 (mode $3) and counts it in FILES_CHANGED when it changed. A metadata
@@ -232,19 +232,21 @@ api_health() {
     2>/dev/null || true
 }
 
+replicas() { local n; n=$(env_value API_REPLICAS); echo "${n:-1}"; }
+
 # Pulls and (re)starts the stack unless it already runs exactly this deployment.
 deploy() {
   local fingerprint out
   fingerprint=$(deploy_fingerprint)
   if [ "$fingerprint" = "$(cat "$STATE/deployed" 2>/dev/null)" ] && [ -n "$(compose ps -q)" ]; then
     registry_login # up -d below pulls any image that went missing
-    out=$(compose up -d --remove-orphans 2>&1) || die "deploy: docker compose up failed: $out"
+    out=$(compose up -d --remove-orphans --scale "api=$(replicas)" 2>&1) || die "deploy: docker compose up failed: $out"
     log "deploy: unchanged, version $(setting modelship-version) running"
     return 0
   fi
   pull
   log "deploy: starting version $(setting modelship-version) ($(cat "$STATE/gpu-mode") mode)"
-  compose up -d --remove-orphans
+  compose up -d --remove-orphans --scale "api=$(replicas)"
   wait_healthy
   echo "$fingerprint" >"$STATE/deployed"
   log "deploy: healthy, version $(setting modelship-version)"
@@ -377,5 +379,6 @@ startup() {
 case "${1:-}" in
   watch) watch_loop ;;
   "") startup ;;
+  lib) ;; # `source startup.sh lib` defines the functions only (infra/test/vm-startup.test.ts)
   *) die "usage: $0 [watch]" ;;
 esac

@@ -1,0 +1,128 @@
+// The VM's instance metadata, as rendered for both the Pulumi program and the rehearsal's fake server.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  COMPOSE_FILES,
+  GPU_COMPOSE_FILES,
+  renderEnvFile,
+  renderStartupScript,
+  renderVmMetadata,
+  VM_FILES,
+  type VmMetadataArgs,
+} from '../vm/metadata.js';
+
+const repoFile = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
+
+const args: VmMetadataArgs = {
+  apiImage: `europe-west4-docker.pkg.dev/p/modelship/api@sha256:${'a'.repeat(64)}`,
+  uiImage: `europe-west4-docker.pkg.dev/p/modelship/ui@sha256:${'b'.repeat(64)}`,
+  registryHost: 'europe-west4-docker.pkg.dev',
+  siteAddress: '34-1-2-3.sslip.io',
+  gpu: true,
+  basicAuth: { user: 'class', bcryptHash: '$2a$14$Zkx19XLiW6VYouLHR5NmfOFU0z2GTNmpkT/5qqR7hx4IjWJPDhjvG' },
+  api: { workers: 2, replicas: 1 },
+  version: '1.4.0',
+};
+
+/** Parses the .env the way Compose does for single-quoted values: literally. */
+function parseEnv(text: string): Record<string, string> {
+  return Object.fromEntries(
+    text
+      .trimEnd()
+      .split('\n')
+      .map((line) => {
+        const match = /^([A-Z_]+)='([^']*)'$/.exec(line);
+        if (!match?.[1] || match[2] === undefined) throw new Error(`unexpected .env line: ${line}`);
+        return [match[1], match[2]];
+      }),
+  );
+}
+
+describe('renderStartupScript', () => {
+  it('is infra/vm/startup.sh, a strict bash script', () => {
+    const script = renderStartupScript();
+    expect(script).toBe(repoFile('infra/vm/startup.sh'));
+    expect(script.startsWith('#!/usr/bin/env bash\n')).toBe(true);
+    expect(script).toContain('set -euo pipefail');
+  });
+});
+
+describe('renderVmMetadata', () => {
+  const metadata = renderVmMetadata(args);
+
+  it('ships the startup script under startup-script (updated in place by GCE)', () => {
+    expect(metadata['startup-script']).toBe(renderStartupScript());
+  });
+
+  it("ships the repository's compose files and Caddyfile unchanged", () => {
+    for (const [key, path] of Object.entries(VM_FILES)) expect(metadata[key]).toBe(repoFile(path));
+  });
+
+  it('maps every shipped attribute to a file under the VM root', () => {
+    const lines = metadata['modelship-files']?.trimEnd().split('\n') ?? [];
+    expect(lines).toEqual([...Object.entries(VM_FILES).map(([k, p]) => `${k} ${p}`), 'modelship-env .env']);
+    for (const line of lines) expect(metadata[line.split(' ')[0] ?? '']).toBeDefined();
+  });
+
+  it('lists the compose files, with the GPU overlay apart', () => {
+    expect(metadata['modelship-compose-files']).toBe('docker-compose.yml docker-compose.caddy.yml');
+    expect(metadata['modelship-compose-gpu-files']).toBe('docker-compose.gpu.yml');
+    for (const file of [...COMPOSE_FILES, ...GPU_COMPOSE_FILES])
+      expect(repoFile(file)).toContain('services:');
+  });
+
+  it('carries the digests, site, auth and settings in the compose .env', () => {
+    expect(parseEnv(metadata['modelship-env'] ?? '')).toEqual({
+      API_IMAGE: args.apiImage,
+      UI_IMAGE: args.uiImage,
+      SITE_ADDRESS: '34-1-2-3.sslip.io',
+      APP_VERSION: '1.4.0',
+      WORKERS: '2',
+      API_REPLICAS: '1',
+      UI_BIND: '127.0.0.1',
+      BASIC_AUTH_USER: 'class',
+      BASIC_AUTH_HASH: args.basicAuth?.bcryptHash,
+    });
+  });
+
+  it('carries the registry, GPU wish and version as their own attributes', () => {
+    expect(metadata['modelship-registry']).toBe('europe-west4-docker.pkg.dev');
+    expect(metadata['modelship-gpu']).toBe('true');
+    expect(metadata['modelship-version']).toBe('1.4.0');
+    expect(renderVmMetadata({ ...args, gpu: false })['modelship-gpu']).toBe('false');
+  });
+
+  it('leaves optional settings out of the .env when unset', () => {
+    const env = parseEnv(renderEnvFile({ ...args, basicAuth: undefined, api: {} }));
+    expect(Object.keys(env).sort()).toEqual([
+      'API_IMAGE',
+      'APP_VERSION',
+      'SITE_ADDRESS',
+      'UI_BIND',
+      'UI_IMAGE',
+    ]);
+  });
+
+  it('changes only what differs between two deploys (a new API digest)', () => {
+    const next = renderVmMetadata({ ...args, apiImage: args.apiImage.replace(/a{64}/, 'c'.repeat(64)) });
+    const changed = Object.keys(next).filter((key) => next[key] !== metadata[key]);
+    expect(changed).toEqual(['modelship-env']);
+  });
+
+  it.each([
+    [{ apiImage: '' }, 'apiImage: must not be empty'],
+    [{ uiImage: 'ui image' }, 'uiImage: must not contain whitespace'],
+    [{ registryHost: ' ' }, 'registryHost: must not be empty'],
+    [{ siteAddress: 'a.example\nb.example' }, 'siteAddress: must not contain whitespace'],
+    [{ version: '' }, 'version: must not be empty'],
+    [
+      { basicAuth: { user: 'it', bcryptHash: "$2a$14$it's" } },
+      'BASIC_AUTH_HASH: must not contain a single quote',
+    ],
+    [{ basicAuth: { user: '', bcryptHash: '$2a$14$x' } }, 'basicAuth.user: must not be empty'],
+    [{ api: { workers: 0 } }, 'api.workers: must be a positive integer, got 0'],
+    [{ api: { replicas: 1.5 } }, 'api.replicas: must be a positive integer, got 1.5'],
+  ] as Array<[Partial<VmMetadataArgs>, string]>)('refuses %o', (bad, message) => {
+    expect(() => renderVmMetadata({ ...args, ...bad })).toThrow(message);
+  });
+});
