@@ -1,0 +1,67 @@
+// The UI server: the built front end with security and cache headers, and /api/* proxied to the API.
+import { serveStatic } from '@hono/node-server/serve-static';
+import { Hono } from 'hono';
+import { secureHeaders } from 'hono/secure-headers';
+import { DEFAULT_PROXY, type ProxySettings } from './config.js';
+import { createApiProxy } from './proxy.js';
+
+export interface AppOptions {
+  apiUrl: string;
+  /** The Vite build output (index.html, assets/ with hashed names, and their .br/.gz siblings). */
+  staticDir: string;
+  proxy?: Partial<ProxySettings>;
+  log?: (event: Record<string, unknown>) => void;
+}
+
+/** Vite puts content-hashed files here: their URL changes whenever their bytes do. */
+const HASHED_PREFIX = '/assets/';
+
+export function createApp(options: AppOptions): Hono {
+  const app = new Hono();
+  const proxy = createApiProxy({
+    ...DEFAULT_PROXY,
+    ...options.proxy,
+    apiUrl: options.apiUrl,
+    log: options.log,
+  });
+
+  // The API's answers pass through as they are (status, headers, body).
+  app.all('/api', proxy);
+  app.all('/api/*', proxy);
+
+  // For the container healthcheck: the UI process itself, independent of the API's state.
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+
+  app.use(
+    '*',
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        // blob: for the picked image's preview, data: for nothing we ship but harmless in img only.
+        imgSrc: ["'self'", 'blob:', 'data:'],
+        connectSrc: ["'self'"],
+        fontSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+      xFrameOptions: 'DENY',
+      referrerPolicy: 'strict-origin-when-cross-origin',
+    }),
+  );
+  app.use('*', async (c, next) => {
+    await next();
+    if (c.res.status === 200 || c.res.status === 206 || c.res.status === 304) {
+      c.header(
+        'Cache-Control',
+        c.req.path.startsWith(HASHED_PREFIX) ? 'public, max-age=31536000, immutable' : 'no-cache',
+      );
+    }
+  });
+  app.use('*', serveStatic({ root: options.staticDir, precompressed: true }));
+  app.notFound((c) => c.text('Not found', 404, { 'Cache-Control': 'no-store' }));
+  return app;
+}

@@ -1,0 +1,62 @@
+// The UI server's settings, from the environment, validated once at start.
+import { fileURLToPath } from 'node:url';
+
+export interface UiConfig {
+  port: number;
+  host: string;
+  /** Base URL of the inference API, e.g. http://localhost:8000. */
+  apiUrl: string;
+  /** Built front end (Vite output). */
+  staticDir: string;
+  proxy: ProxySettings;
+}
+
+export interface ProxySettings {
+  /** How long to keep retrying while the API restarts (connection refused, not ready), ms. */
+  retryWindowMs: number;
+  /** Longest a single upstream request may take, ms. */
+  timeoutMs: number;
+  /** Bodies of a declared size up to this are buffered, so that they can be retried; larger ones get a 413
+   * here (the API's own limit is lower, 20 MB by default). Bodies of unknown size stream through once. */
+  maxBodyBytes: number;
+}
+
+export const DEFAULT_PROXY: ProxySettings = {
+  retryWindowMs: 30_000,
+  timeoutMs: 120_000,
+  maxBodyBytes: 25 * 1024 * 1024,
+};
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name} must be an integer between ${min} and ${max}, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): UiConfig {
+  const apiUrl = env.API_URL || 'http://localhost:8000';
+  let parsed: URL;
+  try {
+    parsed = new URL(apiUrl);
+  } catch {
+    throw new Error(`API_URL must be an http(s) URL, got ${JSON.stringify(apiUrl)}`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new Error(`API_URL must be an http(s) URL, got ${JSON.stringify(apiUrl)}`);
+  }
+  return {
+    port: integer(env, 'PORT', 8501, 0, 65535),
+    host: env.HOST || '0.0.0.0',
+    apiUrl: apiUrl.replace(/\/+$/, ''),
+    staticDir: env.STATIC_DIR || fileURLToPath(new URL('../public', import.meta.url)),
+    proxy: {
+      retryWindowMs: integer(env, 'PROXY_RETRY_MS', DEFAULT_PROXY.retryWindowMs, 0, 600_000),
+      timeoutMs: integer(env, 'PROXY_TIMEOUT_MS', DEFAULT_PROXY.timeoutMs, 1_000, 3_600_000),
+      maxBodyBytes: integer(env, 'PROXY_MAX_BODY_BYTES', DEFAULT_PROXY.maxBodyBytes, 0, 2 ** 30),
+    },
+  };
+}

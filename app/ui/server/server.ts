@@ -1,0 +1,35 @@
+// Entry point: `node dist/server/server.js` (PORT, API_URL, PROXY_* from the environment).
+import { serve } from '@hono/node-server';
+import { createApp } from './app.js';
+import { loadConfig, type UiConfig } from './config.js';
+
+let config: UiConfig;
+try {
+  config = loadConfig();
+} catch (error) {
+  console.error(`modelship ui: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}
+
+const app = createApp(config);
+const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
+  console.log(
+    JSON.stringify({
+      service: 'ui',
+      msg: 'listening',
+      port: info.port,
+      api: config.apiUrl,
+      static: config.staticDir,
+    }),
+  );
+});
+
+function shutdown(signal: string) {
+  console.log(JSON.stringify({ service: 'ui', msg: 'shutting down', signal }));
+  // Stop accepting, let requests in flight finish, then exit; don't hang on idle keep-alive sockets.
+  server.close(() => process.exit(0));
+  if ('closeIdleConnections' in server) server.closeIdleConnections();
+  setTimeout(() => process.exit(0), 10_000).unref();
+}
+process.once('SIGTERM', () => shutdown('SIGTERM'));
+process.once('SIGINT', () => shutdown('SIGINT'));

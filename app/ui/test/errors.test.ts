@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { checkImageFile, describeHttpError, describeNetworkError } from '../web/src/errors.js';
+
+describe('describeHttpError', () => {
+  it('says the API is down for the proxy 502 and 504', () => {
+    for (const status of [502, 504]) {
+      expect(describeHttpError(status, { error: 'api_unreachable', detail: 'ECONNREFUSED' }).title).toMatch(
+        /not reachable/,
+      );
+    }
+  });
+
+  it('tells "not ready yet" apart from "busy"', () => {
+    expect(
+      describeHttpError(503, { error: 'not_ready', detail: 'the models are still loading' }).title,
+    ).toMatch(/not ready/);
+    expect(describeHttpError(503, { error: 'queue_full', detail: 'the server is busy' }).title).toMatch(
+      /busy/,
+    );
+  });
+
+  it('names the unknown model and passes on the list of models from the API', () => {
+    const p = describeHttpError(
+      404,
+      { error: 'model_not_found', detail: 'unknown model "nope"; available: ocr' },
+      'nope',
+    );
+    expect(p.title).toContain('“nope”');
+    expect(p.hint).toContain('available: ocr');
+  });
+
+  it('explains too large, not an image, and unreadable images in plain words', () => {
+    expect(describeHttpError(413, { error: 'payload_too_large' }).title).toBe('This image is too large.');
+    expect(describeHttpError(415, { error: 'unsupported_media_type' }).title).toMatch(/not an image/);
+    expect(describeHttpError(400, { error: 'invalid_image', detail: 'truncated PNG' })).toEqual({
+      title: 'The server could not read this image.',
+      hint: 'truncated PNG',
+    });
+  });
+
+  it('copes with bodies that are missing or not the API shape', () => {
+    expect(describeHttpError(500, undefined).title).toContain('HTTP 500');
+    expect(describeHttpError(422, { detail: [{ path: ['image'] }] }).hint).toContain('image');
+  });
+
+  it('has a message for a page that lost its own server', () => {
+    expect(describeNetworkError().title).toMatch(/cannot reach/);
+  });
+});
+
+describe('checkImageFile', () => {
+  it('accepts PNG, JPEG and WebP', () => {
+    for (const type of ['image/png', 'image/jpeg', 'image/webp']) {
+      expect(checkImageFile({ name: 'x', type, size: 10 })).toBeUndefined();
+    }
+  });
+
+  it('refuses what is not an image, or an image type the API cannot decode, or an empty file', () => {
+    expect(checkImageFile({ name: 'notes.pdf', type: 'application/pdf', size: 10 })?.title).toBe(
+      '“notes.pdf” is not an image.',
+    );
+    expect(checkImageFile({ name: 'x', type: '', size: 10 })?.title).toMatch(/not an image/);
+    expect(checkImageFile({ name: 'IMG_1.heic', type: 'image/heic', size: 10 })?.title).toMatch(/HEIC/);
+    expect(checkImageFile({ name: 'a.png', type: 'image/png', size: 0 })?.title).toMatch(/empty/);
+  });
+});

@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import {
+  labelAnchor,
+  labelOf,
+  layoutCanvas,
+  MAX_CANVAS_SIDE,
+  outline,
+  toCanvas,
+} from '../web/src/geometry.js';
+
+const box = { x_min: 10, y_min: 20, x_max: 110, y_max: 60, class_name: 'text' };
+
+describe('layoutCanvas', () => {
+  it('scales a wide image down to the width available, keeping its aspect ratio', () => {
+    const l = layoutCanvas(2000, 1000, { maxWidth: 500 }, 1);
+    expect(l).toMatchObject({
+      cssWidth: 500,
+      cssHeight: 250,
+      pixelWidth: 500,
+      pixelHeight: 250,
+      scale: 0.25,
+      dpr: 1,
+    });
+  });
+
+  it('never enlarges a small image', () => {
+    const l = layoutCanvas(200, 100, { maxWidth: 800, maxHeight: 800 }, 1);
+    expect(l).toMatchObject({ cssWidth: 200, cssHeight: 100, scale: 1 });
+  });
+
+  it('also fits a tall image into the height cap', () => {
+    const l = layoutCanvas(1000, 4000, { maxWidth: 800, maxHeight: 600 }, 1);
+    expect(l.cssHeight).toBe(600);
+    expect(l.cssWidth).toBe(150);
+    expect(l.scale).toBeCloseTo(0.15);
+  });
+
+  it('gives the backing store devicePixelRatio times the CSS size, so HiDPI screens stay crisp', () => {
+    const l = layoutCanvas(1200, 800, { maxWidth: 600 }, 2);
+    expect(l).toMatchObject({ cssWidth: 600, cssHeight: 400, pixelWidth: 1200, pixelHeight: 800, dpr: 2 });
+    const odd = layoutCanvas(1000, 1000, { maxWidth: 333 }, 1.5);
+    expect(odd.pixelWidth).toBe(Math.round(333 * 1.5));
+  });
+
+  it('caps the backing store at the largest canvas browsers draw', () => {
+    const l = layoutCanvas(6000, 3000, { maxWidth: 6000 }, 3);
+    expect(Math.max(l.pixelWidth, l.pixelHeight)).toBeLessThanOrEqual(MAX_CANVAS_SIDE);
+    expect(l.cssWidth).toBe(6000);
+  });
+
+  it('treats a missing or nonsensical devicePixelRatio as 1, and a zero width as 1 px', () => {
+    expect(layoutCanvas(100, 100, { maxWidth: 100 }, Number.NaN).dpr).toBe(1);
+    expect(layoutCanvas(100, 100, { maxWidth: 100 }, 0).dpr).toBe(1);
+    expect(layoutCanvas(100, 50, { maxWidth: 0 }, 1)).toMatchObject({ cssWidth: 1, cssHeight: 1 });
+  });
+
+  it('refuses an image without pixels', () => {
+    expect(() => layoutCanvas(0, 10, { maxWidth: 100 }, 1)).toThrow(RangeError);
+  });
+});
+
+describe('outline and toCanvas', () => {
+  it('uses the polygon when the detection has one (OCR)', () => {
+    const polygon: [number, number][] = [
+      [12, 22],
+      [108, 18],
+      [110, 58],
+      [14, 62],
+    ];
+    expect(outline({ ...box, polygon })).toEqual(polygon);
+  });
+
+  it('falls back to the box corners, clockwise from top-left (detect, or a degenerate polygon)', () => {
+    const corners = [
+      [10, 20],
+      [110, 20],
+      [110, 60],
+      [10, 60],
+    ];
+    expect(outline(box)).toEqual(corners);
+    expect(outline({ ...box, polygon: [[1, 2]] })).toEqual(corners);
+  });
+
+  it('maps image pixels to canvas pixels with the layout scale', () => {
+    const l = layoutCanvas(1000, 500, { maxWidth: 250 }, 2);
+    expect(toCanvas(outline(box), l.scale)).toEqual([
+      [2.5, 5],
+      [27.5, 5],
+      [27.5, 15],
+      [2.5, 15],
+    ]);
+  });
+});
+
+describe('labels', () => {
+  it('shows the OCR text, else the class name', () => {
+    expect(labelOf({ ...box, text: 'OPEN 24 HOURS' })).toBe('OPEN 24 HOURS');
+    expect(labelOf({ ...box, class_name: 'person' })).toBe('person');
+    expect(labelOf({ ...box, text: '' })).toBe('');
+  });
+
+  it('puts the label above the outline, or inside it at the top edge of the image', () => {
+    expect(labelAnchor(outline(box), 19)).toEqual([10, 1]);
+    expect(labelAnchor(outline(box), 30)).toEqual([10, 20]);
+    expect(
+      labelAnchor(
+        [
+          [-5, -3],
+          [10, -3],
+          [10, 9],
+        ],
+        19,
+      ),
+    ).toEqual([0, 0]);
+  });
+});

@@ -1,0 +1,118 @@
+// Calls to the model server, through the UI server's /api proxy (same origin).
+import { type ApiErrorBody, describeHttpError, describeNetworkError, type Problem } from './errors.js';
+import type { HealthResponse, ModelMeta, PredictResponse } from './types.js';
+
+export type Outcome<T> = { ok: true; value: T } | { ok: false; problem: Problem; status?: number };
+
+/** Asks the proxy not to wait for a restarting API: the status badge wants the state as it is now. */
+const NOW = { 'X-Proxy-Retry': 'off' };
+
+async function readJson(response: Response): Promise<unknown> {
+  try {
+    return await response.json();
+  } catch {
+    return undefined;
+  }
+}
+
+async function getJson<T>(path: string, headers?: Record<string, string>): Promise<Outcome<T>> {
+  let response: Response;
+  try {
+    response = await fetch(path, { headers: { Accept: 'application/json', ...headers }, cache: 'no-store' });
+  } catch {
+    return { ok: false, problem: describeNetworkError() };
+  }
+  const body = await readJson(response);
+  if (!response.ok) {
+    return {
+      ok: false,
+      status: response.status,
+      problem: describeHttpError(response.status, body as ApiErrorBody),
+    };
+  }
+  return { ok: true, value: body as T };
+}
+
+export type ApiState =
+  | { state: 'ready'; health: HealthResponse }
+  | { state: 'warming' | 'down'; problem: Problem };
+
+export async function checkApi(): Promise<ApiState> {
+  const health = await getJson<HealthResponse>('/api/health', NOW);
+  if (!health.ok) return { state: 'down', problem: health.problem };
+  const ready = await getJson<unknown>('/api/ready', NOW);
+  if (!ready.ok) return { state: ready.status === 503 ? 'warming' : 'down', problem: ready.problem };
+  return { state: 'ready', health: health.value };
+}
+
+/** Model names from /models, described with /v1/models when the server has it. */
+export async function listModels(): Promise<Outcome<ModelMeta[]>> {
+  const names = await getJson<unknown>('/api/models');
+  if (!names.ok) return names;
+  if (!Array.isArray(names.value)) {
+    return {
+      ok: false,
+      problem: { title: 'The server sent an unexpected model list.', hint: 'Is API_URL right?' },
+    };
+  }
+  const meta = await getJson<unknown>('/api/v1/models');
+  const described = new Map<string, ModelMeta>();
+  // The list may come bare or wrapped ({ models: [...] }); anything else just means no descriptions.
+  const list = meta.ok
+    ? Array.isArray(meta.value)
+      ? meta.value
+      : (meta.value as { models?: unknown })?.models
+    : [];
+  if (Array.isArray(list)) {
+    for (const m of list as ModelMeta[]) if (m && typeof m.name === 'string') described.set(m.name, m);
+  }
+  return {
+    ok: true,
+    value: names.value
+      .filter((n): n is string => typeof n === 'string')
+      .map((name) => described.get(name) ?? { name, task: '' }),
+  };
+}
+
+export function predictPath(model: string, confidence: number): string {
+  return `/api/v1/models/${encodeURIComponent(model)}/predict?confidence=${confidence}`;
+}
+
+/** Sends the image bytes as they are (no base64), and measures the round trip. */
+export async function predict(
+  model: string,
+  image: Blob,
+  confidence: number,
+): Promise<Outcome<{ response: PredictResponse; roundTripMs: number }>> {
+  const started = performance.now();
+  let response: Response;
+  try {
+    response = await fetch(predictPath(model, confidence), {
+      method: 'POST',
+      headers: { 'Content-Type': image.type, Accept: 'application/json' },
+      body: image,
+    });
+  } catch {
+    return { ok: false, problem: describeNetworkError() };
+  }
+  const body = await readJson(response);
+  const roundTripMs = performance.now() - started;
+  if (!response.ok) {
+    return {
+      ok: false,
+      status: response.status,
+      problem: describeHttpError(response.status, body as ApiErrorBody, model),
+    };
+  }
+  const result = body as PredictResponse | undefined;
+  if (!result || !Array.isArray(result.detections)) {
+    return {
+      ok: false,
+      problem: {
+        title: 'The server sent an answer the page does not understand.',
+        hint: 'Is API_URL right?',
+      },
+    };
+  }
+  return { ok: true, value: { response: result, roundTripMs } };
+}

@@ -1,0 +1,95 @@
+// Plain-words messages for everything that can go wrong between the page and the model.
+
+export interface ApiErrorBody {
+  error?: unknown;
+  detail?: unknown;
+}
+
+export interface Problem {
+  /** One short sentence for the page. */
+  title: string;
+  /** What to do about it, or the API's own detail. */
+  hint: string;
+}
+
+/** Image types the API decodes (PNG, JPEG, WebP); anything else is refused before uploading. */
+export const ACCEPTED_TYPES = ['image/png', 'image/jpeg', 'image/webp'] as const;
+
+function text(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value === undefined || value === null) return '';
+  return JSON.stringify(value);
+}
+
+/** Turns an HTTP error from /api into a message a person can act on. */
+export function describeHttpError(status: number, body: ApiErrorBody | undefined, model?: string): Problem {
+  const detail = text(body?.detail) || text(body?.error);
+  switch (status) {
+    case 502:
+    case 504:
+      return {
+        title: 'The model server is not reachable.',
+        hint: 'It may be down or restarting. Start it with `npm start`, or wait a moment and try again.',
+      };
+    case 503:
+      return body?.error === 'queue_full'
+        ? { title: 'The model server is busy.', hint: 'Too many images at once. Try again in a few seconds.' }
+        : {
+            title: 'The model server is not ready yet.',
+            hint: 'It is still loading and warming up the model. Try again in a few seconds.',
+          };
+    case 404:
+      return {
+        title: model ? `The model “${model}” is unknown to the server.` : 'Not found.',
+        hint: detail || 'Pick another model from the list.',
+      };
+    case 413:
+      return {
+        title: 'This image is too large.',
+        hint: detail || 'Try a smaller photo (under 20 MB and 40 megapixels).',
+      };
+    case 415:
+      return {
+        title: 'This file is not an image the model can read.',
+        hint: detail || 'Use a PNG, JPEG or WebP image.',
+      };
+    case 400:
+    case 422:
+      return {
+        title: 'The server could not read this image.',
+        hint: detail || 'Try another PNG, JPEG or WebP file.',
+      };
+    default:
+      return {
+        title: `The server answered with an error (HTTP ${status}).`,
+        hint: detail || 'Try again; if it keeps failing, look at the server log.',
+      };
+  }
+}
+
+/** A fetch that failed before any answer: the UI server itself is gone (or the network is). */
+export function describeNetworkError(): Problem {
+  return {
+    title: 'The page cannot reach its server.',
+    hint: 'Check your connection, or that `npm start` is still running, then reload the page.',
+  };
+}
+
+/** Checks a picked file before uploading it; undefined when it looks like an image the API reads.
+ * Size limits are the server's to enforce (they are configurable there), so they are not guessed here. */
+export function checkImageFile(file: { name: string; type: string; size: number }): Problem | undefined {
+  if (!file.type.startsWith('image/')) {
+    return {
+      title: `“${file.name}” is not an image.`,
+      hint: 'Pick a photo or a screenshot (PNG, JPEG or WebP).',
+    };
+  }
+  if (!(ACCEPTED_TYPES as readonly string[]).includes(file.type)) {
+    return {
+      title: `“${file.name}” is a ${file.type.slice('image/'.length).toUpperCase()} image, which the model cannot read.`,
+      hint: 'Convert it to PNG, JPEG or WebP (on a phone, a screenshot of it works).',
+    };
+  }
+  if (file.size === 0) return { title: `“${file.name}” is empty.`, hint: 'Pick another file.' };
+  return undefined;
+}
