@@ -1,0 +1,28 @@
+// Entry point run by the readiness Command during `pulumi up` (node --import tsx infra/readiness/main.ts).
+// Settings come from the environment the Command sets; the exit code tells Pulumi whether the URL works.
+import { waitUntilReady } from './wait.js';
+
+function env(name: string): string {
+  const value = process.env[name];
+  if (!value) {
+    console.error(`readiness: ${name} is not set`);
+    process.exit(2);
+  }
+  return value;
+}
+
+try {
+  await waitUntilReady({
+    url: env('MODELSHIP_URL'),
+    version: env('MODELSHIP_VERSION'),
+    timeoutMs: Number(env('MODELSHIP_TIMEOUT_SECONDS')) * 1000,
+    intervalMs: 10_000,
+    requestTimeoutMs: 10_000,
+    ...(process.env.MODELSHIP_BASIC_AUTH && { basicAuth: process.env.MODELSHIP_BASIC_AUTH }),
+    ...(process.env.MODELSHIP_HINT && { hint: process.env.MODELSHIP_HINT }),
+    log: (line) => console.log(line),
+  });
+} catch (err) {
+  console.error(err instanceof Error ? err.message : String(err));
+  process.exit(1);
+}

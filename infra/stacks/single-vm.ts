@@ -1,0 +1,199 @@
+// The hands-on shape: one VM behind a static IP, running the API and the UI with docker compose and Caddy
+// (HTTPS), its images in Artifact Registry. This is what the students did by hand, as one `pulumi up`.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as gcp from '@pulumi/gcp';
+import * as pulumi from '@pulumi/pulumi';
+import { bcryptHash } from '../basic-auth.js';
+import { Dns, siteHostname } from '../components/dns.js';
+import { Network } from '../components/network.js';
+import { Readiness } from '../components/readiness.js';
+import { RegistryImages } from '../components/registry-images.js';
+import { Vm } from '../components/vm.js';
+import type { DeployConfig } from '../config.js';
+import { hourlyCostEstimate } from '../pricing.js';
+import { renderStartupScript, renderVmMetadata } from '../vm/metadata.js';
+
+/** APIs the deployment uses. Left enabled on destroy: other things in the project may rely on them. */
+export const REQUIRED_SERVICES = [
+  'compute.googleapis.com',
+  'artifactregistry.googleapis.com',
+  'dns.googleapis.com',
+  'iam.googleapis.com',
+  // Cloud IAP's TCP forwarding, behind `gcloud compute ssh --tunnel-through-iap`.
+  'iap.googleapis.com',
+] as const;
+
+export interface SingleVmOutputs {
+  url: pulumi.Output<string>;
+  apiDocsUrl: pulumi.Output<string>;
+  instanceName: pulumi.Output<string>;
+  zone: string;
+  ip: pulumi.Output<string>;
+  sshCommand: pulumi.Output<string>;
+  apiImage: pulumi.Output<string>;
+  uiImage: pulumi.Output<string>;
+  hourlyCostEstimate: string;
+}
+
+export interface StackContext {
+  /** Pulumi stack name; names the per-stack GCP resources so several stacks can share a project. */
+  stack: string;
+  /** Repository root: the Docker build context and where the readiness script runs. */
+  repoRoot: string;
+}
+
+export const defaultContext = (): StackContext => ({
+  stack: pulumi.getStack(),
+  repoRoot: fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, ''),
+});
+
+/** Lowercase letters, digits and hyphens, starting with a letter: safe in GCP IDs, tags and labels. */
+export function slug(stack: string, max: number): string {
+  const s = stack
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^[^a-z]+/, '')
+    .slice(0, max)
+    .replace(/-+$/, '');
+  return s || 'stack';
+}
+
+/**
+ * The version the API reports (APP_VERSION): the app's package version plus a digest of what was deployed,
+ * so the readiness check can tell the new deployment from the one it replaces.
+ */
+export function deployVersion(packageVersion: string, parts: readonly unknown[]): string {
+  const digest = createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 12);
+  return `${packageVersion}+${digest}`;
+}
+
+export function deploySingleVm(config: DeployConfig, ctx: StackContext = defaultContext()): SingleVmOutputs {
+  const name = 'modelship';
+  const stackSlug = slug(ctx.stack, 20);
+  const labels = { app: 'modelship', stack: stackSlug, 'managed-by': 'pulumi' };
+  const tag = `modelship-${stackSlug}`;
+  const packageVersion: string = JSON.parse(readFileSync(`${ctx.repoRoot}/package.json`, 'utf8')).version;
+
+  const services = REQUIRED_SERVICES.map(
+    (service) =>
+      new gcp.projects.Service(`${name}-${service.split('.')[0]}`, {
+        project: config.project,
+        service,
+        disableOnDestroy: false,
+      }),
+  );
+  const afterServices = { dependsOn: services };
+
+  const images = new RegistryImages(
+    `${name}-images`,
+    {
+      project: config.project,
+      region: config.region,
+      repositoryId: `modelship-${stackSlug}`,
+      keepVersions: config.registryKeepVersions,
+      gpu: config.gpu !== undefined,
+      repoRoot: ctx.repoRoot,
+      tag: packageVersion,
+      labels,
+    },
+    afterServices,
+  );
+
+  const network = new Network(
+    `${name}-net`,
+    { project: config.project, region: config.region, tag, sshSourceRanges: config.sshSourceRanges, labels },
+    afterServices,
+  );
+
+  const hostname = network.ip.apply((ip) => siteHostname(config.domain, ip));
+  if (config.domain && config.dnsZone) {
+    new Dns(
+      `${name}-dns`,
+      { project: config.project, zone: config.dnsZone, hostname: config.domain, ip: network.ip },
+      afterServices,
+    );
+  }
+
+  const basicAuth = config.basicAuth;
+  const bcrypt = basicAuth
+    ? pulumi.secret(bcryptHash(basicAuth.password, `${pulumi.getProject()}/${ctx.stack}/${basicAuth.user}`))
+    : undefined;
+  const api = {
+    replicas: config.apiReplicas,
+    ...(config.apiWorkers !== undefined && { workers: config.apiWorkers }),
+  };
+  const gpu = config.gpu !== undefined;
+  const version = pulumi
+    .all([images.apiImage, images.uiImage, hostname])
+    .apply((parts) => deployVersion(packageVersion, [...parts, api, gpu]));
+  const metadata = pulumi
+    .all([images.apiImage, images.uiImage, hostname, version, bcrypt])
+    .apply(([apiImage, uiImage, siteAddress, appVersion, bcryptHashValue]) => ({
+      ...renderVmMetadata({
+        apiImage,
+        uiImage,
+        registryHost: images.registryHost,
+        siteAddress,
+        gpu,
+        ...(basicAuth &&
+          bcryptHashValue && { basicAuth: { user: basicAuth.user, bcryptHash: bcryptHashValue } }),
+        api,
+        version: appVersion,
+      }),
+      // SSH (through IAP) with the user's Google identity and IAM roles, not project-wide keys.
+      'enable-oslogin': 'TRUE',
+    }));
+
+  const vm = new Vm(
+    `${name}-vm`,
+    {
+      project: config.project,
+      zone: config.zone,
+      repository: { location: images.repository.location, name: images.repository.name },
+      accountId: `ms-${slug(ctx.stack, 23)}-vm`,
+      machineType: config.machineType,
+      ...(config.gpu && { gpu: config.gpu }),
+      spot: config.spot,
+      bootDiskGb: config.bootDiskGb,
+      vmImage: config.vmImage,
+      tag,
+      subnetwork: network.subnetwork.id,
+      ip: network.ip,
+      metadata,
+      labels: { ...labels, gpu: config.gpu?.type ?? 'none' },
+    },
+    afterServices,
+  );
+
+  const url = pulumi.interpolate`https://${hostname}`;
+  const sshCommand = pulumi.interpolate`gcloud compute ssh ${vm.instanceName} --zone ${config.zone} --project ${config.project} --tunnel-through-iap`;
+
+  new Readiness(
+    `${name}-ready`,
+    {
+      url,
+      version,
+      timeoutMinutes: config.readinessTimeoutMinutes,
+      ...(basicAuth && { basicAuth: pulumi.secret(`${basicAuth.user}:${basicAuth.password}`) }),
+      hint: pulumi.interpolate`The VM keeps trying; read its log with: ${sshCommand} -- sudo journalctl -u google-startup-scripts -u modelship-watcher -e`,
+      triggers: [images.apiImage, images.uiImage, renderStartupScript()],
+      repoRoot: ctx.repoRoot,
+    },
+    // Wait on the instance itself, so a metadata update is applied before polling for the new version.
+    { dependsOn: [vm.instance] },
+  );
+
+  return {
+    url,
+    apiDocsUrl: pulumi.interpolate`${url}/api/docs`,
+    instanceName: vm.instanceName,
+    zone: config.zone,
+    ip: network.ip,
+    sshCommand,
+    apiImage: images.apiImage,
+    uiImage: images.uiImage,
+    hourlyCostEstimate: hourlyCostEstimate(config).summary,
+  };
+}

@@ -1,0 +1,104 @@
+// Pulumi mocks for the program tests: every registered resource is recorded with its resolved inputs, and the
+// few outputs the cloud would compute (IP, image digests, e-mails, names) get realistic values.
+import { createHash } from 'node:crypto';
+import * as pulumi from '@pulumi/pulumi';
+
+export const MOCK_IP = '34.1.2.3';
+export const MOCK_TOKEN = 'ya29.mock-access-token';
+export const MOCK_ZONE_DNS_NAME = 'example.com.';
+
+export interface Recorded {
+  type: string;
+  name: string;
+  /** Inputs with secrets unwrapped to their values. */
+  inputs: Record<string, unknown>;
+  /** Dotted paths of the inputs that arrived as secrets, e.g. `registry.password`. */
+  secretPaths: string[];
+}
+
+// The wire form of a secret in mocked inputs: { [SIG_KEY]: SECRET_SIG, value }.
+const SIG_KEY = '4dabf18193072939515e22adb298388d';
+const SECRET_SIG = '1b47061264138c4ac30d75fd1eb44270';
+
+function unwrapSecrets(value: unknown, path: string, secretPaths: string[]): unknown {
+  if (Array.isArray(value)) return value.map((v, i) => unwrapSecrets(v, `${path}[${i}]`, secretPaths));
+  if (value && typeof value === 'object') {
+    const obj = value as Record<string, unknown>;
+    if (obj[SIG_KEY] === SECRET_SIG) {
+      secretPaths.push(path);
+      return unwrapSecrets(obj.value, path, []);
+    }
+    return Object.fromEntries(
+      Object.entries(obj).map(([k, v]) => [k, unwrapSecrets(v, path ? `${path}.${k}` : k, secretPaths)]),
+    );
+  }
+  return value;
+}
+
+const digestOf = (s: string) => `sha256:${createHash('sha256').update(s).digest('hex')}`;
+
+/** Installs fresh mocks; returns the list resources are recorded into and the invoke calls made. */
+export async function installMocks(stack = 'dev') {
+  const resources: Recorded[] = [];
+  const calls: { token: string; inputs: Record<string, unknown> }[] = [];
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        const secretPaths: string[] = [];
+        const inputs = unwrapSecrets(args.inputs, '', secretPaths) as Record<string, any>;
+        resources.push({ type: args.type, name: args.name, inputs, secretPaths });
+        const state: Record<string, unknown> = { ...args.inputs };
+        switch (args.type) {
+          case 'gcp:compute/address:Address':
+            state.address = MOCK_IP;
+            break;
+          case 'docker:index/image:Image': {
+            const imageName = String(inputs.imageName);
+            state.repoDigest = `${imageName.replace(/:[^:/]+$/, '')}@${digestOf(imageName + JSON.stringify(inputs.build))}`;
+            break;
+          }
+          case 'gcp:serviceaccount/account:Account':
+            state.email = `${args.inputs.accountId}@${args.inputs.project}.iam.gserviceaccount.com`;
+            break;
+          case 'gcp:artifactregistry/repository:Repository':
+            state.name = args.inputs.repositoryId;
+            break;
+          case 'gcp:compute/instance:Instance':
+            state.name = `${args.name}-a1b2c3d`;
+            break;
+          case 'gcp:compute/subnetwork:Subnetwork':
+          case 'gcp:compute/network:Network':
+            state.selfLink = `https://www.googleapis.com/compute/v1/${args.name}`;
+            break;
+        }
+        return { id: `${args.name}-id`, state };
+      },
+      call(args) {
+        calls.push({ token: args.token, inputs: args.inputs });
+        if (args.token === 'gcp:organizations/getClientConfig:getClientConfig') {
+          return { accessToken: MOCK_TOKEN, project: 'p', region: 'r', zone: 'z', id: 'x' };
+        }
+        if (args.token === 'gcp:dns/getManagedZone:getManagedZone') {
+          return { name: args.inputs.name, dnsName: MOCK_ZONE_DNS_NAME, id: 'zone', managedZoneId: '1' };
+        }
+        throw new Error(`unexpected invoke ${args.token}`);
+      },
+    },
+    'modelship',
+    stack,
+    false,
+  );
+  return { resources, calls };
+}
+
+/** The value of an output (mocks resolve everything), secret or not. */
+export function valueOf<T>(output: pulumi.Input<T>): Promise<T> {
+  return new Promise((resolve) => pulumi.output(output).apply((v) => resolve(v as T)));
+}
+
+export const isSecret = <T>(output: pulumi.Output<T>): Promise<boolean> => pulumi.isSecret(output);
+
+/** Waits until every resource registration the program started has reached the (mock) engine. */
+export async function settle(): Promise<void> {
+  await pulumi.runtime.disconnect();
+}

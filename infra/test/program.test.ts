@@ -1,0 +1,387 @@
+// The whole Pulumi program under mocks: the dev stack (L4), a CPU-only and a T4 configuration, spot, a custom
+// domain, basic auth. Each test deploys a fresh configuration and inspects every registered resource.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import bcrypt from 'bcryptjs';
+import { describe, expect, it } from 'vitest';
+import { type DeployConfig, parseConfig, type RawConfig } from '../config.js';
+import { deploySingleVm, REQUIRED_SERVICES } from '../stacks/single-vm.js';
+import { renderStartupScript } from '../vm/metadata.js';
+import { installMocks, isSecret, MOCK_IP, MOCK_TOKEN, type Recorded, settle, valueOf } from './mocks.js';
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');
+const pkgVersion: string = JSON.parse(readFileSync(`${repoRoot}/package.json`, 'utf8')).version;
+
+const DEV: RawConfig = {
+  'gcp:project': 'student-proj-1',
+  'gcp:region': 'us-central1',
+  'gcp:zone': 'us-central1-a',
+};
+const CPU: RawConfig = { ...DEV, machineType: 'e2-standard-4', gpu: 'none' };
+const T4: RawConfig = { ...DEV, machineType: 'n1-standard-4', gpu: 'nvidia-tesla-t4', gpuCount: '1' };
+
+// Deployments are memoized per configuration: each runs the program once, tests read what it registered.
+const deployments = new Map<string, ReturnType<typeof deployFresh>>();
+function deploy(raw: RawConfig, stack = 'dev') {
+  const key = JSON.stringify([raw, stack]);
+  if (!deployments.has(key)) deployments.set(key, deployFresh(raw, stack));
+  return deployments.get(key) as ReturnType<typeof deployFresh>;
+}
+
+async function deployFresh(raw: RawConfig, stack: string) {
+  const { resources, calls } = await installMocks(stack);
+  const config: DeployConfig = parseConfig(raw);
+  const out = deploySingleVm(config, { stack, repoRoot });
+  const outputs = {
+    url: await valueOf(out.url),
+    apiDocsUrl: await valueOf(out.apiDocsUrl),
+    instanceName: await valueOf(out.instanceName),
+    zone: out.zone,
+    ip: await valueOf(out.ip),
+    sshCommand: await valueOf(out.sshCommand),
+    apiImage: await valueOf(out.apiImage),
+    uiImage: await valueOf(out.uiImage),
+    hourlyCostEstimate: out.hourlyCostEstimate,
+  };
+  await settle();
+  const ofType = (type: string) => resources.filter((r) => r.type === type);
+  const one = (type: string): Recorded => {
+    const found = ofType(type);
+    expect(found, type).toHaveLength(1);
+    return found[0] as Recorded;
+  };
+  return { resources, calls, outputs, ofType, one, raw: out };
+}
+
+const instanceOf = (d: Awaited<ReturnType<typeof deployFresh>>) =>
+  d.one('gcp:compute/instance:Instance').inputs as any;
+const metadataOf = (d: Awaited<ReturnType<typeof deployFresh>>) =>
+  instanceOf(d).metadata as Record<string, string>;
+
+describe('dev stack (g2-standard-4, one L4)', () => {
+  it('enables the required services and leaves them enabled on destroy', async () => {
+    const d = await deploy(DEV);
+    const services = d.ofType('gcp:projects/service:Service').map((r) => r.inputs);
+    expect(services.map((s) => s.service).sort()).toEqual([...REQUIRED_SERVICES].sort());
+    for (const s of services) {
+      expect(s.disableOnDestroy).toBe(false);
+      expect(s.project).toBe('student-proj-1');
+    }
+    expect(services.map((s) => s.service)).toEqual(
+      expect.arrayContaining([
+        'compute.googleapis.com',
+        'artifactregistry.googleapis.com',
+        'dns.googleapis.com',
+        'iam.googleapis.com',
+      ]),
+    );
+  });
+
+  it('creates a regional DOCKER repository with a keep-most-recent cleanup policy', async () => {
+    const d = await deploy({ ...DEV, registryKeepVersions: '7' });
+    const repo = d.one('gcp:artifactregistry/repository:Repository').inputs as any;
+    expect(repo.format).toBe('DOCKER');
+    expect(repo.location).toBe('us-central1');
+    expect(repo.repositoryId).toBe('modelship-dev');
+    expect(repo.cleanupPolicyDryRun).toBe(false);
+    const keep = repo.cleanupPolicies.find((p: any) => p.action === 'KEEP');
+    expect(keep.mostRecentVersions.keepCount).toBe(7);
+    const del = repo.cleanupPolicies.find((p: any) => p.action === 'DELETE');
+    expect(del.condition.tagState).toBe('ANY');
+  });
+
+  it('builds both images for linux/amd64 from the repo root, the API with its gpu target, pushed with a token', async () => {
+    const d = await deploy(DEV);
+    const images = d.ofType('docker:index/image:Image').map((r) => r.inputs as any);
+    expect(images).toHaveLength(2);
+    const api = images.find((i) => i.imageName.includes('/api:'));
+    const ui = images.find((i) => i.imageName.includes('/ui:'));
+    expect(api.imageName).toBe(`us-central1-docker.pkg.dev/student-proj-1/modelship-dev/api:${pkgVersion}`);
+    expect(ui.imageName).toBe(`us-central1-docker.pkg.dev/student-proj-1/modelship-dev/ui:${pkgVersion}`);
+    expect(api.build).toMatchObject({
+      context: repoRoot,
+      dockerfile: `${repoRoot}/app/api/Dockerfile`,
+      platform: 'linux/amd64',
+      target: 'gpu',
+    });
+    expect(ui.build).toMatchObject({
+      context: repoRoot,
+      dockerfile: `${repoRoot}/app/ui/Dockerfile`,
+      platform: 'linux/amd64',
+    });
+    expect(ui.build.target).toBeUndefined();
+    for (const image of images) {
+      expect(image.registry).toEqual({
+        server: 'us-central1-docker.pkg.dev',
+        username: 'oauth2accesstoken',
+        password: MOCK_TOKEN,
+      });
+    }
+    expect(d.calls.map((c) => c.token)).toContain('gcp:organizations/getClientConfig:getClientConfig');
+    for (const r of d.ofType('docker:index/image:Image')) expect(r.secretPaths).toEqual(['registry']);
+  });
+
+  it('gives the VM a dedicated account with only the reader, log writer and metric writer roles', async () => {
+    const d = await deploy(DEV);
+    const account = d.one('gcp:serviceaccount/account:Account').inputs as any;
+    expect(account.accountId).toBe('ms-dev-vm');
+    const email = `ms-dev-vm@student-proj-1.iam.gserviceaccount.com`;
+    const projectRoles = d.ofType('gcp:projects/iAMMember:IAMMember').map((r) => r.inputs as any);
+    expect(projectRoles.map((r) => r.role).sort()).toEqual([
+      'roles/logging.logWriter',
+      'roles/monitoring.metricWriter',
+    ]);
+    for (const r of projectRoles) expect(r.member).toBe(`serviceAccount:${email}`);
+    const reader = d.one('gcp:artifactregistry/repositoryIamMember:RepositoryIamMember').inputs as any;
+    expect(reader).toMatchObject({
+      role: 'roles/artifactregistry.reader',
+      member: `serviceAccount:${email}`,
+      repository: 'modelship-dev',
+      location: 'us-central1',
+    });
+    const vm = instanceOf(d);
+    expect(vm.serviceAccount).toEqual({ email, scopes: ['cloud-platform'] });
+    expect(JSON.stringify(vm)).not.toContain('compute@developer.gserviceaccount.com');
+  });
+
+  it('opens 80/443 to the world and 22 only to the IAP range, on the VM tag of a dedicated network', async () => {
+    const d = await deploy(DEV);
+    const rules = d.ofType('gcp:compute/firewall:Firewall').map((r) => r.inputs as any);
+    expect(rules).toHaveLength(2);
+    const vmTags = instanceOf(d).tags;
+    expect(vmTags).toEqual(['modelship-dev']);
+    const ports = rules.flatMap((r) => r.allows.flatMap((a: any) => a.ports));
+    expect(ports.sort()).toEqual(['22', '443', '80']);
+    const web = rules.find((r) => r.allows[0].ports.includes('443'));
+    const ssh = rules.find((r) => r.allows[0].ports.includes('22'));
+    expect(web.allows).toEqual([{ protocol: 'tcp', ports: ['80', '443'] }]);
+    expect(web.sourceRanges).toEqual(['0.0.0.0/0']);
+    expect(ssh.allows).toEqual([{ protocol: 'tcp', ports: ['22'] }]);
+    expect(ssh.sourceRanges).toEqual(['35.235.240.0/20']);
+    for (const r of rules) {
+      expect(r.direction).toBe('INGRESS');
+      expect(r.targetTags).toEqual(vmTags);
+      expect(r.network).toBe('modelship-net-vpc-id');
+    }
+    const network = d.one('gcp:compute/network:Network').inputs as any;
+    expect(network.autoCreateSubnetworks).toBe(false);
+    expect(instanceOf(d).networkInterfaces[0].subnetwork).toBe('modelship-net-subnet-id');
+  });
+
+  it('runs a g2 VM with the L4 it carries: TERMINATE on maintenance, no guestAccelerators', async () => {
+    const d = await deploy(DEV);
+    const vm = instanceOf(d);
+    expect(vm.machineType).toBe('g2-standard-4');
+    expect(vm.zone).toBe('us-central1-a');
+    expect(vm.guestAccelerators ?? []).toEqual([]);
+    expect(vm.scheduling).toMatchObject({
+      onHostMaintenance: 'TERMINATE',
+      automaticRestart: true,
+      preemptible: false,
+    });
+    expect(vm.bootDisk.initializeParams).toMatchObject({
+      size: 100,
+      type: 'pd-balanced',
+      image: 'ubuntu-os-accelerator-images/ubuntu-accelerator-2404-amd64-with-nvidia-580',
+    });
+    expect(vm.shieldedInstanceConfig).toEqual({
+      enableSecureBoot: true,
+      enableVtpm: true,
+      enableIntegrityMonitoring: true,
+    });
+    expect(vm.allowStoppingForUpdate).toBe(true);
+    expect(vm.labels).toMatchObject({
+      app: 'modelship',
+      stack: 'dev',
+      'managed-by': 'pulumi',
+      gpu: 'nvidia-l4',
+    });
+    expect(vm.networkInterfaces[0].accessConfigs[0].natIp).toBe(MOCK_IP);
+  });
+
+  it('puts the startup script and the pushed digests into the VM metadata, never a mutable tag', async () => {
+    const d = await deploy(DEV);
+    const vm = instanceOf(d);
+    expect(vm.metadataStartupScript).toBeUndefined();
+    const metadata = metadataOf(d);
+    expect(metadata['startup-script']).toBe(renderStartupScript());
+    expect(d.outputs.apiImage).toMatch(
+      /^us-central1-docker\.pkg\.dev\/student-proj-1\/modelship-dev\/api@sha256:[0-9a-f]{64}$/,
+    );
+    expect(d.outputs.uiImage).toMatch(
+      /^us-central1-docker\.pkg\.dev\/student-proj-1\/modelship-dev\/ui@sha256:[0-9a-f]{64}$/,
+    );
+    expect(metadata['modelship-env']).toContain(`API_IMAGE='${d.outputs.apiImage}'`);
+    expect(metadata['modelship-env']).toContain(`UI_IMAGE='${d.outputs.uiImage}'`);
+    expect(metadata['modelship-env']).toContain(`SITE_ADDRESS='34-1-2-3.sslip.io'`);
+    expect(metadata['modelship-env']).toMatch(
+      new RegExp(`APP_VERSION='${pkgVersion.replaceAll('.', '\\.')}\\+[0-9a-f]{12}'`),
+    );
+    expect(metadata['modelship-registry']).toBe('us-central1-docker.pkg.dev');
+    expect(metadata['modelship-gpu']).toBe('true');
+    expect(metadata['enable-oslogin']).toBe('TRUE');
+    expect(metadata['modelship-env']).not.toContain('BASIC_AUTH');
+    // Nothing anywhere in the program runs or references a `latest` tag.
+    const everything = JSON.stringify(d.resources) + JSON.stringify(d.outputs);
+    expect(everything).not.toMatch(/:latest\b/);
+  });
+
+  it('uses the static IP sslip.io name for the URL and creates no DNS record', async () => {
+    const d = await deploy(DEV);
+    expect(d.outputs.url).toBe('https://34-1-2-3.sslip.io');
+    expect(d.outputs.apiDocsUrl).toBe('https://34-1-2-3.sslip.io/api/docs');
+    expect(d.outputs.ip).toBe(MOCK_IP);
+    expect(d.ofType('gcp:dns/recordSet:RecordSet')).toHaveLength(0);
+    const address = d.one('gcp:compute/address:Address').inputs as any;
+    expect(address).toMatchObject({ addressType: 'EXTERNAL', region: 'us-central1', networkTier: 'PREMIUM' });
+  });
+
+  it('exports the documented outputs', async () => {
+    const d = await deploy(DEV);
+    expect(d.outputs.instanceName).toBe('modelship-vm-instance-a1b2c3d');
+    expect(d.outputs.zone).toBe('us-central1-a');
+    expect(d.outputs.sshCommand).toBe(
+      'gcloud compute ssh modelship-vm-instance-a1b2c3d --zone us-central1-a --project student-proj-1 --tunnel-through-iap',
+    );
+    expect(d.outputs.hourlyCostEstimate).toMatch(
+      /^~\$0\.73\/h \(g2-standard-4 \$0\.707 \+ 100 GB pd-balanced/,
+    );
+  });
+
+  it('waits for the URL to serve the deployed version, re-run by digests and the startup script', async () => {
+    const d = await deploy(DEV);
+    const cmd = d.one('command:local:Command').inputs as any;
+    expect(cmd.create).toBe('node --import tsx infra/readiness/main.ts');
+    expect(cmd.dir).toBe(repoRoot);
+    const version = metadataOf(d)['modelship-version'];
+    expect(cmd.environment).toMatchObject({
+      MODELSHIP_URL: 'https://34-1-2-3.sslip.io',
+      MODELSHIP_VERSION: version,
+      MODELSHIP_TIMEOUT_SECONDS: '1200',
+    });
+    expect(cmd.environment.MODELSHIP_HINT).toContain('journalctl -u google-startup-scripts');
+    expect(cmd.environment.MODELSHIP_BASIC_AUTH).toBeUndefined();
+    expect(cmd.triggers).toEqual([d.outputs.apiImage, d.outputs.uiImage, renderStartupScript()]);
+  });
+
+  it('gives every resource a parent component or the stack, and names per stack', async () => {
+    const d = await deploy(DEV, 'Team A_2');
+    expect((d.one('gcp:serviceaccount/account:Account').inputs as any).accountId).toBe('ms-team-a-2-vm');
+    expect((d.one('gcp:artifactregistry/repository:Repository').inputs as any).repositoryId).toBe(
+      'modelship-team-a-2',
+    );
+  });
+});
+
+describe('other shapes of VM', () => {
+  it('CPU-only: e2 VM, CPU API image, live migration, no accelerators', async () => {
+    const d = await deploy(CPU);
+    const vm = instanceOf(d);
+    expect(vm.machineType).toBe('e2-standard-4');
+    expect(vm.guestAccelerators ?? []).toEqual([]);
+    expect(vm.scheduling).toMatchObject({ onHostMaintenance: 'MIGRATE', automaticRestart: true });
+    expect(vm.labels.gpu).toBe('none');
+    expect(metadataOf(d)['modelship-gpu']).toBe('false');
+    const api = d
+      .ofType('docker:index/image:Image')
+      .find((r) => String(r.inputs.imageName).includes('/api:'));
+    expect((api?.inputs as any).build.target).toBeUndefined();
+    expect(d.outputs.hourlyCostEstimate).toMatch(/^~\$0\.15\/h \(e2-standard-4/);
+  });
+
+  it('T4: n1 VM with the T4 attached as a guest accelerator and TERMINATE on maintenance', async () => {
+    const d = await deploy(T4);
+    const vm = instanceOf(d);
+    expect(vm.machineType).toBe('n1-standard-4');
+    expect(vm.guestAccelerators).toEqual([{ type: 'nvidia-tesla-t4', count: 1 }]);
+    expect(vm.scheduling).toMatchObject({ onHostMaintenance: 'TERMINATE' });
+    expect(vm.labels.gpu).toBe('nvidia-tesla-t4');
+    const api = d
+      .ofType('docker:index/image:Image')
+      .find((r) => String(r.inputs.imageName).includes('/api:'));
+    expect((api?.inputs as any).build.target).toBe('gpu');
+    expect(d.outputs.hourlyCostEstimate).toContain('1x nvidia-tesla-t4 $0.350');
+  });
+
+  it('spot: SPOT provisioning, preemptible, no automatic restart, stopped (not deleted) on preemption', async () => {
+    const d = await deploy({ ...DEV, spot: 'true' });
+    expect(instanceOf(d).scheduling).toEqual({
+      provisioningModel: 'SPOT',
+      preemptible: true,
+      automaticRestart: false,
+      onHostMaintenance: 'TERMINATE',
+      instanceTerminationAction: 'STOP',
+    });
+    expect(d.outputs.hourlyCostEstimate).toContain('spot estimate');
+  });
+
+  it('custom domain in a Cloud DNS zone: an A record to the static IP, and the URL on that name', async () => {
+    const d = await deploy({ ...DEV, domain: 'ocr.example.com', dnsZone: 'example-zone' });
+    const record = d.one('gcp:dns/recordSet:RecordSet').inputs as any;
+    expect(record).toMatchObject({
+      managedZone: 'example-zone',
+      name: 'ocr.example.com.',
+      type: 'A',
+      rrdatas: [MOCK_IP],
+      project: 'student-proj-1',
+    });
+    expect(d.outputs.url).toBe('https://ocr.example.com');
+    expect(metadataOf(d)['modelship-env']).toContain(`SITE_ADDRESS='ocr.example.com'`);
+  });
+
+  it('custom domain without a zone: no record (the user points DNS at the ip output)', async () => {
+    const d = await deploy({ ...DEV, domain: 'ocr.example.org' });
+    expect(d.ofType('gcp:dns/recordSet:RecordSet')).toHaveLength(0);
+    expect(d.outputs.url).toBe('https://ocr.example.org');
+  });
+
+  it('extra SSH ranges and API tuning reach the firewall and the VM settings', async () => {
+    const d = await deploy({
+      ...DEV,
+      sshSourceRanges: '["35.235.240.0/20","203.0.113.0/24"]',
+      apiReplicas: '2',
+      apiWorkers: '3',
+      bootDiskGb: '200',
+    });
+    const ssh = d
+      .ofType('gcp:compute/firewall:Firewall')
+      .find((r) => (r.inputs as any).allows[0].ports.includes('22'));
+    expect((ssh?.inputs as any).sourceRanges).toEqual(['35.235.240.0/20', '203.0.113.0/24']);
+    const env = metadataOf(d)['modelship-env'];
+    expect(env).toContain(`API_REPLICAS='2'`);
+    expect(env).toContain(`WORKERS='3'`);
+    expect(instanceOf(d).bootDisk.initializeParams.size).toBe(200);
+  });
+});
+
+describe('basic auth', () => {
+  const withAuth = { ...DEV, basicAuth: 'student:correct horse battery' };
+
+  it('ships only a bcrypt hash of the password, stable across runs, and keeps it secret', async () => {
+    const first = await deploy(withAuth);
+    const env = metadataOf(first)['modelship-env'];
+    const hash = env.match(/BASIC_AUTH_HASH='([^']+)'/)?.[1] ?? '';
+    expect(env).toContain(`BASIC_AUTH_USER='student'`);
+    expect(hash).toMatch(/^\$2b\$12\$/);
+    expect(bcrypt.compareSync('correct horse battery', hash)).toBe(true);
+    expect(JSON.stringify(first.one('gcp:compute/instance:Instance'))).not.toContain('correct horse battery');
+    const fresh = await deployFresh(withAuth, 'dev');
+    expect(metadataOf(fresh)['modelship-env']).toBe(env);
+  });
+
+  it('marks the metadata secret and hands the credentials to the readiness wait as a secret', async () => {
+    const d = await deploy(withAuth);
+    expect(d.one('gcp:compute/instance:Instance').secretPaths).toEqual(['metadata']);
+    const cmd = d.one('command:local:Command');
+    expect((cmd.inputs as any).environment.MODELSHIP_BASIC_AUTH).toBe('student:correct horse battery');
+    expect(cmd.secretPaths).toEqual(['environment']);
+    // The outputs do not depend on the secret and stay readable.
+    expect(await isSecret(d.raw.url)).toBe(false);
+    expect(await isSecret(d.raw.apiImage)).toBe(false);
+  });
+
+  it('without basic auth nothing in the VM is secret', async () => {
+    const d = await deploy(DEV);
+    expect(d.one('gcp:compute/instance:Instance').secretPaths).toEqual([]);
+  });
+});
