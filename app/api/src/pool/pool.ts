@@ -174,5 +174,6 @@ function transferable(bytes: Uint8Array): ArrayBuffer {
   ) {
     return bytes.buffer;
   }
-  return bytes.slice().buffer as ArrayBuffer;
+  // Not bytes.slice(): on a Buffer that is a view of the same slab, not a copy.
+  return new Uint8Array(bytes).buffer as ArrayBuffer;
 }
