@@ -1,0 +1,66 @@
+// What the benchmark reads from a running API: predictions, /metrics scrapes, RSS.
+import type { TextBox } from './cer.js';
+import { type BenchInput, predictBody } from './inputs.js';
+import { requestJson } from './load.js';
+import { type HistogramTotals, histogramTotalsBy, parseSamples, sampleValue } from './prometheus.js';
+
+export const STAGE_HISTOGRAM = 'modelship_inference_stage_duration_seconds';
+export const REQUEST_HISTOGRAM = 'modelship_http_request_duration_seconds';
+
+export interface PredictResponse {
+  model: string;
+  time: number;
+  detections: TextBox[];
+}
+
+export function predict(
+  baseUrl: string,
+  input: BenchInput,
+  body = predictBody(input),
+): Promise<PredictResponse> {
+  return requestJson<PredictResponse>(baseUrl, {
+    path: '/predict',
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json' },
+  });
+}
+
+export interface Scrape {
+  stages: Map<string, HistogramTotals>;
+  routes: Map<string, HistogramTotals>;
+  rssBytes: number | undefined;
+}
+
+export async function scrape(baseUrl: string): Promise<Scrape> {
+  const res = await fetch(`${baseUrl}/metrics`);
+  const samples = parseSamples(await res.text());
+  return {
+    stages: histogramTotalsBy(samples, 'stage', STAGE_HISTOGRAM),
+    routes: histogramTotalsBy(samples, 'route', REQUEST_HISTOGRAM),
+    rssBytes: sampleValue(samples, 'process_resident_memory_bytes'),
+  };
+}
+
+export const mib = (bytes: number | undefined): number | null =>
+  bytes === undefined ? null : bytes / 2 ** 20;
+
+/** Samples RSS from /metrics every `everyMs` until stopped; resolves to the peak in MiB. */
+export function sampleRss(baseUrl: string, everyMs = 500): { stop(): Promise<number | null> } {
+  let peak: number | undefined;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const rss = (await scrape(baseUrl).catch(() => undefined))?.rssBytes;
+      if (rss !== undefined) peak = Math.max(peak ?? 0, rss);
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return mib(peak);
+    },
+  };
+}

@@ -1,0 +1,74 @@
+// Starts the built API (app/api/dist/server.js) as a child process on a free port and times it to /ready.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export const API_ENTRY = 'app/api/dist/server.js';
+
+export interface ApiProcess {
+  url: string;
+  pid: number;
+  /** Milliseconds from spawn to the first 200 from /ready. */
+  coldStartMs: number;
+  stop(): Promise<void>;
+}
+
+/** A port the OS just handed out; freed again for the child to bind (a tiny race others can't win on 127.0.0.1 in practice). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  server.close();
+  if (address === null || typeof address === 'string') throw new Error('no TCP port from the OS');
+  return address.port;
+}
+
+export async function startApi(env: Record<string, string>, timeoutMs = 120_000): Promise<ApiProcess> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const started = performance.now();
+  const child = spawn(process.execPath, [API_ENTRY], {
+    env: { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env, PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  const stop = () => stopChild(child);
+  try {
+    await waitReady(url, child, timeoutMs);
+  } catch (error) {
+    await stop();
+    throw new Error(`${(error as Error).message}\n--- API stderr ---\n${stderr}`);
+  }
+  return { url, pid: child.pid as number, coldStartMs: performance.now() - started, stop };
+}
+
+async function waitReady(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`the API exited with code ${child.exitCode} before /ready`);
+    try {
+      const res = await fetch(`${url}/ready`);
+      await res.arrayBuffer();
+      if (res.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(10);
+  }
+  throw new Error(`the API was not ready within ${timeoutMs} ms`);
+}
+
+/** SIGTERM (the API drains), then SIGKILL if it lingers. */
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}

@@ -1,0 +1,100 @@
+// Load generation: sequential requests for latency at concurrency 1, autocannon for throughput.
+import autocannon from 'autocannon';
+import type { LoadRun } from './results.js';
+import { summarize } from './stats.js';
+
+export interface HttpRequestSpec {
+  path: string;
+  method: 'GET' | 'POST';
+  body?: string | Buffer;
+  headers?: Record<string, string>;
+}
+
+export interface Timed<T> {
+  latenciesMs: number[];
+  last: T | undefined;
+}
+
+export interface SequentialBudget {
+  minRequests: number;
+  maxRequests: number;
+  budgetMs: number;
+}
+
+/**
+ * One call at a time until `maxRequests` are done or `budgetMs` has passed (and at least `minRequests`).
+ * Used for both the API (over HTTP) and the peer (in-process).
+ */
+export async function timeSequential<T>(
+  call: () => Promise<T>,
+  { minRequests, maxRequests, budgetMs }: SequentialBudget,
+): Promise<Timed<T>> {
+  let last: T | undefined;
+  const latenciesMs: number[] = [];
+  const started = performance.now();
+  while (
+    latenciesMs.length < maxRequests &&
+    (latenciesMs.length < minRequests || performance.now() - started < budgetMs)
+  ) {
+    const t0 = performance.now();
+    last = await call();
+    latenciesMs.push(performance.now() - t0);
+  }
+  return { latenciesMs, last };
+}
+
+/** fetch that fails on any non-2xx answer and returns the parsed JSON body. */
+export async function requestJson<T>(baseUrl: string, spec: HttpRequestSpec): Promise<T> {
+  const res = await fetch(`${baseUrl}${spec.path}`, {
+    method: spec.method,
+    body: spec.body,
+    headers: spec.headers,
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${spec.method} ${spec.path} answered ${res.status}: ${text.slice(0, 300)}`);
+  return JSON.parse(text) as T;
+}
+
+export interface LoadOptions extends HttpRequestSpec {
+  connections: number;
+  /** Seconds, or a request count with `amount`. */
+  seconds?: number;
+  amount?: number;
+  /** Requests per second over all connections (a light probe); unlimited when unset. */
+  overallRate?: number;
+}
+
+/** An autocannon run; every response time is kept so percentiles are exact (autocannon reports no p95). */
+export async function runLoad(baseUrl: string, options: LoadOptions): Promise<LoadRun> {
+  const latencies: number[] = [];
+  let failures = 0;
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: `${baseUrl}${options.path}`,
+        method: options.method,
+        body: options.body,
+        headers: options.headers,
+        connections: options.connections,
+        duration: options.seconds,
+        amount: options.amount,
+        overallRate: options.overallRate,
+        timeout: 120,
+      },
+      (error, done) => (error ? reject(error) : resolve(done)),
+    );
+    instance.on('response', (_client, statusCode, _bytes, responseTime) => {
+      if (statusCode >= 200 && statusCode < 300) latencies.push(responseTime);
+      else failures++;
+    });
+  });
+  const seconds = result.duration;
+  return {
+    concurrency: options.connections,
+    seconds,
+    requests: latencies.length,
+    requestsPerSecond: latencies.length / seconds,
+    latency: summarize(latencies),
+    errors: failures + result.errors, // autocannon counts timeouts among errors
+  };
+}

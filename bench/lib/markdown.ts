@@ -1,0 +1,256 @@
+// Renders bench results as the Markdown table in bench/results/latest.md.
+import type { BenchResults } from './results.js';
+
+/** A GitHub pipe table; `|` in cells is escaped, numeric-looking columns are right-aligned. */
+export function markdownTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  const cellText = (cell: string) => cell.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  const numeric = headers.map(
+    (_, i) => rows.length > 0 && rows.every((r) => /^[-+]?[\d.,×%x ]+$|^n\/a$/.test(r[i] ?? '')),
+  );
+  const lines = [
+    `| ${headers.map(cellText).join(' | ')} |`,
+    `| ${headers.map((_, i) => (numeric[i] ? '---:' : '---')).join(' | ')} |`,
+    ...rows.map((r) => `| ${headers.map((_, i) => cellText(r[i] ?? '')).join(' | ')} |`),
+  ];
+  return lines.join('\n');
+}
+
+/** Fixed decimals that shrink as numbers grow; `n/a` for missing values. */
+export function num(x: number | null | undefined, decimals?: number): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return 'n/a';
+  const d = decimals ?? (Math.abs(x) >= 100 ? 0 : Math.abs(x) >= 10 ? 1 : 2);
+  return x.toFixed(d);
+}
+
+export function times(x: number | null | undefined): string {
+  return Number.isFinite(x ?? Number.NaN) ? `${num(x, 2)}×` : 'n/a';
+}
+
+export function percent(x: number | null | undefined): string {
+  return Number.isFinite(x ?? Number.NaN) ? `${num((x as number) * 100, 1)}%` : 'n/a';
+}
+
+/** The geometric mean, the right average for ratios. */
+export function geometricMean(values: readonly number[]): number {
+  const finite = values.filter((v) => Number.isFinite(v) && v > 0);
+  if (finite.length === 0) return Number.NaN;
+  return Math.exp(finite.reduce((sum, v) => sum + Math.log(v), 0) / finite.length);
+}
+
+export interface Headline {
+  latencyRatio: number;
+  apiCer: number;
+  peerCer: number;
+  throughput: number | null;
+  coldStartMs: number;
+}
+
+export function headline(r: BenchResults): Headline {
+  const saturated = r.throughput.runs.reduce<number | null>(
+    (best, run) => Math.max(best ?? 0, run.requestsPerSecond),
+    null,
+  );
+  return {
+    latencyRatio: geometricMean(r.latency.map((l) => l.ratioP50)),
+    apiCer: r.accuracy.apiCer,
+    peerCer: r.accuracy.peerCer,
+    throughput: saturated,
+    coldStartMs: r.coldStart.medianMs,
+  };
+}
+
+export function renderMarkdown(r: BenchResults): string {
+  const h = headline(r);
+  const stages = [...new Set(r.latency.flatMap((l) => Object.keys(l.stages)))];
+  const container = (show: (c: NonNullable<BenchResults['docker']['containerStart']>) => string) =>
+    r.docker.containerStart
+      ? show(r.docker.containerStart)
+      : `n/a (${r.docker.unavailable ?? 'API image not built'})`;
+  const out: string[] = [];
+  out.push(
+    '# modelship benchmark',
+    '',
+    `${r.date} · ${r.mode === 'quick' ? 'quick run (`--quick`, few samples)' : 'default run'} · ${num(r.durationSeconds, 0)} s`,
+    '',
+    `Machine: ${r.machine.cores} cores, ${r.machine.cpuModel}, ${num(r.machine.memoryGiB, 0)} GiB RAM, Node ${r.machine.node}, ` +
+      `${r.machine.platform}, onnxruntime-node ${r.machine.onnxruntime}. API: ${r.api.workers} workers, providers \`${r.api.providers}\`` +
+      `${
+        Object.keys(r.api.env).length
+          ? `, ${Object.entries(r.api.env)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(' ')}`
+          : ''
+      }.`,
+    '',
+    'Ratios compare the HTTP API with the in-process peer (`@gutenye/ocr-node`, same PP-OCRv4 ONNX files, same',
+    'onnxruntime-node, no HTTP) measured in this same run; below 1× the API is faster. No thresholds are asserted.',
+    '',
+    '## Headline',
+    '',
+    markdownTable(
+      ['figure', 'value'],
+      [
+        ['latency, API / peer (geometric mean of per-size p50 ratios)', times(h.latencyRatio)],
+        ['character error rate, API (spaces included)', percent(h.apiCer)],
+        ['character error rate, peer (spaces included)', percent(h.peerCer)],
+        ['throughput, best (req/s)', num(h.throughput)],
+        ['cold start, spawn → /ready (ms, median)', num(h.coldStartMs, 0)],
+      ],
+    ),
+    '',
+    '## Inputs',
+    '',
+    markdownTable(
+      ['input', 'description', 'pixels', 'PNG KB', 'characters'],
+      r.inputs.map((i) => [
+        i.id,
+        i.description,
+        `${i.width}×${i.height}`,
+        num(i.bytes / 1000, 0),
+        String(i.characters),
+      ]),
+    ),
+    '',
+    '## Latency at concurrency 1 (ms)',
+    '',
+    'API: `POST /predict` (JSON, base64 PNG) over keep-alive HTTP on 127.0.0.1. Peer: `ocr.detect(buffer)` in-process.',
+    'Stages: mean ms per request from the `/metrics` histograms, diffed around each input.',
+    '',
+    markdownTable(
+      [
+        'input',
+        'n',
+        'API p50',
+        'API p95',
+        'API p99',
+        'peer p50',
+        'peer p95',
+        'peer p99',
+        'API/peer p50',
+        'API/peer p95',
+        ...stages,
+        'server total',
+      ],
+      r.latency.map((l) => [
+        l.input,
+        `${l.api.n}/${l.peer.n}`,
+        num(l.api.p50),
+        num(l.api.p95),
+        num(l.api.p99),
+        num(l.peer.p50),
+        num(l.peer.p95),
+        num(l.peer.p99),
+        times(l.ratioP50),
+        times(l.ratioP95),
+        ...stages.map((s) => num(l.stages[s])),
+        num(l.serverMs),
+      ]),
+    ),
+    '',
+    '## Text agreement (character error rate against the known text, spaces included)',
+    '',
+    markdownTable(
+      ['input', 'API CER', 'peer CER', 'API edits', 'peer edits', 'reference chars'],
+      [
+        ...r.accuracy.sizes.map((a) => [
+          a.input,
+          percent(a.api.cer),
+          percent(a.peer.cer),
+          String(a.api.edits),
+          String(a.peer.edits),
+          String(a.api.length),
+        ]),
+        ['all (pooled)', percent(r.accuracy.apiCer), percent(r.accuracy.peerCer), '', '', ''],
+      ],
+    ),
+    '',
+    `## Throughput (input \`${r.throughput.input}\`)`,
+    '',
+    markdownTable(
+      ['concurrency', 'seconds', 'requests', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors'],
+      r.throughput.runs.map((t) => [
+        String(t.concurrency),
+        num(t.seconds, 0),
+        String(t.requests),
+        num(t.requestsPerSecond),
+        num(t.latency.p50),
+        num(t.latency.p95),
+        num(t.latency.p99),
+        String(t.errors),
+      ]),
+    ),
+    '',
+    r.throughput.health
+      ? `Health under load: \`GET /health\` while ${r.throughput.health.concurrency} predictions are in flight: ` +
+          `p50 ${num(r.throughput.health.latency.p50)} ms, p99 ${num(r.throughput.health.latency.p99)} ms, ` +
+          `max ${num(r.throughput.health.latency.max)} ms over ${r.throughput.health.latency.n} probes, ${r.throughput.health.errors} errors.`
+      : 'Health under load: n/a.',
+    '',
+    '## Cold start and memory',
+    '',
+    markdownTable(
+      ['figure', 'value'],
+      [
+        [
+          'process spawn → /ready 200 (ms)',
+          `${num(r.coldStart.medianMs, 0)} (median of ${r.coldStart.spawnToReadyMs.map((x) => num(x, 0)).join(', ')})`,
+        ],
+        ['container start → /ready 200 (ms)', container((c) => num(c.startToReadyMs, 0))],
+        [
+          'container start → Docker reports "healthy" (ms)',
+          container((c) =>
+            c.startToHealthyMs === null ? 'n/a (no HEALTHCHECK)' : num(c.startToHealthyMs, 0),
+          ),
+        ],
+        ['RSS at idle, after warm-up (MiB)', num(r.memory.idleMiB, 0)],
+        ['RSS under load, peak (MiB)', num(r.memory.peakUnderLoadMiB, 0)],
+        [
+          `RSS before → after ${r.memory.afterRequests.requests} more requests (\`${r.memory.afterRequests.input}\`, MiB)`,
+          `${num(r.memory.afterRequests.beforeMiB, 0)} → ${num(r.memory.afterRequests.afterMiB, 0)}`,
+        ],
+      ],
+    ),
+    '',
+    '## Image sizes',
+    '',
+  );
+  if (r.docker.images.length === 0)
+    out.push(`n/a (${r.docker.unavailable ?? 'no modelship image built'})`, '');
+  for (const image of r.docker.images) {
+    out.push(
+      `\`${image.image}\`: ${num(image.totalMB, 0)} MB in total; ` +
+        (image.base
+          ? `${num(image.addedMB, 0)} MB added on top of \`${image.base}\`:`
+          : 'base image not recognised:'),
+      '',
+      markdownTable(
+        ['layer size MB', 'created by'],
+        image.layers.map((l) => [num(l.sizeMB, 1), `\`${l.createdBy.slice(0, 100)}\``]),
+      ),
+      '',
+    );
+  }
+  if (r.experiments.length > 0) {
+    out.push(
+      '## Where the time goes: experiments',
+      '',
+      markdownTable(
+        ['experiment', 'setting', 'concurrency', 'input', 'requests', 'req/s', 'p50 ms', 'p95 ms', 'note'],
+        r.experiments.map((e) => [
+          e.name,
+          e.setting,
+          String(e.concurrency),
+          e.input,
+          String(e.requests),
+          num(e.requestsPerSecond),
+          num(e.latency.p50),
+          num(e.latency.p95),
+          e.note ?? '',
+        ]),
+      ),
+      '',
+    );
+  }
+  if (r.notes.length > 0) out.push('## Notes', '', ...r.notes.map((n) => `- ${n}`), '');
+  return `${out.join('\n')}\n`;
+}

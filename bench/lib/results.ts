@@ -1,0 +1,110 @@
+// The shape of bench/results/latest.json. Times in milliseconds, memory in MiB, sizes in MB (10^6 bytes).
+import type { CerScore } from './cer.js';
+import type { LatencySummary } from './stats.js';
+
+export interface Machine {
+  cores: number;
+  cpuModel: string;
+  memoryGiB: number;
+  node: string;
+  platform: string;
+  onnxruntime: string;
+}
+
+export interface InputInfo {
+  id: string;
+  description: string;
+  width: number;
+  height: number;
+  bytes: number;
+  characters: number;
+}
+
+export interface SizeLatency {
+  input: string;
+  api: LatencySummary;
+  peer: LatencySummary;
+  /** API p50 / peer p50 (below 1: the API is faster). */
+  ratioP50: number;
+  ratioP95: number;
+  /** Mean milliseconds per request in each server stage, from /metrics histograms. */
+  stages: Record<string, number>;
+  /** Server-side total (the per-model request histogram), to separate HTTP + JSON overhead. */
+  serverMs?: number;
+}
+
+export interface SizeAccuracy {
+  input: string;
+  api: CerScore;
+  peer: CerScore;
+  apiText: string;
+  peerText: string;
+}
+
+export interface LoadRun {
+  concurrency: number;
+  seconds: number;
+  requests: number;
+  requestsPerSecond: number;
+  latency: LatencySummary;
+  /** Non-2xx answers and transport errors (a 503 from a full queue counts here). */
+  errors: number;
+}
+
+export interface HealthUnderLoad {
+  concurrency: number;
+  latency: LatencySummary;
+  errors: number;
+}
+
+export interface Memory {
+  idleMiB: number | null;
+  peakUnderLoadMiB: number | null;
+  afterRequests: { requests: number; input: string; beforeMiB: number | null; afterMiB: number | null };
+}
+
+export interface ImageSize {
+  image: string;
+  totalMB: number;
+  base: string | null;
+  addedMB: number | null;
+  layers: { sizeMB: number; createdBy: string }[];
+}
+
+export interface DockerFigures {
+  /** Why there are no Docker figures at all (no engine). */
+  unavailable?: string;
+  /** Null when the API image is not built. `startToHealthyMs` is null when the image has no HEALTHCHECK. */
+  containerStart: { startToReadyMs: number; startToHealthyMs: number | null } | null;
+  images: ImageSize[];
+}
+
+export interface Experiment {
+  name: string;
+  setting: string;
+  concurrency: number;
+  input: string;
+  requests: number;
+  requestsPerSecond: number;
+  latency: LatencySummary;
+  /** Against the same input's run on the default API in this experiment set. */
+  note?: string;
+}
+
+export interface BenchResults {
+  schema: 1;
+  date: string;
+  mode: 'quick' | 'default';
+  durationSeconds: number;
+  machine: Machine;
+  api: { workers: number; providers: string; env: Record<string, string> };
+  inputs: InputInfo[];
+  coldStart: { spawnToReadyMs: number[]; medianMs: number };
+  latency: SizeLatency[];
+  accuracy: { sizes: SizeAccuracy[]; apiCer: number; peerCer: number };
+  throughput: { input: string; runs: LoadRun[]; health: HealthUnderLoad | null };
+  memory: Memory;
+  docker: DockerFigures;
+  experiments: Experiment[];
+  notes: string[];
+}

@@ -1,0 +1,400 @@
+// `npm run bench [-- --quick]`: latency, throughput, cold start, memory and image sizes of the API, side by
+// side with the in-process peer (@gutenye/ocr-node), written to bench/results/latest.{md,json}.
+// Only 127.0.0.1 is ever contacted. No thresholds: the figures are for reading, not for failing.
+import { existsSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  mib,
+  type PredictResponse,
+  predict,
+  REQUEST_HISTOGRAM,
+  sampleRss,
+  scrape,
+} from './lib/api-client.js';
+import { API_ENTRY, type ApiProcess, startApi } from './lib/api-process.js';
+import { characterErrorRate, pooledCer, readingOrderText } from './lib/cer.js';
+import { dockerUnavailable, imageExists, imageSize, timeContainerStart } from './lib/docker.js';
+import { type BenchInput, describeInput, loadInputs, predictBody } from './lib/inputs.js';
+import { runLoad, type SequentialBudget, timeSequential } from './lib/load.js';
+import { describeMachine } from './lib/machine.js';
+import { renderMarkdown } from './lib/markdown.js';
+import { createPeer, type Peer, type PeerLine, peerBoxes } from './lib/peer.js';
+import { stageMeans } from './lib/prometheus.js';
+import type {
+  BenchResults,
+  DockerFigures,
+  Experiment,
+  HealthUnderLoad,
+  LoadRun,
+  Memory,
+  SizeAccuracy,
+  SizeLatency,
+} from './lib/results.js';
+import { median, ratio, summarize } from './lib/stats.js';
+
+interface Profile {
+  coldStarts: number;
+  warmup: number;
+  latency: SequentialBudget;
+  loadSeconds: number;
+  /** Requests for the "RSS after N requests" leak check. */
+  memoryRequests: number;
+  experiments: boolean;
+  experimentLatency: SequentialBudget;
+}
+
+const PROFILES: Record<'quick' | 'default', Profile> = {
+  quick: {
+    coldStarts: 1,
+    warmup: 1,
+    latency: { minRequests: 3, maxRequests: 20, budgetMs: 1200 },
+    loadSeconds: 3,
+    memoryRequests: 100,
+    experiments: false,
+    experimentLatency: { minRequests: 0, maxRequests: 0, budgetMs: 0 },
+  },
+  default: {
+    coldStarts: 3,
+    warmup: 2,
+    latency: { minRequests: 8, maxRequests: 300, budgetMs: 6000 },
+    loadSeconds: 12,
+    memoryRequests: 1000,
+    experiments: true,
+    experimentLatency: { minRequests: 5, maxRequests: 200, budgetMs: 3500 },
+  },
+};
+
+const THROUGHPUT_INPUT = 'paragraph';
+const MEMORY_INPUT = 'line';
+const API_IMAGE = 'modelship-api:local';
+const UI_IMAGE = 'modelship-ui:local';
+const BASE_IMAGES = ['node:22-bookworm-slim', 'debian:bookworm-slim'];
+
+const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      out: { type: 'string', default: 'bench/results' },
+    },
+  });
+  const mode = values.quick ? 'quick' : 'default';
+  const profile = PROFILES[mode];
+  if (!existsSync(API_ENTRY))
+    throw new Error(`${API_ENTRY} is missing: run \`npm run build\` (npm run bench does it)`);
+  const started = performance.now();
+  const machine = describeMachine();
+  const apiEnv = { WORKERS: String(machine.cores), ORT_PROVIDERS: 'cpu' };
+  const notes: string[] = [];
+  const inputs = await loadInputs();
+  const byId = (id: string) => inputs.find((i) => i.id === id) as BenchInput;
+  log(`${mode} run on ${machine.cores} cores (${machine.cpuModel}), Node ${machine.node}`);
+
+  log('cold start: spawn → /ready');
+  const coldStarts: number[] = [];
+  let api: ApiProcess | undefined;
+  for (let i = 0; i < profile.coldStarts; i++) {
+    api = await startApi(apiEnv);
+    coldStarts.push(api.coldStartMs);
+    if (i < profile.coldStarts - 1) await api.stop();
+  }
+  if (!api) throw new Error('no API started');
+
+  let latency: SizeLatency[];
+  let accuracy: SizeAccuracy[];
+  let throughput: Awaited<ReturnType<typeof measureThroughput>>;
+  let memory: Memory;
+  const peer = await createPeer();
+  try {
+    const idleMiB = mib((await scrape(api.url)).rssBytes);
+    ({ latency, accuracy } = await measureLatency(api, peer, inputs, profile));
+    throughput = await measureThroughput(api, byId(THROUGHPUT_INPUT), machine.cores, profile);
+    const afterRequests = await measureLeak(api, byId(MEMORY_INPUT), machine.cores, profile.memoryRequests);
+    memory = { idleMiB, peakUnderLoadMiB: throughput.peakMiB, afterRequests };
+  } finally {
+    await api.stop();
+  }
+  if (profile.memoryRequests < 1000)
+    notes.push(`quick run: the leak check makes ${profile.memoryRequests} requests, not 1,000.`);
+
+  const experiments = profile.experiments ? await runExperiments(inputs, machine.cores, profile, notes) : [];
+  const docker = await measureDocker(notes);
+
+  const results: BenchResults = {
+    schema: 1,
+    date: new Date().toISOString(),
+    mode,
+    durationSeconds: (performance.now() - started) / 1000,
+    machine,
+    api: { workers: machine.cores, providers: apiEnv.ORT_PROVIDERS, env: apiEnv },
+    inputs: inputs.map(describeInput),
+    coldStart: { spawnToReadyMs: coldStarts, medianMs: median(coldStarts) },
+    latency,
+    accuracy: {
+      sizes: accuracy,
+      apiCer: pooledCer(accuracy.map((a) => a.api)),
+      peerCer: pooledCer(accuracy.map((a) => a.peer)),
+    },
+    throughput: { input: THROUGHPUT_INPUT, runs: throughput.runs, health: throughput.health },
+    memory,
+    docker,
+    experiments,
+    notes,
+  };
+  const base = join(values.out, mode === 'quick' ? 'quick' : 'latest');
+  await mkdir(values.out, { recursive: true });
+  await writeFile(`${base}.json`, `${JSON.stringify(results, null, 2)}\n`);
+  await writeFile(`${base}.md`, renderMarkdown(results));
+  log(`wrote ${base}.md and ${base}.json in ${results.durationSeconds.toFixed(0)} s`);
+}
+
+/** Per input: the API at concurrency 1 then the peer, interleaved so drift in machine speed hits both. */
+async function measureLatency(api: ApiProcess, peer: Peer, inputs: BenchInput[], profile: Profile) {
+  const latency: SizeLatency[] = [];
+  const accuracy: SizeAccuracy[] = [];
+  for (const input of inputs) {
+    log(`latency at concurrency 1: ${input.id}`);
+    const body = predictBody(input);
+    const callApi = () => predict(api.url, input, body);
+    const callPeer = () => peer.detect(input.bytes);
+    for (let i = 0; i < profile.warmup; i++) {
+      await callApi();
+      await callPeer();
+    }
+    const before = await scrape(api.url);
+    const apiRun = await timeSequential(callApi, profile.latency);
+    const after = await scrape(api.url);
+    const peerRun = await timeSequential(callPeer, profile.latency);
+    const requests = apiRun.latenciesMs.length;
+    const stages = Object.fromEntries(
+      Object.entries(stageMeans(before.stages, after.stages, requests)).map(([stage, s]) => [
+        stage,
+        s * 1000,
+      ]),
+    );
+    const server = stageMeans(before.routes, after.routes, requests)['/predict'];
+    const apiSummary = summarize(apiRun.latenciesMs);
+    const peerSummary = summarize(peerRun.latenciesMs);
+    latency.push({
+      input: input.id,
+      api: apiSummary,
+      peer: peerSummary,
+      ratioP50: ratio(apiSummary.p50, peerSummary.p50),
+      ratioP95: ratio(apiSummary.p95, peerSummary.p95),
+      stages,
+      ...(server === undefined ? {} : { serverMs: server * 1000 }),
+    });
+    accuracy.push(agreement(input, apiRun.last, peerRun.last));
+  }
+  if (!latency.some((l) => l.serverMs !== undefined))
+    log(`warning: no ${REQUEST_HISTOGRAM}{route="/predict"} in /metrics`);
+  return { latency, accuracy };
+}
+
+function agreement(
+  input: BenchInput,
+  api: PredictResponse | undefined,
+  peer: PeerLine[] | undefined,
+): SizeAccuracy {
+  const apiText = readingOrderText(api?.detections ?? []);
+  const peerText = readingOrderText(peerBoxes(peer ?? []));
+  return {
+    input: input.id,
+    api: characterErrorRate(apiText, input.reference),
+    peer: characterErrorRate(peerText, input.reference),
+    apiText,
+    peerText,
+  };
+}
+
+/**
+ * autocannon at concurrency = cores and 4 × cores. During the saturated run a light probe (20 req/s, one
+ * connection) times GET /health, and RSS is sampled from /metrics.
+ */
+async function measureThroughput(api: ApiProcess, input: BenchInput, cores: number, profile: Profile) {
+  const spec = {
+    path: '/predict',
+    method: 'POST' as const,
+    body: predictBody(input),
+    headers: { 'content-type': 'application/json' },
+  };
+  const runs: LoadRun[] = [];
+  let health: HealthUnderLoad | null = null;
+  const rss = sampleRss(api.url);
+  for (const connections of [cores, 4 * cores]) {
+    log(`throughput: ${input.id} at concurrency ${connections} for ${profile.loadSeconds} s`);
+    const saturated = connections === 4 * cores;
+    const load = runLoad(api.url, { ...spec, connections, seconds: profile.loadSeconds });
+    // The probe starts once the queue has filled and stops before the load does.
+    const probe = saturated
+      ? new Promise((r) => setTimeout(r, 1000)).then(() =>
+          runLoad(api.url, {
+            path: '/health',
+            method: 'GET',
+            connections: 1,
+            seconds: Math.max(1, profile.loadSeconds - 2),
+            overallRate: 20,
+          }),
+        )
+      : undefined;
+    runs.push(await load);
+    const probed = await probe;
+    if (probed) health = { concurrency: connections, latency: probed.latency, errors: probed.errors };
+  }
+  return { runs, health, peakMiB: await rss.stop() };
+}
+
+/** RSS before and after `requests` more predictions at concurrency = cores: growth here hints at a leak. */
+async function measureLeak(api: ApiProcess, input: BenchInput, cores: number, requests: number) {
+  log(`memory: RSS after ${requests} requests of ${input.id}`);
+  const beforeMiB = mib((await scrape(api.url)).rssBytes);
+  const run = await runLoad(api.url, {
+    path: '/predict',
+    method: 'POST',
+    body: predictBody(input),
+    headers: { 'content-type': 'application/json' },
+    connections: cores,
+    amount: requests,
+  });
+  if (run.errors > 0) log(`warning: ${run.errors} errors during the memory run`);
+  const afterMiB = mib((await scrape(api.url)).rssBytes);
+  return { requests, input: input.id, beforeMiB, afterMiB };
+}
+
+interface ApiVariant {
+  name: string;
+  setting: string;
+  env: Record<string, string>;
+  /** Edits to models/ocr/model.json for this variant, served from a temporary MODELS_DIR. */
+  manifest?: (manifest: { recognition: Record<string, unknown>; detection: Record<string, unknown> }) => void;
+}
+
+/**
+ * Where the time goes, each variant against the same-run baseline: the worker pool and ORT threads, batched
+ * recognition, the detector's input size, and the peer held to the API's one thread per session.
+ */
+async function runExperiments(inputs: BenchInput[], cores: number, profile: Profile, notes: string[]) {
+  const experiments: Experiment[] = [];
+  const targets = ['paragraph', 'page'].map((id) => inputs.find((i) => i.id === id) as BenchInput);
+  const variants: ApiVariant[] = [
+    { name: 'baseline', setting: `WORKERS=${cores} (${cores} × 1 ORT thread)`, env: {} },
+    { name: 'worker pool', setting: `WORKERS=1 (1 × ${cores} ORT threads)`, env: { WORKERS: '1' } },
+    {
+      name: 'batched recognition',
+      setting: 'recognition.batchSize=1 (one crop per run)',
+      env: {},
+      manifest: (m) => {
+        m.recognition.batchSize = 1;
+      },
+    },
+    {
+      name: 'detector input',
+      setting: 'detection.maxSide=4096 (full resolution, like the peer)',
+      env: {},
+      manifest: (m) => {
+        m.detection.maxSide = 4096;
+      },
+    },
+  ];
+  const scratch = await mkdtemp(join(tmpdir(), 'modelship-bench-'));
+  try {
+    for (const variant of variants) {
+      const env: Record<string, string> = { WORKERS: String(cores), ORT_PROVIDERS: 'cpu', ...variant.env };
+      if (variant.manifest) {
+        const dir = join(scratch, variant.name.replace(/\W+/g, '-'));
+        await cp('models', dir, { recursive: true });
+        const path = join(dir, 'ocr', 'model.json');
+        const manifest = JSON.parse(await readFile(path, 'utf8'));
+        variant.manifest(manifest);
+        await writeFile(path, JSON.stringify(manifest));
+        env.MODELS_DIR = dir;
+      }
+      log(`experiment: ${variant.name} (${variant.setting})`);
+      const api = await startApi(env);
+      try {
+        for (const input of targets) {
+          const body = predictBody(input);
+          await predict(api.url, input, body);
+          const run = await timeSequential(() => predict(api.url, input, body), profile.experimentLatency);
+          experiments.push(sequentialExperiment(variant.name, variant.setting, input.id, run.latenciesMs));
+        }
+        const load = await runLoad(api.url, {
+          path: '/predict',
+          method: 'POST',
+          body: predictBody(targets[0] as BenchInput),
+          headers: { 'content-type': 'application/json' },
+          connections: cores,
+          seconds: Math.round(profile.loadSeconds / 2),
+        });
+        experiments.push({
+          name: variant.name,
+          setting: variant.setting,
+          concurrency: cores,
+          input: (targets[0] as BenchInput).id,
+          requests: load.requests,
+          requestsPerSecond: load.requestsPerSecond,
+          latency: load.latency,
+        });
+      } finally {
+        await api.stop();
+      }
+    }
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+  for (const threads of [1, cores]) {
+    log(`experiment: peer with intraOpNumThreads=${threads}`);
+    const peer = await createPeer({ intraOpNumThreads: threads });
+    for (const input of targets) {
+      await peer.detect(input.bytes);
+      const run = await timeSequential(() => peer.detect(input.bytes), profile.experimentLatency);
+      experiments.push(
+        sequentialExperiment('peer threads', `peer, intraOpNumThreads=${threads}`, input.id, run.latenciesMs),
+      );
+    }
+  }
+  notes.push(
+    'Experiments run after the main figures, each API variant freshly started; compare rows of the same input.',
+  );
+  return experiments;
+}
+
+function sequentialExperiment(
+  name: string,
+  setting: string,
+  input: string,
+  latenciesMs: number[],
+): Experiment {
+  const latency = summarize(latenciesMs);
+  return {
+    name,
+    setting,
+    concurrency: 1,
+    input,
+    requests: latency.n,
+    requestsPerSecond: latency.n / (latenciesMs.reduce((s, x) => s + x, 0) / 1000),
+    latency,
+  };
+}
+
+async function measureDocker(notes: string[]): Promise<DockerFigures> {
+  const unavailable = await dockerUnavailable();
+  if (unavailable) return { unavailable, containerStart: null, images: [] };
+  const images = [];
+  for (const image of [API_IMAGE, UI_IMAGE]) {
+    if (await imageExists(image)) images.push(await imageSize(image, BASE_IMAGES));
+    else notes.push(`\`${image}\` is not built (\`npm run test:docker\` builds it), so its size is missing.`);
+  }
+  if (!(await imageExists(API_IMAGE))) return { containerStart: null, images };
+  log(`container start → ready: ${API_IMAGE}`);
+  return { containerStart: await timeContainerStart(API_IMAGE, 8000), images };
+}
+
+main().catch((error: unknown) => {
+  log(`failed: ${(error as Error).stack ?? error}`);
+  process.exitCode = 1;
+});

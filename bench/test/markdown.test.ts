@@ -1,0 +1,162 @@
+import { describe, expect, it } from 'vitest';
+import {
+  geometricMean,
+  headline,
+  markdownTable,
+  num,
+  percent,
+  renderMarkdown,
+  times,
+} from '../lib/markdown.js';
+import type { BenchResults } from '../lib/results.js';
+import { summarize } from '../lib/stats.js';
+
+describe('markdownTable', () => {
+  it('renders a pipe table, right-aligning numeric columns and escaping pipes', () => {
+    const table = markdownTable(
+      ['input', 'p50'],
+      [
+        ['a|b', '12.5'],
+        ['c', 'n/a'],
+      ],
+    );
+    expect(table.split('\n')).toEqual([
+      '| input | p50 |',
+      '| --- | ---: |',
+      '| a\\|b | 12.5 |',
+      '| c | n/a |',
+    ]);
+  });
+});
+
+describe('number formatting', () => {
+  it('shrinks decimals as numbers grow and writes n/a for gaps', () => {
+    expect(num(1234.56)).toBe('1235');
+    expect(num(12.345)).toBe('12.3');
+    expect(num(1.2345)).toBe('1.23');
+    expect(num(Number.NaN)).toBe('n/a');
+    expect(num(null)).toBe('n/a');
+    expect(times(0.456)).toBe('0.46×');
+    expect(times(Number.NaN)).toBe('n/a');
+    expect(percent(0.0123)).toBe('1.2%');
+  });
+
+  it('averages ratios geometrically, skipping gaps', () => {
+    expect(geometricMean([0.5, 2])).toBeCloseTo(1, 10);
+    expect(geometricMean([4, Number.NaN, 1])).toBeCloseTo(2, 10);
+    expect(geometricMean([])).toBeNaN();
+  });
+});
+
+function sampleResults(): BenchResults {
+  const api = summarize([100, 110, 120]);
+  const peer = summarize([200, 210, 220]);
+  return {
+    schema: 1,
+    date: '2026-11-26T00:00:00.000Z',
+    mode: 'default',
+    durationSeconds: 250,
+    machine: {
+      cores: 2,
+      cpuModel: 'Test CPU',
+      memoryGiB: 24,
+      node: '20.20.2',
+      platform: 'linux 6.1',
+      onnxruntime: '1.30.0',
+    },
+    api: { workers: 2, providers: 'cpu', env: { WORKERS: '2' } },
+    inputs: [{ id: 'line', description: 'one line', width: 900, height: 100, bytes: 12_000, characters: 44 }],
+    coldStart: { spawnToReadyMs: [900, 1000, 1100], medianMs: 1000 },
+    latency: [
+      {
+        input: 'line',
+        api,
+        peer,
+        ratioP50: 0.5,
+        ratioP95: api.p95 / peer.p95,
+        stages: { detection: 40, recognition: 30 },
+        serverMs: 95,
+      },
+    ],
+    accuracy: {
+      sizes: [
+        {
+          input: 'line',
+          api: { edits: 0, length: 44, cer: 0 },
+          peer: { edits: 3, length: 44, cer: 3 / 44 },
+          apiText: 'x',
+          peerText: 'y',
+        },
+      ],
+      apiCer: 0,
+      peerCer: 3 / 44,
+    },
+    throughput: {
+      input: 'line',
+      runs: [
+        { concurrency: 2, seconds: 10, requests: 150, requestsPerSecond: 15, latency: api, errors: 0 },
+        { concurrency: 8, seconds: 10, requests: 160, requestsPerSecond: 16, latency: peer, errors: 0 },
+      ],
+      health: { concurrency: 8, latency: summarize([1, 2, 3]), errors: 0 },
+    },
+    memory: {
+      idleMiB: 300,
+      peakUnderLoadMiB: 420,
+      afterRequests: { requests: 1000, input: 'line', beforeMiB: 400, afterMiB: 405 },
+    },
+    docker: { unavailable: 'no Docker engine', containerStart: null, images: [] },
+    experiments: [],
+    notes: ['a note'],
+  };
+}
+
+describe('renderMarkdown', () => {
+  it('states machine, date and every figure, with the ratios against the peer', () => {
+    const md = renderMarkdown(sampleResults());
+    expect(md).toContain('2026-11-26T00:00:00.000Z');
+    expect(md).toContain('2 cores, Test CPU');
+    expect(md).toContain('Node 20.20.2');
+    expect(md).toContain('| latency, API / peer (geometric mean of per-size p50 ratios) | 0.50× |');
+    expect(md).toMatch(/\| line \| 3\/3 \| 110 \| .* \| 210 \| .* \| 0\.50× \|/);
+    expect(md).toContain('| detection | recognition | server total |');
+    expect(md).toContain('| all (pooled) | 0.0% | 6.8% |');
+    expect(md).toContain('| 8 | 10 | 160 | 16.0 |');
+    expect(md).toContain('p99 2.98 ms');
+    expect(md).toContain('| container start → /ready 200 (ms) | n/a (no Docker engine) |');
+    expect(md).toContain('| RSS before → after 1000 more requests (`line`, MiB) | 400 → 405 |');
+    expect(md).toContain('- a note');
+  });
+
+  it('lists image sizes and the layers added on top of the base when Docker answered', () => {
+    const r = sampleResults();
+    r.docker = {
+      containerStart: { startToReadyMs: 2500, startToHealthyMs: null },
+      images: [
+        {
+          image: 'modelship-api:local',
+          totalMB: 450,
+          base: 'node:22-bookworm-slim',
+          addedMB: 250,
+          layers: [{ sizeMB: 249.5, createdBy: 'COPY node_modules' }],
+        },
+      ],
+    };
+    const md = renderMarkdown(r);
+    expect(md).toContain(
+      '`modelship-api:local`: 450 MB in total; 250 MB added on top of `node:22-bookworm-slim`',
+    );
+    expect(md).toContain('| 249.5 | `COPY node_modules` |');
+    expect(md).toContain('| container start → /ready 200 (ms) | 2500 |');
+    expect(md).toContain('n/a (no HEALTHCHECK)');
+  });
+
+  it('picks the best throughput and the cold-start median for the headline', () => {
+    expect(headline(sampleResults())).toEqual({
+      latencyRatio: 0.5,
+      apiCer: 0,
+      peerCer: 3 / 44,
+      throughput: 16,
+      coldStartMs: 1000,
+    });
+  });
+});
