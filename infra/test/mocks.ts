@@ -7,11 +7,14 @@ export const MOCK_IP = '34.1.2.3';
 export const MOCK_TOKEN = 'ya29.mock-access-token';
 export const MOCK_ZONE_DNS_NAME = 'example.com.';
 
+// biome-ignore lint/suspicious/noExplicitAny: mocked inputs are untyped JSON; tests read them by property
+export type Inputs = Record<string, any>;
+
 export interface Recorded {
   type: string;
   name: string;
   /** Inputs with secrets unwrapped to their values. */
-  inputs: Record<string, unknown>;
+  inputs: Inputs;
   /** Dotted paths of the inputs that arrived as secrets, e.g. `registry.password`. */
   secretPaths: string[];
 }
@@ -45,7 +48,7 @@ export async function installMocks(stack = 'dev') {
     {
       newResource(args) {
         const secretPaths: string[] = [];
-        const inputs = unwrapSecrets(args.inputs, '', secretPaths) as Record<string, any>;
+        const inputs = unwrapSecrets(args.inputs, '', secretPaths) as Inputs;
         resources.push({ type: args.type, name: args.name, inputs, secretPaths });
         const state: Record<string, unknown> = { ...args.inputs };
         switch (args.type) {
@@ -92,7 +95,7 @@ export async function installMocks(stack = 'dev') {
 }
 
 /** The value of an output (mocks resolve everything), secret or not. */
-export function valueOf<T>(output: pulumi.Input<T>): Promise<T> {
+export function outputValue<T>(output: pulumi.Input<T>): Promise<T> {
   return new Promise((resolve) => pulumi.output(output).apply((v) => resolve(v as T)));
 }
 

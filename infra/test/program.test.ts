@@ -7,7 +7,16 @@ import { describe, expect, it } from 'vitest';
 import { type DeployConfig, parseConfig, type RawConfig } from '../config.js';
 import { deploySingleVm, REQUIRED_SERVICES } from '../stacks/single-vm.js';
 import { renderStartupScript } from '../vm/metadata.js';
-import { installMocks, isSecret, MOCK_IP, MOCK_TOKEN, type Recorded, settle, valueOf } from './mocks.js';
+import {
+  type Inputs,
+  installMocks,
+  isSecret,
+  MOCK_IP,
+  MOCK_TOKEN,
+  outputValue,
+  type Recorded,
+  settle,
+} from './mocks.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');
 const pkgVersion: string = JSON.parse(readFileSync(`${repoRoot}/package.json`, 'utf8')).version;
@@ -33,14 +42,14 @@ async function deployFresh(raw: RawConfig, stack: string) {
   const config: DeployConfig = parseConfig(raw);
   const out = deploySingleVm(config, { stack, repoRoot });
   const outputs = {
-    url: await valueOf(out.url),
-    apiDocsUrl: await valueOf(out.apiDocsUrl),
-    instanceName: await valueOf(out.instanceName),
+    url: await outputValue(out.url),
+    apiDocsUrl: await outputValue(out.apiDocsUrl),
+    instanceName: await outputValue(out.instanceName),
     zone: out.zone,
-    ip: await valueOf(out.ip),
-    sshCommand: await valueOf(out.sshCommand),
-    apiImage: await valueOf(out.apiImage),
-    uiImage: await valueOf(out.uiImage),
+    ip: await outputValue(out.ip),
+    sshCommand: await outputValue(out.sshCommand),
+    apiImage: await outputValue(out.apiImage),
+    uiImage: await outputValue(out.uiImage),
     hourlyCostEstimate: out.hourlyCostEstimate,
   };
   await settle();
@@ -53,10 +62,14 @@ async function deployFresh(raw: RawConfig, stack: string) {
   return { resources, calls, outputs, ofType, one, raw: out };
 }
 
+const must = <T>(value: T | undefined, what: string): T => {
+  if (value === undefined) throw new Error(`missing: ${what}`);
+  return value;
+};
+
 const instanceOf = (d: Awaited<ReturnType<typeof deployFresh>>) =>
-  d.one('gcp:compute/instance:Instance').inputs as any;
-const metadataOf = (d: Awaited<ReturnType<typeof deployFresh>>) =>
-  instanceOf(d).metadata as Record<string, string>;
+  d.one('gcp:compute/instance:Instance').inputs;
+const metadataOf = (d: Awaited<ReturnType<typeof deployFresh>>): Inputs => instanceOf(d).metadata;
 
 describe('dev stack (g2-standard-4, one L4)', () => {
   it('enables the required services and leaves them enabled on destroy', async () => {
@@ -79,23 +92,29 @@ describe('dev stack (g2-standard-4, one L4)', () => {
 
   it('creates a regional DOCKER repository with a keep-most-recent cleanup policy', async () => {
     const d = await deploy({ ...DEV, registryKeepVersions: '7' });
-    const repo = d.one('gcp:artifactregistry/repository:Repository').inputs as any;
+    const repo = d.one('gcp:artifactregistry/repository:Repository').inputs;
     expect(repo.format).toBe('DOCKER');
     expect(repo.location).toBe('us-central1');
     expect(repo.repositoryId).toBe('modelship-dev');
     expect(repo.cleanupPolicyDryRun).toBe(false);
-    const keep = repo.cleanupPolicies.find((p: any) => p.action === 'KEEP');
+    const keep = repo.cleanupPolicies.find((p: Inputs) => p.action === 'KEEP');
     expect(keep.mostRecentVersions.keepCount).toBe(7);
-    const del = repo.cleanupPolicies.find((p: any) => p.action === 'DELETE');
+    const del = repo.cleanupPolicies.find((p: Inputs) => p.action === 'DELETE');
     expect(del.condition.tagState).toBe('ANY');
   });
 
   it('builds both images for linux/amd64 from the repo root, the API with its gpu target, pushed with a token', async () => {
     const d = await deploy(DEV);
-    const images = d.ofType('docker:index/image:Image').map((r) => r.inputs as any);
+    const images = d.ofType('docker:index/image:Image').map((r) => r.inputs);
     expect(images).toHaveLength(2);
-    const api = images.find((i) => i.imageName.includes('/api:'));
-    const ui = images.find((i) => i.imageName.includes('/ui:'));
+    const api = must(
+      images.find((i) => i.imageName.includes('/api:')),
+      'api',
+    );
+    const ui = must(
+      images.find((i) => i.imageName.includes('/ui:')),
+      'ui',
+    );
     expect(api.imageName).toBe(`us-central1-docker.pkg.dev/student-proj-1/modelship-dev/api:${pkgVersion}`);
     expect(ui.imageName).toBe(`us-central1-docker.pkg.dev/student-proj-1/modelship-dev/ui:${pkgVersion}`);
     expect(api.build).toMatchObject({
@@ -123,16 +142,16 @@ describe('dev stack (g2-standard-4, one L4)', () => {
 
   it('gives the VM a dedicated account with only the reader, log writer and metric writer roles', async () => {
     const d = await deploy(DEV);
-    const account = d.one('gcp:serviceaccount/account:Account').inputs as any;
+    const account = d.one('gcp:serviceaccount/account:Account').inputs;
     expect(account.accountId).toBe('ms-dev-vm');
     const email = `ms-dev-vm@student-proj-1.iam.gserviceaccount.com`;
-    const projectRoles = d.ofType('gcp:projects/iAMMember:IAMMember').map((r) => r.inputs as any);
+    const projectRoles = d.ofType('gcp:projects/iAMMember:IAMMember').map((r) => r.inputs);
     expect(projectRoles.map((r) => r.role).sort()).toEqual([
       'roles/logging.logWriter',
       'roles/monitoring.metricWriter',
     ]);
     for (const r of projectRoles) expect(r.member).toBe(`serviceAccount:${email}`);
-    const reader = d.one('gcp:artifactregistry/repositoryIamMember:RepositoryIamMember').inputs as any;
+    const reader = d.one('gcp:artifactregistry/repositoryIamMember:RepositoryIamMember').inputs;
     expect(reader).toMatchObject({
       role: 'roles/artifactregistry.reader',
       member: `serviceAccount:${email}`,
@@ -146,14 +165,20 @@ describe('dev stack (g2-standard-4, one L4)', () => {
 
   it('opens 80/443 to the world and 22 only to the IAP range, on the VM tag of a dedicated network', async () => {
     const d = await deploy(DEV);
-    const rules = d.ofType('gcp:compute/firewall:Firewall').map((r) => r.inputs as any);
+    const rules = d.ofType('gcp:compute/firewall:Firewall').map((r) => r.inputs);
     expect(rules).toHaveLength(2);
     const vmTags = instanceOf(d).tags;
     expect(vmTags).toEqual(['modelship-dev']);
-    const ports = rules.flatMap((r) => r.allows.flatMap((a: any) => a.ports));
+    const ports = rules.flatMap((r) => r.allows.flatMap((a: Inputs) => a.ports));
     expect(ports.sort()).toEqual(['22', '443', '80']);
-    const web = rules.find((r) => r.allows[0].ports.includes('443'));
-    const ssh = rules.find((r) => r.allows[0].ports.includes('22'));
+    const web = must(
+      rules.find((r) => r.allows[0].ports.includes('443')),
+      'web',
+    );
+    const ssh = must(
+      rules.find((r) => r.allows[0].ports.includes('22')),
+      'ssh',
+    );
     expect(web.allows).toEqual([{ protocol: 'tcp', ports: ['80', '443'] }]);
     expect(web.sourceRanges).toEqual(['0.0.0.0/0']);
     expect(ssh.allows).toEqual([{ protocol: 'tcp', ports: ['22'] }]);
@@ -163,7 +188,7 @@ describe('dev stack (g2-standard-4, one L4)', () => {
       expect(r.targetTags).toEqual(vmTags);
       expect(r.network).toBe('modelship-net-vpc-id');
     }
-    const network = d.one('gcp:compute/network:Network').inputs as any;
+    const network = d.one('gcp:compute/network:Network').inputs;
     expect(network.autoCreateSubnetworks).toBe(false);
     expect(instanceOf(d).networkInterfaces[0].subnetwork).toBe('modelship-net-subnet-id');
   });
@@ -232,7 +257,7 @@ describe('dev stack (g2-standard-4, one L4)', () => {
     expect(d.outputs.apiDocsUrl).toBe('https://34-1-2-3.sslip.io/api/docs');
     expect(d.outputs.ip).toBe(MOCK_IP);
     expect(d.ofType('gcp:dns/recordSet:RecordSet')).toHaveLength(0);
-    const address = d.one('gcp:compute/address:Address').inputs as any;
+    const address = d.one('gcp:compute/address:Address').inputs;
     expect(address).toMatchObject({ addressType: 'EXTERNAL', region: 'us-central1', networkTier: 'PREMIUM' });
   });
 
@@ -250,7 +275,7 @@ describe('dev stack (g2-standard-4, one L4)', () => {
 
   it('waits for the URL to serve the deployed version, re-run by digests and the startup script', async () => {
     const d = await deploy(DEV);
-    const cmd = d.one('command:local:Command').inputs as any;
+    const cmd = d.one('command:local:Command').inputs;
     expect(cmd.create).toBe('node --import tsx infra/readiness/main.ts');
     expect(cmd.dir).toBe(repoRoot);
     const version = metadataOf(d)['modelship-version'];
@@ -266,8 +291,8 @@ describe('dev stack (g2-standard-4, one L4)', () => {
 
   it('gives every resource a parent component or the stack, and names per stack', async () => {
     const d = await deploy(DEV, 'Team A_2');
-    expect((d.one('gcp:serviceaccount/account:Account').inputs as any).accountId).toBe('ms-team-a-2-vm');
-    expect((d.one('gcp:artifactregistry/repository:Repository').inputs as any).repositoryId).toBe(
+    expect(d.one('gcp:serviceaccount/account:Account').inputs.accountId).toBe('ms-team-a-2-vm');
+    expect(d.one('gcp:artifactregistry/repository:Repository').inputs.repositoryId).toBe(
       'modelship-team-a-2',
     );
   });
@@ -282,10 +307,11 @@ describe('other shapes of VM', () => {
     expect(vm.scheduling).toMatchObject({ onHostMaintenance: 'MIGRATE', automaticRestart: true });
     expect(vm.labels.gpu).toBe('none');
     expect(metadataOf(d)['modelship-gpu']).toBe('false');
-    const api = d
-      .ofType('docker:index/image:Image')
-      .find((r) => String(r.inputs.imageName).includes('/api:'));
-    expect((api?.inputs as any).build.target).toBeUndefined();
+    const api = must(
+      d.ofType('docker:index/image:Image').find((r) => String(r.inputs.imageName).includes('/api:')),
+      'api',
+    );
+    expect(api.inputs.build.target).toBeUndefined();
     expect(d.outputs.hourlyCostEstimate).toMatch(/^~\$0\.15\/h \(e2-standard-4/);
   });
 
@@ -296,10 +322,11 @@ describe('other shapes of VM', () => {
     expect(vm.guestAccelerators).toEqual([{ type: 'nvidia-tesla-t4', count: 1 }]);
     expect(vm.scheduling).toMatchObject({ onHostMaintenance: 'TERMINATE' });
     expect(vm.labels.gpu).toBe('nvidia-tesla-t4');
-    const api = d
-      .ofType('docker:index/image:Image')
-      .find((r) => String(r.inputs.imageName).includes('/api:'));
-    expect((api?.inputs as any).build.target).toBe('gpu');
+    const api = must(
+      d.ofType('docker:index/image:Image').find((r) => String(r.inputs.imageName).includes('/api:')),
+      'api',
+    );
+    expect(api.inputs.build.target).toBe('gpu');
     expect(d.outputs.hourlyCostEstimate).toContain('1x nvidia-tesla-t4 $0.350');
   });
 
@@ -317,7 +344,7 @@ describe('other shapes of VM', () => {
 
   it('custom domain in a Cloud DNS zone: an A record to the static IP, and the URL on that name', async () => {
     const d = await deploy({ ...DEV, domain: 'ocr.example.com', dnsZone: 'example-zone' });
-    const record = d.one('gcp:dns/recordSet:RecordSet').inputs as any;
+    const record = d.one('gcp:dns/recordSet:RecordSet').inputs;
     expect(record).toMatchObject({
       managedZone: 'example-zone',
       name: 'ocr.example.com.',
@@ -343,10 +370,11 @@ describe('other shapes of VM', () => {
       apiWorkers: '3',
       bootDiskGb: '200',
     });
-    const ssh = d
-      .ofType('gcp:compute/firewall:Firewall')
-      .find((r) => (r.inputs as any).allows[0].ports.includes('22'));
-    expect((ssh?.inputs as any).sourceRanges).toEqual(['35.235.240.0/20', '203.0.113.0/24']);
+    const ssh = must(
+      d.ofType('gcp:compute/firewall:Firewall').find((r) => r.inputs.allows[0].ports.includes('22')),
+      'ssh',
+    );
+    expect(ssh.inputs.sourceRanges).toEqual(['35.235.240.0/20', '203.0.113.0/24']);
     const env = metadataOf(d)['modelship-env'];
     expect(env).toContain(`API_REPLICAS='2'`);
     expect(env).toContain(`WORKERS='3'`);
@@ -359,7 +387,7 @@ describe('basic auth', () => {
 
   it('ships only a bcrypt hash of the password, stable across runs, and keeps it secret', async () => {
     const first = await deploy(withAuth);
-    const env = metadataOf(first)['modelship-env'];
+    const env: string = metadataOf(first)['modelship-env'];
     const hash = env.match(/BASIC_AUTH_HASH='([^']+)'/)?.[1] ?? '';
     expect(env).toContain(`BASIC_AUTH_USER='student'`);
     expect(hash).toMatch(/^\$2b\$12\$/);
@@ -373,7 +401,7 @@ describe('basic auth', () => {
     const d = await deploy(withAuth);
     expect(d.one('gcp:compute/instance:Instance').secretPaths).toEqual(['metadata']);
     const cmd = d.one('command:local:Command');
-    expect((cmd.inputs as any).environment.MODELSHIP_BASIC_AUTH).toBe('student:correct horse battery');
+    expect(cmd.inputs.environment.MODELSHIP_BASIC_AUTH).toBe('student:correct horse battery');
     expect(cmd.secretPaths).toEqual(['environment']);
     // The outputs do not depend on the secret and stay readable.
     expect(await isSecret(d.raw.url)).toBe(false);
