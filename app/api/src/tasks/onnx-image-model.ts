@@ -4,30 +4,14 @@ import { readFile } from 'node:fs/promises';
 import { InferenceSession, type Tensor } from 'onnxruntime-node';
 import { z } from 'zod';
 import { type FileRef, fileRef, resolveFileRef } from '../models/manifest-base.js';
+import { v2Datatype } from '../v2/datatypes.js';
 import type { LoadContext, RgbImage, TensorSpec } from './types.js';
-
-/** onnxruntime element types as the Open Inference Protocol names them. */
-export const V2_DATATYPES: Readonly<Record<string, string>> = {
-  bool: 'BOOL',
-  uint8: 'UINT8',
-  uint16: 'UINT16',
-  uint32: 'UINT32',
-  uint64: 'UINT64',
-  int8: 'INT8',
-  int16: 'INT16',
-  int32: 'INT32',
-  int64: 'INT64',
-  float16: 'FP16',
-  float32: 'FP32',
-  float64: 'FP64',
-  string: 'BYTES',
-};
 
 /** Session inputs or outputs as v2 tensor metadata; symbolic dimensions (e.g. 'batch') become -1. */
 export function tensorSpecs(metadata: readonly InferenceSession.ValueMetadata[]): TensorSpec[] {
   return metadata.map((m) => ({
     name: m.name,
-    datatype: m.isTensor ? (V2_DATATYPES[m.type] ?? m.type.toUpperCase()) : 'BYTES',
+    datatype: m.isTensor ? v2Datatype(m.type) : 'BYTES',
     shape: m.isTensor ? m.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : -1)) : [-1],
   }));
 }

@@ -67,6 +67,11 @@ export interface ModelInfo {
   labels?: string[];
   /** Execution provider actually in use, e.g. 'cpu' or 'cuda'. */
   provider: string;
+  /**
+   * True when `inputs`/`outputs` are the network's own tensors and the predictor has `infer`: v2 clients
+   * send those tensors. Otherwise (pipelines such as OCR) v2 clients send one BYTES image instead.
+   */
+  rawTensors?: boolean;
 }
 
 export interface Predictor {

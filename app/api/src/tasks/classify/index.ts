@@ -45,6 +45,7 @@ export const classifyTask: TaskDefinition<ClassifyManifest> = {
         outputs: model.outputs,
         labels,
         provider: model.provider,
+        rawTensors: true,
       },
       async predict(image, options) {
         const t0 = performance.now();

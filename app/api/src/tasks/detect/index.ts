@@ -47,6 +47,7 @@ export const detectTask: TaskDefinition<DetectManifest> = {
         outputs: model.outputs,
         labels,
         provider: model.provider,
+        rawTensors: true,
       },
       async predict(image, options) {
         const t0 = performance.now();
@@ -67,12 +68,9 @@ export const detectTask: TaskDefinition<DetectManifest> = {
         );
         const kept = classWiseNms(candidates, options.iou ?? manifest.iou, manifest.maxDetections);
         const detections: Detection[] = kept.map((c) => {
-          const [x_min, y_min, x_max, y_max] = unletterboxBox(
-            c.box,
-            boxed.letterbox,
-            image.width,
-            image.height,
-          );
+          // Whole pixels, as the hands-on's clients expect.
+          const box = unletterboxBox(c.box, boxed.letterbox, image.width, image.height).map(Math.round);
+          const [x_min = 0, y_min = 0, x_max = 0, y_max = 0] = box;
           return {
             x_min,
             y_min,

@@ -1,0 +1,419 @@
+// The Open Inference Protocol (KServe / Triton "v2") over REST: health, server and model metadata, and
+// inference. ONNX models (detect, classify) take their network's own tensors; pipeline models (OCR) take
+// one BYTES image and answer with the prediction as tensors. Errors are `{ "error": "..." }` as the
+// protocol specifies.
+import { performance } from 'node:perf_hooks';
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { type AppDeps, imageBodyLimit, newRouter } from '../app.js';
+import { ApiError, notReady, toApiError } from '../errors.js';
+import type { TensorData } from '../pool/protocol.js';
+import { predictImage, unknownModel } from '../predict.js';
+import type { ModelInfo, TensorSpec } from '../tasks/types.js';
+import { cutChunks, HEADER_LENGTH, parseJson, splitBinaryBody } from '../v2/binary.js';
+import {
+  detectionTensors,
+  IMAGE_INPUTS,
+  IMAGE_OUTPUTS,
+  ImageParameters,
+  imageBytes,
+  isImageRequest,
+  predictOptions,
+} from '../v2/image-interface.js';
+import {
+  checkDatatype,
+  decodeTensor,
+  encodeTensor,
+  type RequestTensor,
+  type ResponseTensor,
+} from '../v2/tensors.js';
+
+const V2Error = z
+  .object({ error: z.string().openapi({ example: 'unknown model "yolo"' }) })
+  .openapi('V2Error');
+const errors = (...statuses: (400 | 404 | 413 | 503)[]) =>
+  Object.fromEntries(
+    statuses.map((s) => [s, { description: 'Error', content: { 'application/json': { schema: V2Error } } }]),
+  );
+
+const Parameters = z.record(z.string(), z.unknown()).openapi('V2Parameters');
+const MetadataTensor = z
+  .object({ name: z.string(), datatype: z.string(), shape: z.array(z.number().int()) })
+  .openapi('V2MetadataTensor');
+
+const RequestInput = z
+  .object({
+    name: z.string().min(1),
+    shape: z.array(z.number().int().min(0)),
+    datatype: z.string().openapi({ example: 'FP32' }),
+    parameters: Parameters.optional(),
+    data: z
+      .unknown()
+      .optional()
+      .openapi({ description: 'Row-major, flat or nested; absent with binary data' }),
+  })
+  .openapi('V2RequestInput');
+
+const InferenceRequest = z
+  .object({
+    id: z.string().optional(),
+    parameters: Parameters.optional(),
+    inputs: z.array(RequestInput).min(1),
+    outputs: z.array(z.object({ name: z.string().min(1), parameters: Parameters.optional() })).optional(),
+  })
+  .openapi('V2InferenceRequest');
+type InferenceRequest = z.infer<typeof InferenceRequest>;
+
+const InferenceResponse = z
+  .object({
+    model_name: z.string(),
+    model_version: z.string().optional(),
+    id: z.string().optional(),
+    outputs: z.array(
+      z.object({
+        name: z.string(),
+        datatype: z.string(),
+        shape: z.array(z.number().int()),
+        data: z.array(z.union([z.number(), z.string(), z.boolean()])),
+      }),
+    ),
+  })
+  .openapi('V2InferenceResponse');
+
+const ModelParams = z.object({
+  name: z
+    .string()
+    .min(1)
+    .openapi({ param: { name: 'name', in: 'path' }, example: 'yolo11n' }),
+});
+const VersionedParams = ModelParams.extend({
+  version: z
+    .string()
+    .min(1)
+    .openapi({ param: { name: 'version', in: 'path' }, example: '1' }),
+});
+
+const serverMetadata = createRoute({
+  method: 'get',
+  path: '/v2',
+  tags: ['v2'],
+  summary: 'Server metadata',
+  responses: {
+    200: {
+      description: 'Server name, version and protocol extensions',
+      content: {
+        'application/json': {
+          schema: z.object({ name: z.string(), version: z.string(), extensions: z.array(z.string()) }),
+        },
+      },
+    },
+  },
+});
+
+const live = createRoute({
+  method: 'get',
+  path: '/v2/health/live',
+  tags: ['v2'],
+  summary: 'Server liveness',
+  responses: {
+    200: {
+      description: 'Live',
+      content: { 'application/json': { schema: z.object({ live: z.boolean() }) } },
+    },
+  },
+});
+
+const ready = createRoute({
+  method: 'get',
+  path: '/v2/health/ready',
+  tags: ['v2'],
+  summary: 'Server readiness: every model loaded (a 4xx status means not ready, as the protocol says)',
+  responses: {
+    200: {
+      description: 'Ready',
+      content: { 'application/json': { schema: z.object({ ready: z.boolean() }) } },
+    },
+    400: {
+      description: 'Not ready',
+      content: { 'application/json': { schema: z.object({ ready: z.boolean() }) } },
+    },
+  },
+});
+
+const ModelMetadata = z
+  .object({
+    name: z.string(),
+    versions: z.array(z.string()),
+    platform: z.string(),
+    inputs: z.array(MetadataTensor),
+    outputs: z.array(MetadataTensor),
+    parameters: Parameters.optional(),
+  })
+  .openapi('V2ModelMetadata');
+
+const ModelReady = z.object({ name: z.string(), ready: z.boolean() }).openapi('V2ModelReady');
+
+function modelRoutes(versioned: boolean) {
+  const base = versioned ? '/v2/models/{name}/versions/{version}' : '/v2/models/{name}';
+  const params = versioned ? VersionedParams : ModelParams;
+  const tags = ['v2'];
+  return {
+    metadata: createRoute({
+      method: 'get',
+      path: base,
+      tags,
+      summary: 'Model metadata: inputs and outputs with datatype and shape (-1: any size)',
+      request: { params },
+      responses: {
+        200: { description: 'Metadata', content: { 'application/json': { schema: ModelMetadata } } },
+        ...errors(404, 503),
+      },
+    }),
+    ready: createRoute({
+      method: 'get',
+      path: `${base}/ready`,
+      tags,
+      summary: 'Model readiness (a 4xx status means not ready)',
+      request: { params },
+      responses: {
+        200: { description: 'Ready', content: { 'application/json': { schema: ModelReady } } },
+        400: { description: 'Not ready', content: { 'application/json': { schema: ModelReady } } },
+        ...errors(404),
+      },
+    }),
+    infer: createRoute({
+      method: 'post',
+      path: `${base}/infer`,
+      tags,
+      summary:
+        'Inference. JSON tensors; or the binary tensor extension (JSON length in Inference-Header-Content-Length, ' +
+        'then the raw data of inputs with parameters.binary_data_size)',
+      request: {
+        params,
+        body: {
+          required: false,
+          content: {
+            'application/json': { schema: InferenceRequest },
+            'application/octet-stream': {
+              schema: z.string().openapi({ type: 'string', format: 'binary' }),
+            },
+          },
+        },
+      },
+      responses: {
+        200: {
+          description: 'Output tensors',
+          content: { 'application/json': { schema: InferenceResponse } },
+        },
+        ...errors(400, 404, 413, 503),
+      },
+    }),
+  };
+}
+
+/** The protocol's interface to a model: its own tensors, or the image interface for pipelines. */
+function metadataOf(info: ModelInfo): { inputs: TensorSpec[]; outputs: TensorSpec[] } {
+  return info.rawTensors
+    ? { inputs: info.inputs, outputs: info.outputs }
+    : { inputs: IMAGE_INPUTS, outputs: IMAGE_OUTPUTS };
+}
+
+const bad = (detail: string, field?: string) =>
+  new ApiError(400, 'validation_error', detail, field ? { field } : {});
+
+/** Checks request tensors against the model's inputs: names, datatypes, ranks and fixed dimensions. */
+function checkInputs(inputs: readonly RequestTensor[], specs: readonly TensorSpec[], model: string): void {
+  const expected = specs.map((s) => s.name).join(', ');
+  const seen = new Set<string>();
+  inputs.forEach((input, i) => {
+    const field = `inputs.${i}`;
+    const spec = specs.find((s) => s.name === input.name);
+    if (!spec)
+      throw bad(`model "${model}" has no input "${input.name}"; its inputs: ${expected}`, `${field}.name`);
+    if (seen.has(input.name)) throw bad(`input "${input.name}" is given twice`, `${field}.name`);
+    seen.add(input.name);
+    checkDatatype(input, field);
+    if (input.datatype !== spec.datatype) {
+      throw bad(`input "${input.name}" is ${spec.datatype}, got ${input.datatype}`, `${field}.datatype`);
+    }
+    const fits =
+      input.shape.length === spec.shape.length && spec.shape.every((d, k) => d < 0 || d === input.shape[k]);
+    if (!fits) {
+      throw bad(
+        `input "${input.name}" has shape [${input.shape}]; the model takes [${spec.shape}] (-1: any size)`,
+        `${field}.shape`,
+      );
+    }
+  });
+  const missing = specs.filter((s) => !seen.has(s.name)).map((s) => s.name);
+  if (missing.length > 0)
+    throw bad(`missing input(s) ${missing.join(', ')}; the model's inputs: ${expected}`, 'inputs');
+}
+
+/** Keeps the outputs the request asked for (all when it names none); unknown names are a 400. */
+function selectOutputs(
+  all: readonly string[],
+  requested: InferenceRequest['outputs'],
+): (outputs: ResponseTensor[]) => ResponseTensor[] {
+  if (!requested || requested.length === 0) return (outputs) => outputs;
+  requested.forEach((r, i) => {
+    if (!all.includes(r.name)) {
+      throw bad(`the model has no output "${r.name}"; its outputs: ${all.join(', ')}`, `outputs.${i}.name`);
+    }
+  });
+  const names = requested.map((r) => r.name);
+  return (outputs) => names.map((n) => outputs.find((o) => o.name === n)).filter((o) => o !== undefined);
+}
+
+/** Reads the request: plain JSON (whatever the Content-Type says), or JSON + binary data. */
+async function readRequest(
+  c: Context,
+): Promise<{ request: InferenceRequest; chunks: Map<number, Uint8Array> }> {
+  const headerLength = c.req.header(HEADER_LENGTH);
+  let json: unknown;
+  let rest: Uint8Array | undefined;
+  if (headerLength === undefined) {
+    json = parseJson(await c.req.text());
+  } else {
+    ({ json, rest } = splitBinaryBody(new Uint8Array(await c.req.arrayBuffer()), headerLength));
+  }
+  const parsed = InferenceRequest.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue && issue.path.length > 0 ? issue.path.join('.') : 'body';
+    throw bad(`${field}: ${issue?.message ?? 'invalid request'}`, field);
+  }
+  return { request: parsed.data, chunks: rest ? cutChunks(parsed.data.inputs, rest) : new Map() };
+}
+
+export function v2Router(deps: AppDeps) {
+  const router = newRouter();
+  // The protocol's error body is `{ "error": "<message>" }`.
+  router.onError((error, c) => {
+    const apiError = toApiError(error);
+    if (apiError.status >= 500 && !(error instanceof ApiError))
+      deps.logger.error({ err: error }, 'unhandled error');
+    if (apiError.options.retryAfter !== undefined)
+      c.header('Retry-After', String(apiError.options.retryAfter));
+    return c.json({ error: apiError.detail }, apiError.status);
+  });
+
+  const findModel = (name: string, version?: string): ModelInfo => {
+    if (!deps.pool.isReady) {
+      if (deps.modelNames.includes(name)) throw notReady();
+      throw unknownModel(deps, name, 'name');
+    }
+    const info = deps.pool.models.find((m) => m.name === name);
+    if (!info) throw unknownModel(deps, name, 'name');
+    if (version !== undefined && version !== info.version) {
+      throw new ApiError(
+        404,
+        'model_not_found',
+        `model "${name}" has no version "${version}"; it serves "${info.version}"`,
+        {
+          field: 'version',
+        },
+      );
+    }
+    return info;
+  };
+
+  router.openapi(serverMetadata, (c) =>
+    c.json({ name: 'modelship', version: deps.version, extensions: [] }, 200),
+  );
+  router.openapi(live, (c) => c.json({ live: true }, 200));
+  router.openapi(ready, (c) =>
+    deps.pool.isReady ? c.json({ ready: true }, 200) : c.json({ ready: false }, 400),
+  );
+
+  for (const versioned of [false, true]) {
+    const routes = modelRoutes(versioned);
+    const paramsOf = (c: Context) => c.req.param() as { name: string; version?: string };
+
+    router.openapi(routes.metadata, (c) => {
+      const { name, version } = paramsOf(c);
+      const info = findModel(name, version);
+      return c.json(
+        {
+          name: info.name,
+          versions: [info.version],
+          platform: info.rawTensors ? 'onnxruntime_onnx' : `modelship_${info.task}`,
+          ...metadataOf(info),
+          parameters: {
+            task: info.task,
+            provider: info.provider,
+            ...(info.labels ? { labels: info.labels } : {}),
+          },
+        },
+        200,
+      );
+    });
+
+    router.openapi(routes.ready, (c) => {
+      const { name, version } = paramsOf(c);
+      if (!deps.pool.isReady && deps.modelNames.includes(name)) return c.json({ name, ready: false }, 400);
+      findModel(name, version);
+      return c.json({ name, ready: true }, 200);
+    });
+
+    // Declared for the OpenAPI document only: the body is read by `readRequest`, whatever its Content-Type
+    // (`curl -d` sends form-urlencoded; binary requests send octet-stream), and validated with the same schema.
+    const inferRoute = routes.infer;
+    router.openAPIRegistry.registerPath(inferRoute);
+    router.post(inferRoute.path.replaceAll(/\{(\w+)\}/g, ':$1'), imageBodyLimit(deps), async (c) => {
+      const started = performance.now();
+      const { name, version } = paramsOf(c);
+      c.set('model', name);
+      const info = findModel(name, version);
+      const { request, chunks } = await readRequest(c);
+      const reply = (outputs: ResponseTensor[]) =>
+        c.json(
+          {
+            model_name: info.name,
+            model_version: info.version,
+            ...(request.id ? { id: request.id } : {}),
+            outputs,
+          },
+          200,
+        );
+
+      const ownImageInput = info.rawTensors && info.inputs.some((s) => s.name === 'image');
+      if (!info.rawTensors || (isImageRequest(request.inputs) && !ownImageInput)) {
+        if (!isImageRequest(request.inputs)) {
+          throw bad(
+            `model "${name}" takes one BYTES input named "image" holding a PNG, JPEG or WebP ` +
+              '(base64 in JSON, or raw bytes with the binary extension)',
+            'inputs',
+          );
+        }
+        const select = selectOutputs(
+          IMAGE_OUTPUTS.map((o) => o.name),
+          request.outputs,
+        );
+        const parameters = ImageParameters.safeParse(request.parameters ?? {});
+        if (!parameters.success) {
+          const issue = parameters.error.issues[0];
+          const field = `parameters.${issue?.path.join('.') ?? ''}`;
+          throw bad(`${field}: ${issue?.message ?? 'invalid'}`, field);
+        }
+        const input = request.inputs[0] as RequestTensor;
+        const image = imageBytes(input, 'inputs.0', chunks.get(0));
+        const body = await predictImage(deps, name, image, predictOptions(parameters.data), started);
+        return reply(select(detectionTensors(body.detections)));
+      }
+
+      checkInputs(request.inputs, info.inputs, name);
+      const select = selectOutputs(
+        info.outputs.map((o) => o.name),
+        request.outputs,
+      );
+      const tensors: Record<string, TensorData> = {};
+      request.inputs.forEach((input, i) => {
+        tensors[input.name] = decodeTensor(input, `inputs.${i}`, chunks.get(i));
+      });
+      const outputs = await deps.pool.infer(name, tensors);
+      return reply(select(info.outputs.map((o) => encodeTensor(o.name, outputs[o.name] as TensorData))));
+    });
+  }
+  return router;
+}

@@ -1,0 +1,99 @@
+// How v2 clients call pipeline models (OCR) and, as an alternative, any image model: one BYTES input named
+// `image` holding an encoded PNG/JPEG/WebP (base64 in JSON, raw bytes with the binary extension); the
+// prediction comes back as tensors, one row per detection.
+import { z } from 'zod';
+import { ApiError } from '../errors.js';
+import { decodeBase64Image } from '../images/base64.js';
+import type { Detection, PredictOptions, TensorSpec } from '../tasks/types.js';
+import { elementCount, type RequestTensor, type ResponseTensor, splitBytesElements } from './tensors.js';
+
+export const IMAGE_INPUT_NAME = 'image';
+
+export const IMAGE_INPUTS: TensorSpec[] = [{ name: IMAGE_INPUT_NAME, datatype: 'BYTES', shape: [1] }];
+
+export const IMAGE_OUTPUTS: TensorSpec[] = [
+  { name: 'boxes', datatype: 'FP32', shape: [-1, 4] },
+  { name: 'confidences', datatype: 'FP32', shape: [-1] },
+  { name: 'class_names', datatype: 'BYTES', shape: [-1] },
+  { name: 'class_ids', datatype: 'INT32', shape: [-1] },
+  { name: 'texts', datatype: 'BYTES', shape: [-1] },
+  { name: 'polygons', datatype: 'FP32', shape: [-1, 4, 2] },
+];
+
+/** True when the request is the image interface: exactly one BYTES input named `image`. */
+export function isImageRequest(inputs: readonly RequestTensor[]): boolean {
+  return inputs.length === 1 && inputs[0]?.name === IMAGE_INPUT_NAME && inputs[0].datatype === 'BYTES';
+}
+
+/** The encoded image: base64 text in JSON, or the raw bytes (with or without the 4-byte length prefix). */
+export function imageBytes(input: RequestTensor, field: string, binary?: Uint8Array): Uint8Array {
+  if (elementCount(input.shape) !== 1) {
+    throw new ApiError(
+      400,
+      'validation_error',
+      `input "image" holds one image: its shape must be [1], got [${input.shape}]`,
+      {
+        field: `${field}.shape`,
+      },
+    );
+  }
+  if (binary) {
+    // Triton clients prefix BYTES elements with their length; plain `curl --data-binary` sends the file alone.
+    const prefixed =
+      binary.length >= 4 &&
+      Buffer.from(binary.buffer, binary.byteOffset, 4).readUInt32LE(0) === binary.length - 4;
+    return prefixed ? (splitBytesElements(binary, 1, input.name, field)[0] as Buffer) : binary;
+  }
+  const element = Array.isArray(input.data) ? input.data.flat(Number.POSITIVE_INFINITY) : [];
+  if (element.length !== 1 || typeof element[0] !== 'string') {
+    throw new ApiError(400, 'validation_error', 'input "image": "data" must be one base64 string', {
+      field: `${field}.data`,
+    });
+  }
+  return decodeBase64Image(element[0], `${field}.data`);
+}
+
+/** Request-level `parameters` understood by the image interface. */
+export const ImageParameters = z.object({
+  confidence: z.number().min(0).max(1).optional(),
+  iou: z.number().min(0).max(1).optional(),
+  top_k: z.number().int().min(1).max(1000).optional(),
+});
+
+export function predictOptions(parameters: z.infer<typeof ImageParameters>): PredictOptions {
+  return {
+    ...(parameters.confidence === undefined ? {} : { confidence: parameters.confidence }),
+    ...(parameters.iou === undefined ? {} : { iou: parameters.iou }),
+    ...(parameters.top_k === undefined ? {} : { topK: parameters.top_k }),
+  };
+}
+
+/** Detections as the IMAGE_OUTPUTS tensors. Absent fields: class id -1, empty text, the box's corners. */
+export function detectionTensors(detections: readonly Detection[]): ResponseTensor[] {
+  const n = detections.length;
+  const corners = (d: Detection): [number, number][] =>
+    d.polygon ?? [
+      [d.x_min, d.y_min],
+      [d.x_max, d.y_min],
+      [d.x_max, d.y_max],
+      [d.x_min, d.y_max],
+    ];
+  return [
+    {
+      name: 'boxes',
+      datatype: 'FP32',
+      shape: [n, 4],
+      data: detections.flatMap((d) => [d.x_min, d.y_min, d.x_max, d.y_max]),
+    },
+    { name: 'confidences', datatype: 'FP32', shape: [n], data: detections.map((d) => d.confidence) },
+    { name: 'class_names', datatype: 'BYTES', shape: [n], data: detections.map((d) => d.class_name) },
+    { name: 'class_ids', datatype: 'INT32', shape: [n], data: detections.map((d) => d.class_id ?? -1) },
+    { name: 'texts', datatype: 'BYTES', shape: [n], data: detections.map((d) => d.text ?? '') },
+    {
+      name: 'polygons',
+      datatype: 'FP32',
+      shape: [n, 4, 2],
+      data: detections.flatMap((d) => corners(d).flat()),
+    },
+  ];
+}

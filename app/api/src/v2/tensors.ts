@@ -1,0 +1,150 @@
+// Open Inference Protocol tensors <-> the plain tensors the worker pool runs. JSON `data` may be flat or
+// nested (row-major either way); binary data (the binary tensor extension) is little-endian, and BYTES
+// elements are each prefixed with their length as a 4-byte little-endian integer.
+import { ApiError } from '../errors.js';
+import type { TensorData } from '../pool/protocol.js';
+import { DATATYPE_NAMES, DATATYPES, type DatatypeName, isDatatype, v2Datatype } from './datatypes.js';
+
+export interface RequestTensor {
+  name: string;
+  datatype: string;
+  shape: number[];
+  data?: unknown;
+  parameters?: Record<string, unknown>;
+}
+
+export interface ResponseTensor {
+  name: string;
+  datatype: string;
+  shape: number[];
+  data: (number | string | boolean)[];
+}
+
+const bad = (field: string, detail: string) => new ApiError(400, 'validation_error', detail, { field });
+
+export function elementCount(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** Checks the datatype name, with the list of valid ones in the message. */
+export function checkDatatype(tensor: RequestTensor, field: string): DatatypeName {
+  if (isDatatype(tensor.datatype)) return tensor.datatype;
+  const hint = tensor.datatype === 'FP16' ? ' (FP16 is not supported here; send FP32)' : '';
+  throw bad(
+    `${field}.datatype`,
+    `input "${tensor.name}": unknown datatype "${tensor.datatype}"${hint}; expected one of ${DATATYPE_NAMES.join(', ')}`,
+  );
+}
+
+/** A request tensor as an onnxruntime-ready tensor; `binary` is its chunk of a binary request, if any. */
+export function decodeTensor(tensor: RequestTensor, field: string, binary?: Uint8Array): TensorData {
+  const datatype = checkDatatype(tensor, field);
+  const count = elementCount(tensor.shape);
+  const data = binary
+    ? fromBinary(tensor, datatype, count, binary, field)
+    : fromJson(tensor, datatype, count, field);
+  return { type: DATATYPES[datatype].ort, dims: [...tensor.shape], data };
+}
+
+function fromJson(tensor: RequestTensor, datatype: DatatypeName, count: number, field: string) {
+  if (!Array.isArray(tensor.data)) {
+    throw bad(`${field}.data`, `input "${tensor.name}": "data" must be an array (flat or nested, row-major)`);
+  }
+  const values: unknown[] = tensor.data.flat(Number.POSITIVE_INFINITY);
+  if (values.length !== count) {
+    throw bad(
+      `${field}.data`,
+      `input "${tensor.name}": shape [${tensor.shape}] holds ${count} elements but "data" has ${values.length}`,
+    );
+  }
+  const wrong = (i: number, expected: string) =>
+    bad(
+      `${field}.data`,
+      `input "${tensor.name}": element ${i} is ${JSON.stringify(values[i])}, expected ${expected}`,
+    );
+  const spec = DATATYPES[datatype];
+  if (datatype === 'BYTES') {
+    values.forEach((v, i) => {
+      if (typeof v !== 'string') throw wrong(i, 'a string');
+    });
+    return values as string[];
+  }
+  if (datatype === 'BOOL') {
+    return Uint8Array.from(values, (v, i) => {
+      if (typeof v !== 'boolean') throw wrong(i, 'true or false');
+      return v ? 1 : 0;
+    });
+  }
+  if (datatype === 'INT64' || datatype === 'UINT64') {
+    const min = datatype === 'UINT64' ? 0 : Number.MIN_SAFE_INTEGER;
+    const bigints = values.map((v, i) => {
+      if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min)
+        throw wrong(i, `an integer (${datatype})`);
+      return BigInt(v);
+    });
+    return datatype === 'INT64' ? BigInt64Array.from(bigints) : BigUint64Array.from(bigints);
+  }
+  const { range } = spec;
+  const numbers = values.map((v, i) => {
+    if (typeof v !== 'number') throw wrong(i, `a number (${datatype})`);
+    if (range && (!Number.isInteger(v) || v < range[0] || v > range[1])) {
+      throw wrong(i, `an integer in [${range[0]}, ${range[1]}] (${datatype})`);
+    }
+    return v;
+  });
+  return (spec.array as Float32ArrayConstructor).from(numbers);
+}
+
+function fromBinary(
+  tensor: RequestTensor,
+  datatype: DatatypeName,
+  count: number,
+  bytes: Uint8Array,
+  field: string,
+) {
+  const spec = DATATYPES[datatype];
+  if (datatype === 'BYTES')
+    return splitBytesElements(bytes, count, tensor.name, field).map((b) => b.toString('utf8'));
+  if (bytes.length !== count * spec.size) {
+    throw bad(
+      `${field}.parameters.binary_data_size`,
+      `input "${tensor.name}": shape [${tensor.shape}] of ${datatype} needs ${count * spec.size} bytes, got ${bytes.length}`,
+    );
+  }
+  // Copied so the typed array is aligned and owns its memory.
+  const buffer = bytes.slice().buffer;
+  return datatype === 'BOOL' ? new Uint8Array(buffer) : new (spec.array as Float32ArrayConstructor)(buffer);
+}
+
+/** BYTES binary data: each element is a 4-byte little-endian length followed by that many bytes. */
+export function splitBytesElements(bytes: Uint8Array, count: number, name: string, field: string): Buffer[] {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const elements: Buffer[] = [];
+  let at = 0;
+  while (at < buf.length) {
+    if (at + 4 > buf.length) break;
+    const length = buf.readUInt32LE(at);
+    if (at + 4 + length > buf.length) break;
+    elements.push(buf.subarray(at + 4, at + 4 + length));
+    at += 4 + length;
+  }
+  if (at !== buf.length || elements.length !== count) {
+    throw bad(
+      `${field}.parameters.binary_data_size`,
+      `input "${name}": BYTES binary data must be ${count} element(s), each a 4-byte little-endian length ` +
+        'followed by the bytes',
+    );
+  }
+  return elements;
+}
+
+/** A worker's output tensor as a v2 response tensor, data flattened row-major. */
+export function encodeTensor(name: string, tensor: TensorData): ResponseTensor {
+  const datatype = v2Datatype(tensor.type);
+  let data: (number | string | boolean)[];
+  if (tensor.type === 'bool') data = Array.from(tensor.data as ArrayLike<number>, (v) => v !== 0);
+  else if (tensor.type === 'int64' || tensor.type === 'uint64')
+    data = Array.from(tensor.data as ArrayLike<bigint>, Number);
+  else data = Array.from(tensor.data as ArrayLike<number | string>);
+  return { name, datatype, shape: [...tensor.dims], data };
+}
