@@ -15,6 +15,7 @@ import { healthRouter } from './routes/health.js';
 import { legacyRouter } from './routes/legacy.js';
 import { metricsRouter } from './routes/metrics.js';
 import { v1Router } from './routes/v1.js';
+import { v2Router } from './routes/v2.js';
 
 export interface AppDeps {
   pool: InferencePool;
@@ -40,7 +41,7 @@ export type RouterFactory = (deps: AppDeps) => Router;
  * The routers mounted at the root, in order. Another area (e.g. the Open Inference Protocol v2 router in
  * routes/v2.ts) plugs in by adding its factory here; it gets the same deps, errors, logging and metrics.
  */
-export const routers: RouterFactory[] = [healthRouter, legacyRouter, v1Router, metricsRouter];
+export const routers: RouterFactory[] = [healthRouter, legacyRouter, v1Router, v2Router, metricsRouter];
 
 /** Every router reports request validation failures the same way: 422 naming the field. */
 // biome-ignore lint/suspicious/noExplicitAny: the hook is shared by routes with different inputs.

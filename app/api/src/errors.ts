@@ -78,7 +78,7 @@ export function validationError(error: z.ZodError, target: string): ApiError {
     const field = issue.path.length > 0 ? issue.path.join('.') : target;
     return { field, message: `${field}: ${issue.message}` };
   });
-  return new ApiError(400, 'validation_error', issues.map((i) => i.message).join('; '), {
+  return new ApiError(422, 'validation_error', issues.map((i) => i.message).join('; '), {
     field: issues[0]?.field ?? target,
   });
 }

@@ -35,7 +35,6 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     maxPixels: config.maxPixels,
     workers: config.workers,
     queueSize: config.queueSize,
-    closeTimeout: config.shutdownTimeout * 1000,
   });
   const metrics = createMetrics(() => ({
     queueDepth: pool.queueDepth,

@@ -139,9 +139,7 @@ function info(): InfoResponse {
 }
 
 /** The piscina task handler. It never throws: failures come back as `{ok: false}` with a status. */
-async function handle(
-  request: WorkerRequest,
-): Promise<PredictResponse | InferResponse | InfoResponse> {
+async function handle(request: WorkerRequest): Promise<PredictResponse | InferResponse | InfoResponse> {
   try {
     switch (request.kind) {
       case 'predict':
@@ -167,7 +165,11 @@ export default loadAll().then(
   },
   (error: unknown) => {
     loadError = (error as Error)?.message ?? String(error);
-    parentPort?.postMessage({ type: 'modelship:worker-failed', threadId, error: loadError } satisfies WorkerStatus);
+    parentPort?.postMessage({
+      type: 'modelship:worker-failed',
+      threadId,
+      error: loadError,
+    } satisfies WorkerStatus);
     return handle;
   },
 );

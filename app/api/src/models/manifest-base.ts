@@ -18,13 +18,19 @@ export const normalization = z.strictObject({
   /** Per-channel mean and std, RGB order, applied after scaling pixels by `scale`. */
   mean: z.tuple([z.number(), z.number(), z.number()]),
   std: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]),
-  scale: z.number().positive().default(1 / 255),
+  scale: z
+    .number()
+    .positive()
+    .default(1 / 255),
 });
 
 export const baseManifest = z.strictObject({
   name: z
     .string()
-    .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'lower-case letters, digits, ".", "_" or "-", starting alphanumeric'),
+    .regex(
+      /^[a-z0-9][a-z0-9._-]{0,62}$/,
+      'lower-case letters, digits, ".", "_" or "-", starting alphanumeric',
+    ),
   task: z.string(),
   version: z.string().default('1'),
   description: z.string().optional(),

@@ -17,8 +17,6 @@ import type {
 export interface PoolOptions extends WorkerData {
   workers: number;
   queueSize: number;
-  /** Milliseconds `close()` waits for running tasks. */
-  closeTimeout?: number;
 }
 
 // From source (vitest, tsx) the worker is TypeScript and needs tsx's loader; from dist it is plain JS.
@@ -51,7 +49,9 @@ export class InferencePool {
       maxThreads: options.workers,
       idleTimeout: Number.POSITIVE_INFINITY,
       concurrentTasksPerWorker: 1,
-      closeTimeout: options.closeTimeout ?? 30_000,
+      // close() waits for running tasks however long they take: terminating a thread inside onnxruntime's
+      // run() aborts the whole process. The server bounds shutdown with its own deadline instead.
+      closeTimeout: 2 ** 31 - 1,
       execArgv: fromSource ? ['--import', 'tsx'] : [],
       workerData,
     });

@@ -1,0 +1,64 @@
+// Builds the real API runtime (manifests, worker pool, app) in-process for tests, and serves it on a free port.
+
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import sharp from 'sharp';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { createRuntime, type Runtime } from '../../src/runtime.js';
+
+export interface TestRuntime extends Runtime {
+  /** The JSON log lines written so far. */
+  logLines: string[];
+}
+
+/** The runtime as server.ts builds it, from these env settings; the pool starts warming up right away. */
+export async function startRuntime(env: Record<string, string> = {}): Promise<TestRuntime> {
+  const config = loadConfig({ WORKERS: '1', LOG_LEVEL: 'info', ...env });
+  const logLines: string[] = [];
+  const logger = createLogger(config.logLevel, { write: (line: string) => logLines.push(line) });
+  const runtime = await createRuntime(config, logger);
+  return { ...runtime, logLines };
+}
+
+export interface Listening {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Serves the app on 127.0.0.1 and an ephemeral port. */
+export async function listen(runtime: Runtime): Promise<Listening> {
+  const server = await new Promise<Server>((resolve) => {
+    const s = serve({ fetch: runtime.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as Server));
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** A JPEG whose header claims `width`×`height` pixels (a decompression-bomb stand-in: tiny file, huge image). */
+export async function jpegClaiming(width: number, height: number): Promise<Buffer> {
+  const jpeg = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#888' } })
+    .jpeg()
+    .toBuffer();
+  // SOF0/SOF2 segment: FF C0|C2, length (2), precision (1), height (2), width (2).
+  for (let i = 0; i < jpeg.length - 8; i++) {
+    if (jpeg[i] === 0xff && (jpeg[i + 1] === 0xc0 || jpeg[i + 1] === 0xc2)) {
+      jpeg.writeUInt16BE(height, i + 5);
+      jpeg.writeUInt16BE(width, i + 7);
+      return jpeg;
+    }
+  }
+  throw new Error('no SOF marker in the JPEG');
+}
+
+/** The recognised texts of a predict response body, in order. */
+export const texts = (body: unknown) =>
+  (body as { detections: { text?: string }[] }).detections.map((d) => d.text);
