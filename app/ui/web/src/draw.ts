@@ -14,7 +14,6 @@ export interface DrawRequest {
   maxHeight: number;
 }
 
-const FONT_PX = 13;
 const PAD = 3;
 
 /** Draws everything and returns the labels it drew, in order (the page exposes them for tests and screen readers). */
@@ -60,9 +59,11 @@ export function drawDetections(request: DrawRequest): string[] {
     ctx.stroke();
   }
 
-  ctx.font = `600 ${FONT_PX}px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif`;
+  // Smaller labels on a small canvas (a phone), so that they hide less of the image.
+  const fontPx = layout.cssWidth < 480 ? 11 : 13;
+  ctx.font = `600 ${fontPx}px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif`;
   ctx.textBaseline = 'top';
-  const labelHeight = FONT_PX + PAD * 2;
+  const labelHeight = fontPx + PAD * 2;
   for (const shape of shapes) {
     if (!shape.label) continue;
     const active = shape.index === highlight;

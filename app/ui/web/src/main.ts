@@ -69,13 +69,18 @@ const state: {
 
 // ---- problems --------------------------------------------------------------------------------------------
 
-function showProblem(problem: Problem) {
+/** Where the problem on show came from: the status poll clears only its own. */
+type ProblemSource = 'status' | 'action';
+
+function showProblem(problem: Problem, source: ProblemSource = 'action') {
   (ui.problem.querySelector('.problem-title') as HTMLElement).textContent = problem.title;
   (ui.problem.querySelector('.problem-hint') as HTMLElement).textContent = problem.hint;
+  ui.problem.dataset.source = source;
   ui.problem.hidden = false;
 }
 
-function clearProblem() {
+function clearProblem(source?: ProblemSource) {
+  if (source && ui.problem.dataset.source !== source) return;
   ui.problem.hidden = true;
 }
 
@@ -90,6 +95,8 @@ async function refreshStatus() {
   const version = api.state === 'ready' && api.health.version ? ` · v${api.health.version}` : '';
   (ui.status.querySelector('.badge-text') as HTMLElement).textContent = STATUS_TEXT[api.state] + version;
   ui.status.title = api.state === 'ready' ? 'The model server answers and is warmed up.' : api.problem.hint;
+  if (api.state === 'ready') clearProblem('status');
+  else if (ui.problem.hidden || ui.problem.dataset.source === 'status') showProblem(api.problem, 'status');
   if (api.state === 'ready' && state.models.length === 0) await refreshModels();
   updatePredictButton();
 }
@@ -105,7 +112,9 @@ async function refreshModels() {
   state.models = models.value;
   const previous = ui.model.value;
   ui.model.replaceChildren(
-    ...models.value.map((m) => new Option(m.task ? `${m.name} (${m.task})` : m.name, m.name)),
+    ...models.value.map(
+      (m) => new Option(m.task && m.task !== m.name ? `${m.name} (${m.task})` : m.name, m.name),
+    ),
   );
   if (models.value.some((m) => m.name === previous)) ui.model.value = previous;
   ui.model.disabled = models.value.length === 0;
@@ -114,8 +123,8 @@ async function refreshModels() {
 
 function describeModel() {
   const meta = state.models.find((m) => m.name === ui.model.value);
-  const parts = [meta?.description, meta?.provider ? `runs on ${meta.provider.toUpperCase()}` : undefined];
-  ui.modelInfo.textContent = parts.filter(Boolean).join(' · ');
+  const parts = [meta?.description, meta?.provider ? `Runs on ${meta.provider.toUpperCase()}.` : undefined];
+  ui.modelInfo.textContent = parts.filter(Boolean).join(' ');
 }
 
 function updatePredictButton() {
@@ -184,7 +193,10 @@ async function runPrediction() {
   state.result = { ...outcome.value, image };
   state.highlight = undefined;
   render();
+  // On a phone the results are below the controls: bring them into view (focus also tells screen readers).
   ui.results.focus({ preventScroll: true });
+  if (ui.results.getBoundingClientRect().top > window.innerHeight * 0.6)
+    ui.results.scrollIntoView({ block: 'start' });
 }
 
 function setBusy(busy: boolean) {
@@ -234,6 +246,7 @@ function renderCanvas() {
   });
   // The drawn labels, for screen readers and for tests (the canvas pixels alone say nothing).
   ui.canvas.dataset.labels = JSON.stringify(labels);
+  ui.canvas.dataset.highlight = state.highlight === undefined ? '' : String(state.highlight);
   ui.canvas.setAttribute(
     'aria-label',
     labels.length ? `${image.name}, with ${labels.length} outlined: ${labels.join(', ')}` : image.name,
