@@ -221,7 +221,7 @@ const rawSchema = z.object({
   machineType: textSetting(
     'machineType',
     DEFAULTS.machineType,
-    /^[a-z][a-z0-9]*-[a-z]+-\d+$/,
+    /^[a-z][a-z0-9]*-[a-z]+-\d+[a-z]*$/,
     'a machine type such as g2-standard-4, n1-standard-4 or e2-standard-4',
   ),
   gpu: enumSetting('gpu', GPU_TYPES, DEFAULTS.gpu),

@@ -1,0 +1,309 @@
+// Config validation: defaults, each bad value and refused combination with its message, the Pulumi.yaml
+// declarations kept equal to the code's defaults, and loading through Pulumi's config API.
+import { readFileSync } from 'node:fs';
+import * as pulumi from '@pulumi/pulumi';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { ConfigError, DEFAULTS, loadConfig, PROJECT_KEYS, parseConfig, type RawConfig } from '../config.js';
+import { installMocks } from './mocks.js';
+
+const BASE: RawConfig = { 'gcp:project': 'student-proj-1', 'gcp:zone': 'us-central1-a' };
+const root = new URL('../../', import.meta.url);
+
+function problemsOf(raw: RawConfig): string[] {
+  try {
+    parseConfig(raw);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems.map((p) => `${p.key}: ${p.message}`);
+  }
+  throw new Error('expected the configuration to be rejected');
+}
+
+describe('parseConfig', () => {
+  it('defaults to one L4 on g2-standard-4 with the IAP SSH range and a 100 GB disk', () => {
+    expect(parseConfig(BASE)).toEqual({
+      shape: 'single-vm',
+      project: 'student-proj-1',
+      region: 'us-central1',
+      zone: 'us-central1-a',
+      machineType: 'g2-standard-4',
+      gpu: { type: 'nvidia-l4', count: 1 },
+      spot: false,
+      bootDiskGb: 100,
+      vmImage: 'ubuntu-os-accelerator-images/ubuntu-accelerator-2404-amd64-with-nvidia-580',
+      sshSourceRanges: ['35.235.240.0/20'],
+      apiReplicas: 1,
+      registryKeepVersions: 5,
+      readinessTimeoutMinutes: 20,
+    });
+  });
+
+  it('accepts CPU-only, T4, spot, a domain with a zone, basic auth and tuning', () => {
+    const c = parseConfig({
+      ...BASE,
+      'gcp:region': 'us-central1',
+      machineType: 'n1-standard-8',
+      gpu: 'nvidia-tesla-t4',
+      gpuCount: '2',
+      spot: 'true',
+      domain: 'ocr.example.com',
+      dnsZone: 'example-zone',
+      basicAuth: 'student:s3cret-pass:with-colon',
+      apiReplicas: '2',
+      apiWorkers: '4',
+      sshSourceRanges: '["35.235.240.0/20","198.51.100.7/32"]',
+    });
+    expect(c.gpu).toEqual({ type: 'nvidia-tesla-t4', count: 2 });
+    expect(c.spot).toBe(true);
+    expect(c.domain).toBe('ocr.example.com');
+    expect(c.dnsZone).toBe('example-zone');
+    expect(c.basicAuth).toEqual({ user: 'student', password: 's3cret-pass:with-colon' });
+    expect(c.apiWorkers).toBe(4);
+    expect(c.sshSourceRanges).toEqual(['35.235.240.0/20', '198.51.100.7/32']);
+    const cpu = parseConfig({ ...BASE, machineType: 'e2-standard-4', gpu: 'none' });
+    expect(cpu.gpu).toBeUndefined();
+    expect(parseConfig({ ...BASE, machineType: 'g2-standard-24', gpuCount: '2' }).gpu).toEqual({
+      type: 'nvidia-l4',
+      count: 2,
+    });
+  });
+
+  const cases: [string, RawConfig, RegExp][] = [
+    [
+      'missing project',
+      { 'gcp:zone': 'us-central1-a' },
+      /^gcp:project: is not set; run: pulumi config set gcp:project/,
+    ],
+    ['bad project', { ...BASE, 'gcp:project': 'My Project' }, /^gcp:project: must be a GCP project ID/],
+    [
+      'missing zone',
+      { 'gcp:project': 'student-proj-1' },
+      /^gcp:zone: is not set; run: pulumi config set gcp:zone/,
+    ],
+    [
+      'bad zone',
+      { ...BASE, 'gcp:zone': 'us-central1' },
+      /^gcp:zone: must be a zone name such as us-central1-a/,
+    ],
+    [
+      'region/zone mismatch',
+      { ...BASE, 'gcp:region': 'europe-west4' },
+      /^gcp:region: is "europe-west4" but gcp:zone us-central1-a is in us-central1/,
+    ],
+    [
+      'unknown gpu',
+      { ...BASE, gpu: 'a100' },
+      /^gpu: must be one of nvidia-l4, nvidia-tesla-t4, none \(got "a100"\)/,
+    ],
+    ['unknown shape', { ...BASE, shape: 'k8s' }, /^shape: must be one of single-vm \(got "k8s"\)/],
+    [
+      'L4 on n1',
+      { ...BASE, machineType: 'n1-standard-4' },
+      /^gpu: nvidia-l4 needs a g2-standard-\* machine type \(got machineType n1-standard-4\)/,
+    ],
+    [
+      'L4 on e2',
+      { ...BASE, machineType: 'e2-standard-4' },
+      /^gpu: nvidia-l4 needs a g2-standard-\* machine type/,
+    ],
+    [
+      'T4 on g2',
+      { ...BASE, gpu: 'nvidia-tesla-t4' },
+      /^gpu: nvidia-tesla-t4 attaches only to n1-\* machine types \(got machineType g2-standard-4\)/,
+    ],
+    [
+      'T4 on e2',
+      { ...BASE, machineType: 'e2-standard-4', gpu: 'nvidia-tesla-t4' },
+      /^gpu: nvidia-tesla-t4 attaches only to n1-\*/,
+    ],
+    ['g2 without a GPU', { ...BASE, gpu: 'none' }, /^gpu: is none but g2-standard-4 always carries an L4/],
+    [
+      'L4 count not what the g2 carries',
+      { ...BASE, gpuCount: '2' },
+      /^gpuCount: g2-standard-4 carries exactly 1 L4 GPU\(s\) \(got 2\)/,
+    ],
+    [
+      'unknown g2 size',
+      { ...BASE, machineType: 'g2-standard-6' },
+      /^machineType: g2-standard-6 is not a g2 machine type; use one of g2-standard-4/,
+    ],
+    [
+      'T4 count',
+      { ...BASE, machineType: 'n1-standard-4', gpu: 'nvidia-tesla-t4', gpuCount: '3' },
+      /^gpuCount: must be one of 1, 2, 4 for nvidia-tesla-t4 \(got 3\)/,
+    ],
+    [
+      'gpuCount not an integer',
+      { ...BASE, gpuCount: 'one' },
+      /^gpuCount: must be an integer from 1 to 8 \(got "one"\)/,
+    ],
+    [
+      'unsupported family',
+      { ...BASE, machineType: 'a2-highgpu-1g' },
+      /^machineType: a2-highgpu-1g: the a2 family is not supported/,
+    ],
+    [
+      'malformed machine type',
+      { ...BASE, machineType: 'big' },
+      /^machineType: must be a machine type such as g2-standard-4/,
+    ],
+    ['spot not boolean', { ...BASE, spot: 'yes' }, /^spot: must be true or false \(got "yes"\)/],
+    [
+      'disk too small',
+      { ...BASE, bootDiskGb: '20' },
+      /^bootDiskGb: must be an integer from 50 to 2000 \(got "20"\)/,
+    ],
+    [
+      'bad image',
+      { ...BASE, vmImage: 'Ubuntu 24.04' },
+      /^vmImage: must be an image family or image as <project>\/<family>/,
+    ],
+    ['bad domain', { ...BASE, domain: 'https://ocr.example.com' }, /^domain: must be a lowercase hostname/],
+    ['zone without domain', { ...BASE, dnsZone: 'example-zone' }, /^dnsZone: is set but domain is not/],
+    [
+      'bad zone name',
+      { ...BASE, domain: 'a.example.com', dnsZone: 'example.com.' },
+      /^dnsZone: must be the name \(not the DNS name\) of a Cloud DNS managed zone/,
+    ],
+    [
+      'ssh from anywhere',
+      { ...BASE, sshSourceRanges: '["0.0.0.0/0"]' },
+      /^sshSourceRanges: "0\.0\.0\.0\/0" would open SSH to the whole internet/,
+    ],
+    [
+      'ssh not a CIDR',
+      { ...BASE, sshSourceRanges: '["10.0.0.300/8"]' },
+      /^sshSourceRanges: "10\.0\.0\.300\/8" is not an IPv4 CIDR range/,
+    ],
+    [
+      'ssh not a list',
+      { ...BASE, sshSourceRanges: '35.235.240.0/20' },
+      /^sshSourceRanges: must be a non-empty list of IPv4 CIDR ranges; set it with: pulumi config set --path/,
+    ],
+    [
+      'basicAuth without a colon',
+      { ...BASE, basicAuth: 'justapassword' },
+      /^basicAuth: must be "<user>:<password>"/,
+    ],
+    [
+      'basicAuth short password',
+      { ...BASE, basicAuth: 'student:short' },
+      /^basicAuth: the password must be at least 8 characters/,
+    ],
+    [
+      'replicas out of range',
+      { ...BASE, apiReplicas: '0' },
+      /^apiReplicas: must be an integer from 1 to 8 \(got "0"\)/,
+    ],
+    ['workers out of range', { ...BASE, apiWorkers: '-1' }, /^apiWorkers: must be an integer from 0 to 64/],
+    [
+      'keep versions',
+      { ...BASE, registryKeepVersions: '0' },
+      /^registryKeepVersions: must be an integer from 1 to 100/,
+    ],
+    [
+      'timeout',
+      { ...BASE, readinessTimeoutMinutes: '0' },
+      /^readinessTimeoutMinutes: must be an integer from 1 to 120/,
+    ],
+  ];
+  it.each(cases)('rejects %s with a message naming the key', (_label, raw, message) => {
+    const problems = problemsOf(raw);
+    expect(
+      problems.some((p) => message.test(p)),
+      problems.join('\n'),
+    ).toBe(true);
+  });
+
+  it('reports every problem at once, and never echoes the basicAuth secret', () => {
+    let error: unknown;
+    try {
+      parseConfig({ ...BASE, gpu: 'x', spot: 'maybe', basicAuth: 'user:short1' });
+    } catch (err) {
+      error = err;
+    }
+    const message = (error as Error).message;
+    expect(message).toMatch(/^Invalid stack configuration \(nothing was changed\):/);
+    expect(message).toContain('  - gpu: ');
+    expect(message).toContain('  - spot: ');
+    expect(message).toContain('  - basicAuth: ');
+    expect(message).not.toContain('short1');
+  });
+});
+
+describe('Pulumi.yaml and Pulumi.dev.yaml', () => {
+  const project = parse(readFileSync(new URL('Pulumi.yaml', root), 'utf8'));
+
+  it('declares every setting with its type, description and the code default', () => {
+    expect(project.name).toBe('modelship');
+    expect(project.main).toBe('infra/index.ts');
+    expect(Object.keys(project.config).sort()).toEqual([...PROJECT_KEYS].sort());
+    for (const key of PROJECT_KEYS) {
+      const decl = project.config[key];
+      expect(decl.type, key).toMatch(/^(string|integer|boolean|array)$/);
+      expect(decl.description, key).toBeTruthy();
+      expect(decl.default, key).toEqual(DEFAULTS[key]);
+    }
+  });
+
+  it('runs the TypeScript program with tsx (ESM), not the bundled ts-node', () => {
+    expect(project.runtime).toEqual({
+      name: 'nodejs',
+      options: { typescript: false, nodeargs: '--import tsx', packagemanager: 'npm' },
+    });
+  });
+
+  it('the dev stack is valid once gcp:project is set, with an L4 in a zone that has them', () => {
+    const dev = parse(readFileSync(new URL('Pulumi.dev.yaml', root), 'utf8')).config as Record<
+      string,
+      unknown
+    >;
+    expect(dev['gcp:project']).toBeUndefined();
+    const raw: RawConfig = { 'gcp:project': 'student-proj-1' };
+    for (const [key, value] of Object.entries(dev)) {
+      (raw as Record<string, string>)[key.replace(/^modelship:/, '')] = String(value);
+    }
+    const c = parseConfig(raw);
+    expect(c).toMatchObject({
+      zone: 'us-central1-a',
+      machineType: 'g2-standard-4',
+      gpu: { type: 'nvidia-l4', count: 1 },
+    });
+  });
+});
+
+describe('loadConfig', () => {
+  beforeEach(() => installMocks());
+
+  it('reads the project and gcp namespaces through Pulumi config', () => {
+    pulumi.runtime.setAllConfig(
+      {
+        'gcp:project': 'student-proj-1',
+        'gcp:zone': 'europe-west4-a',
+        'modelship:machineType': 'n1-standard-4',
+        'modelship:gpu': 'nvidia-tesla-t4',
+        'modelship:sshSourceRanges': '["35.235.240.0/20"]',
+        'modelship:basicAuth': 'student:long-enough-password',
+      },
+      ['modelship:basicAuth'],
+    );
+    const c = loadConfig();
+    expect(c).toMatchObject({
+      project: 'student-proj-1',
+      region: 'europe-west4',
+      machineType: 'n1-standard-4',
+      gpu: { type: 'nvidia-tesla-t4', count: 1 },
+      basicAuth: { user: 'student', password: 'long-enough-password' },
+    });
+  });
+
+  it('fails before any resource when a value is bad', () => {
+    pulumi.runtime.setAllConfig({
+      'gcp:project': 'student-proj-1',
+      'gcp:zone': 'us-central1-a',
+      'modelship:gpu': 'h100',
+    });
+    expect(() => loadConfig()).toThrow(/gpu: must be one of nvidia-l4, nvidia-tesla-t4, none \(got "h100"\)/);
+  });
+});
