@@ -12,6 +12,7 @@ import { type Candidate, classWiseNms, iou } from '../src/tasks/detect/nms.js';
 import type { Detection, Predictor } from '../src/tasks/types.js';
 import {
   DETECT_LABELS,
+  endToEndTensor,
   solidImage,
   tempModelsDir,
   writeModel,
@@ -87,6 +88,8 @@ describe('YOLO decoding', () => {
     expect(resolveLayout([1, 4, 7], 'auto', 2)).toBe('yolov5');
     expect(resolveLayout([1, 84, 8400], 'auto', 3)).toBe('yolov8');
     expect(resolveLayout([1, 8400, 9], 'auto', 80)).toBe('yolov5');
+    expect(resolveLayout([1, 300, 6], 'auto', 80)).toBe('end2end');
+    expect(resolveLayout([1, 25200, 6], 'auto', 1)).toBe('yolov5');
     expect(resolveLayout([1, 84, 8400], 'yolov5', 80)).toBe('yolov5');
     expect(() => resolveLayout([84, 8400], 'auto', 80)).toThrow(/3-D/);
   });
@@ -121,6 +124,15 @@ describe('YOLO decoding', () => {
     const t = yolov5Tensor();
     const [items] = decodeYolo({ data: Float32Array.from(t.values), dims: [1, ...t.dims] }, 'yolov5', 0.25);
     expectCandidates(items ?? [], expected);
+  });
+
+  it('decodes the end-to-end layout [batch, N, 6] (x1, y1, x2, y2, score, class)', () => {
+    const t = endToEndTensor();
+    const [items] = decodeYolo({ data: Float32Array.from(t.values), dims: [1, ...t.dims] }, 'end2end', 0.25);
+    expectCandidates(items ?? [], [expected[0], expected[2], expected[3]] as Candidate[]);
+    expect(() => decodeYolo({ data: new Float32Array(5), dims: [1, 1, 5] }, 'end2end', 0.25)).toThrow(
+      /end2end/,
+    );
   });
 
   it('drops boxes at or below the confidence threshold', () => {
@@ -210,7 +222,11 @@ describe('detect task on real onnxruntime sessions', () => {
     providers: ['cpu'],
   });
 
-  async function load(name: string, layout: 'yolov8' | 'yolov5', extra: Record<string, unknown> = {}) {
+  async function load(
+    name: string,
+    layout: 'yolov8' | 'yolov5' | 'end2end',
+    extra: Record<string, unknown> = {},
+  ) {
     await writeModel(modelsDir, { name, task: 'detect', labels: DETECT_LABELS, ...extra }, yoloModel(layout));
     const manifest = detectManifest.parse({
       name,
@@ -245,7 +261,7 @@ describe('detect task on real onnxruntime sessions', () => {
   const catBox = [50, 25, 150, 75];
   const edgeCat = [0, 0, 38, 25]; // x_max 37.5 rounds to a whole pixel
 
-  for (const layout of ['yolov8', 'yolov5'] as const) {
+  for (const layout of ['yolov8', 'yolov5', 'end2end'] as const) {
     it(`${layout}: boxes in original pixels, class-wise NMS, clipped at the edge`, async () => {
       const predictor = await load(`tiny-${layout}`, layout);
       const result = await predictor.predict(image, {});

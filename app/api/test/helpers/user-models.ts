@@ -62,11 +62,22 @@ export function yolov5Tensor(): { dims: number[]; values: number[] } {
   return { dims: [DETECT_BOXES.length, 5 + DETECT_LABELS.length], values };
 }
 
-export function yoloModel(layout: 'yolov8' | 'yolov5'): Uint8Array {
-  return constantOutputModel({
-    inputSize: DETECT_INPUT,
-    output: layout === 'yolov8' ? yolov8Tensor() : yolov5Tensor(),
-  });
+/** End-to-end layout [1, N, 6] (YOLOv10, nms=True exports): x1, y1, x2, y2, score, class, already
+ * suppressed (box 1 is gone), then a padding row with score 0 as fixed-size exports have. */
+export function endToEndTensor(): { dims: number[]; values: number[] } {
+  const rows = [
+    [16, 24, 48, 40, 0.9, 0],
+    [16, 24, 48, 40, 0.7, 1],
+    [-4, 16, 12, 24, 0.3, 0],
+    [0, 0, 0, 0, 0, 0],
+  ];
+  return { dims: [rows.length, 6], values: rows.flat() };
+}
+
+const LAYOUT_TENSORS = { yolov8: yolov8Tensor, yolov5: yolov5Tensor, end2end: endToEndTensor };
+
+export function yoloModel(layout: keyof typeof LAYOUT_TENSORS): Uint8Array {
+  return constantOutputModel({ inputSize: DETECT_INPUT, output: LAYOUT_TENSORS[layout]() });
 }
 
 /** A 3-class colour classifier on 8x8 crops: logit k = 2 × (normalised mean of channel k). */

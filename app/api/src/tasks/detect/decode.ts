@@ -1,7 +1,8 @@
 // Turns a YOLO output tensor into scored boxes (network pixels), per image of the batch.
-//   yolov8 layout [batch, 4+nc, N]: rows cx, cy, w, h, then one score per class (no objectness).
-//   yolov5 layout [batch, N, 5+nc]: per box cx, cy, w, h, objectness, then class probabilities;
-//                                   the score is objectness × class probability.
+//   yolov8 layout  [batch, 4+nc, N]: rows cx, cy, w, h, then one score per class (no objectness).
+//   yolov5 layout  [batch, N, 5+nc]: per box cx, cy, w, h, objectness, then class probabilities;
+//                                    the score is objectness × class probability.
+//   end2end layout [batch, N, 6]:    per box x1, y1, x2, y2, score, class id (NMS done by the model).
 import type { YoloLayout } from './manifest.js';
 import type { Candidate } from './nms.js';
 
@@ -10,8 +11,8 @@ export interface OutputTensor {
   dims: readonly number[];
 }
 
-/** Picks the layout of a [batch, a, b] output: the one whose class count matches the labels, else the
- * one whose channel axis is the shorter (boxes outnumber channels in every real export). */
+/** Picks the layout of a [batch, a, b] output: the one whose class count matches the labels, else
+ * [., N, 6] is end-to-end, else the channel axis is the shorter (boxes outnumber channels in real exports). */
 export function resolveLayout(
   dims: readonly number[],
   layout: YoloLayout | 'auto',
@@ -22,11 +23,13 @@ export function resolveLayout(
   const [, a = 0, b = 0] = dims;
   if (a - 4 === labelCount) return 'yolov8';
   if (b - 5 === labelCount) return 'yolov5';
+  if (b === 6) return 'end2end';
   return a <= b ? 'yolov8' : 'yolov5';
 }
 
 /** Candidates above `confidence`, one list per batch item; each box gets its best class. */
 export function decodeYolo(output: OutputTensor, layout: YoloLayout, confidence: number): Candidate[][] {
+  if (layout === 'end2end') return decodeEndToEnd(output, confidence);
   const [batch = 0, a = 0, b = 0] = output.dims;
   const channels = layout === 'yolov8' ? a : b;
   const boxes = layout === 'yolov8' ? b : a;
@@ -64,6 +67,24 @@ export function decodeYolo(output: OutputTensor, layout: YoloLayout, confidence:
       const w = at(2);
       const h = at(3);
       found.push({ box: [cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], score, classId: best });
+    }
+    result.push(found);
+  }
+  return result;
+}
+
+function decodeEndToEnd(output: OutputTensor, confidence: number): Candidate[][] {
+  const [batch = 0, boxes = 0, width = 0] = output.dims;
+  if (output.dims.length !== 3 || width !== 6 || output.data.length !== batch * boxes * 6) {
+    throw new Error(`output shape [${output.dims}] does not fit the end2end layout [batch, boxes, 6]`);
+  }
+  const result: Candidate[][] = [];
+  for (let i = 0; i < batch; i++) {
+    const found: Candidate[] = [];
+    for (let j = 0; j < boxes; j++) {
+      const row = output.data.subarray((i * boxes + j) * 6, (i * boxes + j + 1) * 6);
+      const [x1 = 0, y1 = 0, x2 = 0, y2 = 0, score = 0, classId = 0] = row;
+      if (score > confidence) found.push({ box: [x1, y1, x2, y2], score, classId: Math.round(classId) });
     }
     result.push(found);
   }

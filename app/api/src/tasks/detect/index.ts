@@ -1,5 +1,5 @@
 // `detect`: ultralytics YOLO detectors (v5 to v12) exported to ONNX. Letterbox, one network run, decode,
-// class-wise NMS, boxes back in original-image pixels.
+// class-wise NMS (unless the model did it), boxes back in original-image pixels.
 import { performance } from 'node:perf_hooks';
 import { Tensor } from 'onnxruntime-node';
 import { fixedImageSize, labelOf, loadLabels, openModel, runRaw, toChwFloat } from '../onnx-image-model.js';
@@ -66,7 +66,11 @@ export const detectTask: TaskDefinition<DetectManifest> = {
           layout,
           confidence,
         );
-        const kept = classWiseNms(candidates, options.iou ?? manifest.iou, manifest.maxDetections);
+        // End-to-end models have suppressed duplicates themselves (ultralytics skips NMS for them too).
+        const kept =
+          layout === 'end2end'
+            ? candidates.sort((x, y) => y.score - x.score).slice(0, manifest.maxDetections)
+            : classWiseNms(candidates, options.iou ?? manifest.iou, manifest.maxDetections);
         const detections: Detection[] = kept.map((c) => {
           // Whole pixels, as the hands-on's clients expect.
           const box = unletterboxBox(c.box, boxed.letterbox, image.width, image.height).map(Math.round);

@@ -12,11 +12,12 @@ export const detectManifest = baseManifest.extend({
   /** Network input [width, height]; read from the model when it has a fixed size, else 640x640. */
   inputSize: z.tuple([size, size]).optional(),
   /**
-   * Output layout. 'yolov8' (also v9/v10/11/12 and ultralytics' v5u): [batch, 4+classes, boxes];
-   * 'yolov5' (original v5/v7): [batch, boxes, 5+classes], with objectness. 'auto' tells them apart
-   * from the output shape and the number of labels.
+   * Output layout. 'yolov8' (also v9/11/12 and ultralytics' v5u): [batch, 4+classes, boxes];
+   * 'yolov5' (original v5/v7): [batch, boxes, 5+classes], with objectness; 'end2end' (YOLOv10, or any
+   * export with nms=True): [batch, boxes, 6] rows of x1, y1, x2, y2, score, class, already suppressed.
+   * 'auto' tells them apart from the output shape and the number of labels.
    */
-  layout: z.enum(['auto', 'yolov8', 'yolov5']).default('auto'),
+  layout: z.enum(['auto', 'yolov8', 'yolov5', 'end2end']).default('auto'),
   /** Defaults to the 80 COCO classes, which ultralytics' pretrained detectors use. */
   labels: labelsSource.optional(),
   /** Boxes below this confidence are dropped, unless the request says otherwise. */
