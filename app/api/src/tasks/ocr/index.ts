@@ -1,0 +1,169 @@
+// The `ocr` task: PaddleOCR-style text detection (DB) + recognition (CTC) on onnxruntime-node.
+import { readFile } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { resolveFileRef } from '../../models/manifest-base.js';
+import type {
+  Detection,
+  LoadContext,
+  ModelInfo,
+  Predictor,
+  RgbImage,
+  TaskDefinition,
+  TensorSpec,
+} from '../types.js';
+import { parseDictionary } from './ctc.js';
+import { boxesFromProbabilityMap, type TextBox } from './db-postprocess.js';
+import { sortReadingOrder } from './geometry.js';
+import { type OcrManifest, ocrManifest } from './manifest.js';
+import { detectionInputSize, resizeRgb, writeNormalized } from './preprocess.js';
+import { recognizeBoxes } from './recognize.js';
+
+export { type OcrManifest, ocrManifest } from './manifest.js';
+
+export const ocrTask: TaskDefinition<OcrManifest> = {
+  task: 'ocr',
+  manifestSchema: ocrManifest,
+  load: loadOcr,
+};
+
+async function loadOcr(manifest: OcrManifest, context: LoadContext): Promise<Predictor> {
+  const path = (ref: OcrManifest['files'][keyof OcrManifest['files']]) =>
+    resolveFileRef(ref, context.modelDir);
+  const labels = parseDictionary(
+    await readFile(path(manifest.files.dictionary), 'utf8'),
+    manifest.recognition.spaceChar,
+  );
+  const detector = await InferenceSession.create(path(manifest.files.detection), context.sessionOptions);
+  let recognizer: InferenceSession;
+  try {
+    recognizer = await InferenceSession.create(path(manifest.files.recognition), context.sessionOptions);
+    checkClassCount(recognizer, labels.length);
+  } catch (error) {
+    await detector.release();
+    throw error;
+  }
+  const info: ModelInfo = {
+    name: manifest.name,
+    task: 'ocr',
+    version: manifest.version,
+    ...(manifest.description === undefined ? {} : { description: manifest.description }),
+    inputs: [
+      ...tensorSpecs(detector, 'input', 'detection'),
+      ...tensorSpecs(recognizer, 'input', 'recognition'),
+    ],
+    outputs: [
+      ...tensorSpecs(detector, 'output', 'detection'),
+      ...tensorSpecs(recognizer, 'output', 'recognition'),
+    ],
+    labels: ['text'],
+    provider: context.providers[0] ?? 'cpu',
+  };
+
+  async function predict(image: RgbImage, options: { confidence?: number }) {
+    const minConfidence = options.confidence ?? manifest.confidence;
+    const det = manifest.detection;
+    let t = performance.now();
+    const lap = () => {
+      const now = performance.now();
+      const seconds = (now - t) / 1000;
+      t = now;
+      return seconds;
+    };
+
+    const size = detectionInputSize(image.width, image.height, det.maxSide);
+    const resized = await resizeRgb(image, size.width, size.height);
+    const input = new Float32Array(3 * size.width * size.height);
+    writeNormalized(resized, det.normalization, manifest.channelOrder, input);
+    const preprocess = lap();
+
+    const detOut = await detector.run({
+      [detector.inputNames[0] as string]: new Tensor('float32', input, [1, 3, size.height, size.width]),
+    });
+    const probMap = detOut[detector.outputNames[0] as string] as Tensor;
+    const detection = lap();
+
+    const boxes: TextBox[] = sortReadingOrder(
+      boxesFromProbabilityMap(
+        { data: probMap.data as Float32Array, width: size.width, height: size.height },
+        image.width,
+        image.height,
+        det,
+      ),
+    );
+    probMap.dispose();
+    let postprocess = lap();
+
+    const texts = await recognizeBoxes(
+      recognizer,
+      image,
+      boxes,
+      manifest.recognition,
+      manifest.channelOrder,
+      labels,
+    );
+    const recognition = lap();
+
+    const detections: Detection[] = [];
+    boxes.forEach((box, i) => {
+      const { text, confidence } = texts[i] as { text: string; confidence: number };
+      if (text === '' || confidence < minConfidence) return;
+      const xs = box.quad.map((p) => p[0]);
+      const ys = box.quad.map((p) => p[1]);
+      detections.push({
+        x_min: Math.min(...xs),
+        y_min: Math.min(...ys),
+        x_max: Math.max(...xs),
+        y_max: Math.max(...ys),
+        class_name: 'text',
+        confidence,
+        text,
+        polygon: box.quad.map((p): [number, number] => [p[0], p[1]]),
+      });
+    });
+    postprocess += lap();
+    return { detections, timings: { preprocess, detection, recognition, postprocess } };
+  }
+
+  return {
+    info,
+    predict,
+    async release() {
+      await Promise.all([detector.release(), recognizer.release()]);
+    },
+  };
+}
+
+function checkClassCount(session: InferenceSession, labelCount: number): void {
+  const meta = session.outputMetadata[0];
+  const classes = meta?.isTensor ? meta.shape.at(-1) : undefined;
+  if (typeof classes === 'number' && classes !== labelCount) {
+    throw new Error(
+      `recognition model has ${classes} classes but the dictionary gives ${labelCount} (blank + lines` +
+        ' + space): check files.dictionary and recognition.spaceChar',
+    );
+  }
+}
+
+const DATATYPES: Record<string, string> = {
+  float32: 'FP32',
+  float16: 'FP16',
+  float64: 'FP64',
+  int8: 'INT8',
+  uint8: 'UINT8',
+  int16: 'INT16',
+  int32: 'INT32',
+  int64: 'INT64',
+  bool: 'BOOL',
+  string: 'BYTES',
+};
+
+/** Session tensors in Open Inference Protocol terms: FP32 etc., -1 for dynamic dimensions, names prefixed by stage. */
+function tensorSpecs(session: InferenceSession, kind: 'input' | 'output', stage: string): TensorSpec[] {
+  const metadata = kind === 'input' ? session.inputMetadata : session.outputMetadata;
+  return metadata.map((m) => ({
+    name: `${stage}/${m.name}`,
+    datatype: m.isTensor ? (DATATYPES[m.type] ?? m.type.toUpperCase()) : 'BYTES',
+    shape: m.isTensor ? m.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : -1)) : [],
+  }));
+}

@@ -1,0 +1,58 @@
+// model.json schema for `task: "ocr"`: a text detector (DB) and a CTC text recogniser, PaddleOCR style.
+import { z } from 'zod';
+import { baseManifest, fileRef, normalization } from '../../models/manifest-base.js';
+
+const detection = z.strictObject({
+  /** The longer side is scaled down to at most this many pixels; sides are rounded to multiples of 32. */
+  maxSide: z.number().int().min(32).max(8192).default(960),
+  /** A pixel is text when the probability map exceeds this. */
+  threshold: z.number().gt(0).lt(1).default(0.3),
+  /** A region is kept when its mean probability reaches this. */
+  boxThreshold: z.number().gt(0).lt(1).default(0.6),
+  /** DB regions are shrunk text; each side is grown by area × ratio / perimeter. */
+  unclipRatio: z.number().positive().max(10).default(1.5),
+  /** Regions whose shorter side (in probability-map pixels) is smaller are dropped. */
+  minBoxSize: z.number().positive().default(3),
+  maxCandidates: z.number().int().positive().default(1000),
+  normalization: normalization.default({
+    mean: [0.485, 0.456, 0.406],
+    std: [0.229, 0.224, 0.225],
+    scale: 1 / 255,
+  }),
+});
+
+const recognition = z.strictObject({
+  /** Crops are resized to this height, keeping their aspect ratio. */
+  height: z.number().int().min(8).max(256).default(48),
+  /** Longer crops are squeezed to this width. */
+  maxWidth: z.number().int().min(16).max(16384).default(3200),
+  /** Extra crop height above and below each box, as a fraction of its height (0 = PaddleOCR's tight crop). */
+  cropMargin: z.number().min(0).max(1).default(0),
+  /** Crops per recognition run; crops are sorted by width so a batch pads little. */
+  batchSize: z.number().int().min(1).max(64).default(8),
+  /** The model has one extra class after the dictionary for " " (PaddleOCR `use_space_char`). */
+  spaceChar: z.boolean().default(true),
+  normalization: normalization.default({ mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], scale: 1 / 255 }),
+});
+
+export const ocrManifest = baseManifest.extend({
+  task: z.literal('ocr'),
+  files: z.strictObject({
+    detection: fileRef,
+    recognition: fileRef,
+    /** One character per line; line k is class k (class 0 is the CTC blank). */
+    dictionary: fileRef,
+  }),
+  /** Channel order the networks were trained on (PaddleOCR reads images with OpenCV, hence BGR). */
+  channelOrder: z.enum(['rgb', 'bgr']).default('bgr'),
+  detection: detection.default(detection.parse({})),
+  recognition: recognition.default(recognition.parse({})),
+  /** Lines recognised with a lower mean character confidence are dropped, unless the request says otherwise. */
+  confidence: z.number().min(0).max(1).default(0.5),
+});
+
+export type OcrManifest = z.infer<typeof ocrManifest>;
+export type DetectionSettings = OcrManifest['detection'];
+export type RecognitionSettings = OcrManifest['recognition'];
+export type Normalization = DetectionSettings['normalization'];
+export type ChannelOrder = OcrManifest['channelOrder'];

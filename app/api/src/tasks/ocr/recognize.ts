@@ -1,0 +1,41 @@
+// Runs the recogniser over detected boxes: crop + deskew, width-sorted batches, CTC decode.
+import { type InferenceSession, Tensor } from 'onnxruntime-node';
+import type { RgbImage } from '../types.js';
+import { ctcGreedyDecode, type DecodedText } from './ctc.js';
+import type { TextBox } from './db-postprocess.js';
+import type { ChannelOrder, RecognitionSettings } from './manifest.js';
+import { cropForRecognition, packBatch, widthSortedBatches } from './recognition.js';
+
+/** Text and confidence for each box, in the boxes' order. */
+export async function recognizeBoxes(
+  session: InferenceSession,
+  image: RgbImage,
+  boxes: readonly TextBox[],
+  settings: RecognitionSettings,
+  order: ChannelOrder,
+  labels: readonly string[],
+): Promise<DecodedText[]> {
+  const crops = boxes.map((box) => cropForRecognition(image, box.quad, settings));
+  const results: DecodedText[] = new Array(boxes.length);
+  for (const batch of widthSortedBatches(
+    crops.map((c) => c.width),
+    settings.batchSize,
+  )) {
+    const { data, dims } = packBatch(
+      batch.map((i) => crops[i] as RgbImage),
+      settings.normalization,
+      order,
+    );
+    const outputs = await session.run({
+      [session.inputNames[0] as string]: new Tensor('float32', data, dims),
+    });
+    const probs = outputs[session.outputNames[0] as string] as Tensor;
+    const [, steps, classes] = probs.dims as [number, number, number];
+    const values = probs.data as Float32Array;
+    batch.forEach((index, n) => {
+      results[index] = ctcGreedyDecode(values, n * steps * classes, steps, classes, labels);
+    });
+    probs.dispose();
+  }
+  return results;
+}
