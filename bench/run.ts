@@ -3,7 +3,7 @@
 // Only 127.0.0.1 is ever contacted. No thresholds: the figures are for reading, not for failing.
 import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -13,12 +13,13 @@ import {
   REQUEST_HISTOGRAM,
   sampleRss,
   scrape,
+  waitIdle,
 } from './lib/api-client.js';
 import { API_ENTRY, type ApiProcess, startApi } from './lib/api-process.js';
 import { characterErrorRate, pooledCer, readingOrderText } from './lib/cer.js';
 import { dockerUnavailable, imageExists, imageSize, timeContainerStart } from './lib/docker.js';
 import { type BenchInput, describeInput, loadInputs, predictBody } from './lib/inputs.js';
-import { runLoad, type SequentialBudget, timeSequential } from './lib/load.js';
+import { loadSeconds, runLoad, type SequentialBudget, timeSequential } from './lib/load.js';
 import { describeMachine } from './lib/machine.js';
 import { renderMarkdown } from './lib/markdown.js';
 import { createPeer, type Peer, type PeerLine, peerBoxes } from './lib/peer.js';
@@ -37,43 +38,48 @@ import { median, ratio, summarize } from './lib/stats.js';
 
 interface Profile {
   coldStarts: number;
+  /** Unmeasured calls per input before timing (the API warms its models up before /ready anyway). */
   warmup: number;
   latency: SequentialBudget;
+  /** Seconds per autocannon run, stretched for slow inputs so that requests complete (see loadSeconds()). */
   loadSeconds: number;
   /** Requests for the "RSS after N requests" leak check. */
   memoryRequests: number;
-  experiments: boolean;
+  /** Experiments start only if the run is younger than this (seconds), to keep the run bounded. */
+  experimentsBefore: number;
   experimentLatency: SequentialBudget;
 }
 
 const PROFILES: Record<'quick' | 'default', Profile> = {
   quick: {
     coldStarts: 1,
-    warmup: 1,
-    latency: { minRequests: 3, maxRequests: 20, budgetMs: 1200 },
+    warmup: 0,
+    latency: { minRequests: 1, maxRequests: 20, budgetMs: 800 },
     loadSeconds: 3,
     memoryRequests: 100,
-    experiments: false,
+    experimentsBefore: 0,
     experimentLatency: { minRequests: 0, maxRequests: 0, budgetMs: 0 },
   },
   default: {
     coldStarts: 3,
-    warmup: 2,
-    latency: { minRequests: 8, maxRequests: 300, budgetMs: 6000 },
+    warmup: 1,
+    latency: { minRequests: 3, maxRequests: 300, budgetMs: 8000 },
     loadSeconds: 12,
     memoryRequests: 1000,
-    experiments: true,
-    experimentLatency: { minRequests: 5, maxRequests: 200, budgetMs: 3500 },
+    experimentsBefore: 170,
+    experimentLatency: { minRequests: 3, maxRequests: 200, budgetMs: 4000 },
   },
 };
 
 const THROUGHPUT_INPUT = 'paragraph';
-const MEMORY_INPUT = 'line';
+const MEMORY_INPUT = 'word';
 const API_IMAGE = 'modelship-api:local';
 const UI_IMAGE = 'modelship-ui:local';
 const BASE_IMAGES = ['node:22-bookworm-slim', 'debian:bookworm-slim'];
 
-const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
+const t0 = performance.now();
+const log = (message: string) =>
+  process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(0).padStart(3)} s] ${message}\n`);
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -88,6 +94,7 @@ async function main(): Promise<void> {
     throw new Error(`${API_ENTRY} is missing: run \`npm run build\` (npm run bench does it)`);
   const started = performance.now();
   const machine = describeMachine();
+  const loadAtStart = loadavg()[0] as number;
   const apiEnv = { WORKERS: String(machine.cores), ORT_PROVIDERS: 'cpu' };
   const notes: string[] = [];
   const inputs = await loadInputs();
@@ -112,7 +119,8 @@ async function main(): Promise<void> {
   try {
     const idleMiB = mib((await scrape(api.url)).rssBytes);
     ({ latency, accuracy } = await measureLatency(api, peer, inputs, profile));
-    throughput = await measureThroughput(api, byId(THROUGHPUT_INPUT), machine.cores, profile);
+    const typical = latency.find((l) => l.input === THROUGHPUT_INPUT)?.api.p50 ?? 0;
+    throughput = await measureThroughput(api, byId(THROUGHPUT_INPUT), machine.cores, profile, typical);
     const afterRequests = await measureLeak(api, byId(MEMORY_INPUT), machine.cores, profile.memoryRequests);
     memory = { idleMiB, peakUnderLoadMiB: throughput.peakMiB, afterRequests };
   } finally {
@@ -121,7 +129,15 @@ async function main(): Promise<void> {
   if (profile.memoryRequests < 1000)
     notes.push(`quick run: the leak check makes ${profile.memoryRequests} requests, not 1,000.`);
 
-  const experiments = profile.experiments ? await runExperiments(inputs, machine.cores, profile, notes) : [];
+  const elapsed = (performance.now() - started) / 1000;
+  let experiments: Experiment[] = [];
+  if (elapsed < profile.experimentsBefore)
+    experiments = await runExperiments(inputs, machine.cores, profile, notes);
+  else if (mode === 'default') {
+    notes.push(
+      `Experiments skipped: the main figures took ${elapsed.toFixed(0)} s (a loaded machine?), over the budget.`,
+    );
+  }
   const docker = await measureDocker(notes);
 
   const results: BenchResults = {
@@ -129,7 +145,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     mode,
     durationSeconds: (performance.now() - started) / 1000,
-    machine,
+    machine: { ...machine, loadAverage: { start: loadAtStart, end: loadavg()[0] as number } },
     api: { workers: machine.cores, providers: apiEnv.ORT_PROVIDERS, env: apiEnv },
     inputs: inputs.map(describeInput),
     coldStart: { spawnToReadyMs: coldStarts, medianMs: median(coldStarts) },
@@ -156,6 +172,8 @@ async function main(): Promise<void> {
 async function measureLatency(api: ApiProcess, peer: Peer, inputs: BenchInput[], profile: Profile) {
   const latency: SizeLatency[] = [];
   const accuracy: SizeAccuracy[] = [];
+  // The peer's first call pays one-off costs the API paid before /ready; the smallest input absorbs them.
+  await peer.detect((inputs[0] as BenchInput).bytes);
   for (const input of inputs) {
     log(`latency at concurrency 1: ${input.id}`);
     const body = predictBody(input);
@@ -215,7 +233,13 @@ function agreement(
  * autocannon at concurrency = cores and 4 × cores. During the saturated run a light probe (20 req/s, one
  * connection) times GET /health, and RSS is sampled from /metrics.
  */
-async function measureThroughput(api: ApiProcess, input: BenchInput, cores: number, profile: Profile) {
+async function measureThroughput(
+  api: ApiProcess,
+  input: BenchInput,
+  cores: number,
+  profile: Profile,
+  p50Ms: number,
+) {
   const spec = {
     path: '/predict',
     method: 'POST' as const,
@@ -226,9 +250,10 @@ async function measureThroughput(api: ApiProcess, input: BenchInput, cores: numb
   let health: HealthUnderLoad | null = null;
   const rss = sampleRss(api.url);
   for (const connections of [cores, 4 * cores]) {
-    log(`throughput: ${input.id} at concurrency ${connections} for ${profile.loadSeconds} s`);
+    const seconds = loadSeconds(profile.loadSeconds, p50Ms, connections, cores);
+    log(`throughput: ${input.id} at concurrency ${connections} for ${seconds} s`);
     const saturated = connections === 4 * cores;
-    const load = runLoad(api.url, { ...spec, connections, seconds: profile.loadSeconds });
+    const load = runLoad(api.url, { ...spec, connections, seconds });
     // The probe starts once the queue has filled and stops before the load does.
     const probe = saturated
       ? new Promise((r) => setTimeout(r, 1000)).then(() =>
@@ -236,7 +261,7 @@ async function measureThroughput(api: ApiProcess, input: BenchInput, cores: numb
             path: '/health',
             method: 'GET',
             connections: 1,
-            seconds: Math.max(1, profile.loadSeconds - 2),
+            seconds: Math.max(1, seconds - 2),
             overallRate: 20,
           }),
         )
@@ -244,6 +269,8 @@ async function measureThroughput(api: ApiProcess, input: BenchInput, cores: numb
     runs.push(await load);
     const probed = await probe;
     if (probed) health = { concurrency: connections, latency: probed.latency, errors: probed.errors };
+    // autocannon leaves requests queued in the API when it stops; let them finish before the next figure.
+    await waitIdle(api.url);
   }
   return { runs, health, peakMiB: await rss.stop() };
 }
@@ -261,8 +288,9 @@ async function measureLeak(api: ApiProcess, input: BenchInput, cores: number, re
     amount: requests,
   });
   if (run.errors > 0) log(`warning: ${run.errors} errors during the memory run`);
+  await waitIdle(api.url);
   const afterMiB = mib((await scrape(api.url)).rssBytes);
-  return { requests, input: input.id, beforeMiB, afterMiB };
+  return { requests: run.requests, input: input.id, beforeMiB, afterMiB };
 }
 
 interface ApiVariant {
@@ -271,74 +299,91 @@ interface ApiVariant {
   env: Record<string, string>;
   /** Edits to models/ocr/model.json for this variant, served from a temporary MODELS_DIR. */
   manifest?: (manifest: { recognition: Record<string, unknown>; detection: Record<string, unknown> }) => void;
+  /** Inputs timed at concurrency 1. */
+  inputs: string[];
+  /** Also an autocannon run at concurrency = cores on the first input (where the pool matters). */
+  load: boolean;
 }
 
 /**
- * Where the time goes, each variant against the same-run baseline: the worker pool and ORT threads, batched
- * recognition, the detector's input size, and the peer held to the API's one thread per session.
+ * Where the time goes: each variant against a baseline started the same way in the same run. The worker
+ * pool against ORT threads, batched recognition, the detector's input size, and the peer held to the API's
+ * one ORT thread per session.
  */
 async function runExperiments(inputs: BenchInput[], cores: number, profile: Profile, notes: string[]) {
   const experiments: Experiment[] = [];
-  const targets = ['paragraph', 'page'].map((id) => inputs.find((i) => i.id === id) as BenchInput);
   const variants: ApiVariant[] = [
-    { name: 'baseline', setting: `WORKERS=${cores} (${cores} × 1 ORT thread)`, env: {} },
-    { name: 'worker pool', setting: `WORKERS=1 (1 × ${cores} ORT threads)`, env: { WORKERS: '1' } },
+    {
+      name: 'baseline',
+      setting: `WORKERS=${cores}: ${cores} workers × 1 ORT thread`,
+      env: {},
+      inputs: ['paragraph', 'page'],
+      load: true,
+    },
+    {
+      name: 'worker pool',
+      setting: `WORKERS=1: 1 worker × ${cores} ORT threads`,
+      env: { WORKERS: '1' },
+      inputs: ['paragraph', 'page'],
+      load: true,
+    },
     {
       name: 'batched recognition',
-      setting: 'recognition.batchSize=1 (one crop per run)',
+      setting: 'recognition.batchSize=1: one crop per ORT run',
       env: {},
       manifest: (m) => {
         m.recognition.batchSize = 1;
       },
+      inputs: ['paragraph', 'page'],
+      load: false,
     },
     {
       name: 'detector input',
-      setting: 'detection.maxSide=4096 (full resolution, like the peer)',
+      setting: 'detection.maxSide=4096: full resolution, as the peer',
       env: {},
       manifest: (m) => {
         m.detection.maxSide = 4096;
       },
+      inputs: ['page'],
+      load: false,
     },
   ];
   const scratch = await mkdtemp(join(tmpdir(), 'modelship-bench-'));
   try {
     for (const variant of variants) {
       const env: Record<string, string> = { WORKERS: String(cores), ORT_PROVIDERS: 'cpu', ...variant.env };
-      if (variant.manifest) {
-        const dir = join(scratch, variant.name.replace(/\W+/g, '-'));
-        await cp('models', dir, { recursive: true });
-        const path = join(dir, 'ocr', 'model.json');
-        const manifest = JSON.parse(await readFile(path, 'utf8'));
-        variant.manifest(manifest);
-        await writeFile(path, JSON.stringify(manifest));
-        env.MODELS_DIR = dir;
-      }
+      if (variant.manifest) env.MODELS_DIR = await editedModels(scratch, variant);
       log(`experiment: ${variant.name} (${variant.setting})`);
       const api = await startApi(env);
       try {
-        for (const input of targets) {
+        for (const id of variant.inputs) {
+          const input = inputs.find((i) => i.id === id) as BenchInput;
           const body = predictBody(input);
           await predict(api.url, input, body);
           const run = await timeSequential(() => predict(api.url, input, body), profile.experimentLatency);
           experiments.push(sequentialExperiment(variant.name, variant.setting, input.id, run.latenciesMs));
         }
-        const load = await runLoad(api.url, {
-          path: '/predict',
-          method: 'POST',
-          body: predictBody(targets[0] as BenchInput),
-          headers: { 'content-type': 'application/json' },
-          connections: cores,
-          seconds: Math.round(profile.loadSeconds / 2),
-        });
-        experiments.push({
-          name: variant.name,
-          setting: variant.setting,
-          concurrency: cores,
-          input: (targets[0] as BenchInput).id,
-          requests: load.requests,
-          requestsPerSecond: load.requestsPerSecond,
-          latency: load.latency,
-        });
+        if (variant.load) {
+          const input = inputs.find((i) => i.id === variant.inputs[0]) as BenchInput;
+          const p50 = experiments.at(-variant.inputs.length)?.latency.p50 ?? 0;
+          const load = await runLoad(api.url, {
+            path: '/predict',
+            method: 'POST',
+            body: predictBody(input),
+            headers: { 'content-type': 'application/json' },
+            connections: cores,
+            seconds: loadSeconds(profile.loadSeconds / 2, p50, cores, cores),
+          });
+          experiments.push({
+            name: variant.name,
+            setting: variant.setting,
+            concurrency: cores,
+            input: input.id,
+            requests: load.requests,
+            requestsPerSecond: load.requestsPerSecond,
+            latency: load.latency,
+          });
+        }
       } finally {
         await api.stop();
       }
@@ -349,18 +394,29 @@ async function runExperiments(inputs: BenchInput[], cores: number, profile: Prof
   for (const threads of [1, cores]) {
     log(`experiment: peer with intraOpNumThreads=${threads}`);
     const peer = await createPeer({ intraOpNumThreads: threads });
-    for (const input of targets) {
+    for (const id of ['paragraph', 'page']) {
+      const input = inputs.find((i) => i.id === id) as BenchInput;
       await peer.detect(input.bytes);
       const run = await timeSequential(() => peer.detect(input.bytes), profile.experimentLatency);
-      experiments.push(
-        sequentialExperiment('peer threads', `peer, intraOpNumThreads=${threads}`, input.id, run.latenciesMs),
-      );
+      const setting = `peer, intraOpNumThreads=${threads}`;
+      experiments.push(sequentialExperiment('peer threads', setting, input.id, run.latenciesMs));
     }
   }
   notes.push(
-    'Experiments run after the main figures, each API variant freshly started; compare rows of the same input.',
+    'Experiments run after the main figures, each API variant freshly started; compare rows of the same input and concurrency.',
   );
   return experiments;
+}
+
+/** A copy of models/ with the variant's manifest edits, for MODELS_DIR. */
+async function editedModels(scratch: string, variant: ApiVariant): Promise<string> {
+  const dir = join(scratch, variant.name.replace(/\W+/g, '-'));
+  await cp('models', dir, { recursive: true });
+  const path = join(dir, 'ocr', 'model.json');
+  const manifest = JSON.parse(await readFile(path, 'utf8'));
+  variant.manifest?.(manifest);
+  await writeFile(path, JSON.stringify(manifest));
+  return dir;
 }
 
 function sequentialExperiment(

@@ -30,6 +30,8 @@ export interface Scrape {
   stages: Map<string, HistogramTotals>;
   routes: Map<string, HistogramTotals>;
   rssBytes: number | undefined;
+  /** Requests admitted and not finished, running or queued. */
+  inFlight: number | undefined;
 }
 
 export async function scrape(baseUrl: string): Promise<Scrape> {
@@ -39,7 +41,18 @@ export async function scrape(baseUrl: string): Promise<Scrape> {
     stages: histogramTotalsBy(samples, 'stage', STAGE_HISTOGRAM),
     routes: histogramTotalsBy(samples, 'route', REQUEST_HISTOGRAM),
     rssBytes: sampleValue(samples, 'process_resident_memory_bytes'),
+    inFlight: sampleValue(samples, 'modelship_inflight_requests'),
   };
+}
+
+/** Waits until the API has no request running or queued (or `timeoutMs` passes). */
+export async function waitIdle(baseUrl: string, timeoutMs = 300_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    const { inFlight } = await scrape(baseUrl);
+    if (inFlight === undefined || inFlight === 0) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 export const mib = (bytes: number | undefined): number | null =>

@@ -76,9 +76,9 @@ export async function runLoad(baseUrl: string, options: LoadOptions): Promise<Lo
         body: options.body,
         headers: options.headers,
         connections: options.connections,
-        duration: options.seconds,
-        amount: options.amount,
-        overallRate: options.overallRate,
+        // autocannon rejects keys set to undefined, so only the ones in use are passed.
+        ...(options.amount === undefined ? { duration: options.seconds ?? 10 } : { amount: options.amount }),
+        ...(options.overallRate === undefined ? {} : { overallRate: options.overallRate }),
         timeout: 120,
       },
       (error, done) => (error ? reject(error) : resolve(done)),
@@ -97,4 +97,13 @@ export async function runLoad(baseUrl: string, options: LoadOptions): Promise<Lo
     latency: summarize(latencies),
     errors: failures + result.errors, // autocannon counts timeouts among errors
   };
+}
+
+/**
+ * Long enough for several rounds of requests to complete: a run shorter than a queued request's wait
+ * would measure nothing. At most three times the profile's length.
+ */
+export function loadSeconds(base: number, p50Ms: number, connections: number, workers: number): number {
+  const rounds = Math.ceil(connections / workers);
+  return Math.min(3 * base, Math.max(base, Math.ceil((3 * rounds * p50Ms) / 1000)));
 }

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { cpus, platform, release, totalmem } from 'node:os';
 import type { Machine } from './results.js';
 
-export function describeMachine(): Machine {
+export function describeMachine(): Omit<Machine, 'loadAverage'> {
   const require = createRequire(import.meta.url);
   const ort = require('onnxruntime-node/package.json') as { version: string };
   const cpuList = cpus();

@@ -73,7 +73,8 @@ export function renderMarkdown(r: BenchResults): string {
     `${r.date} · ${r.mode === 'quick' ? 'quick run (`--quick`, few samples)' : 'default run'} · ${num(r.durationSeconds, 0)} s`,
     '',
     `Machine: ${r.machine.cores} cores, ${r.machine.cpuModel}, ${num(r.machine.memoryGiB, 0)} GiB RAM, Node ${r.machine.node}, ` +
-      `${r.machine.platform}, onnxruntime-node ${r.machine.onnxruntime}. API: ${r.api.workers} workers, providers \`${r.api.providers}\`` +
+      `${r.machine.platform}, onnxruntime-node ${r.machine.onnxruntime}, ` +
+      `load average ${num(r.machine.loadAverage.start)} → ${num(r.machine.loadAverage.end)} (1 min, start → end of the run). API: ${r.api.workers} workers, providers \`${r.api.providers}\`` +
       `${
         Object.keys(r.api.env).length
           ? `, ${Object.entries(r.api.env)
@@ -225,7 +226,7 @@ export function renderMarkdown(r: BenchResults): string {
       '',
       markdownTable(
         ['layer size MB', 'created by'],
-        image.layers.map((l) => [num(l.sizeMB, 1), `\`${l.createdBy.slice(0, 100)}\``]),
+        image.layers.map((l) => [num(l.sizeMB), `\`${l.createdBy.slice(0, 100)}\``]),
       ),
       '',
     );

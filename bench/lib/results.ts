@@ -9,6 +9,8 @@ export interface Machine {
   node: string;
   platform: string;
   onnxruntime: string;
+  /** 1-minute load average when the run started and ended: other work on the machine skews the figures. */
+  loadAverage: { start: number; end: number };
 }
 
 export interface InputInfo {

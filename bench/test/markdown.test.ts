@@ -63,6 +63,7 @@ function sampleResults(): BenchResults {
       node: '20.20.2',
       platform: 'linux 6.1',
       onnxruntime: '1.30.0',
+      loadAverage: { start: 0.5, end: 1.25 },
     },
     api: { workers: 2, providers: 'cpu', env: { WORKERS: '2' } },
     inputs: [{ id: 'line', description: 'one line', width: 900, height: 100, bytes: 12_000, characters: 44 }],
@@ -116,6 +117,7 @@ describe('renderMarkdown', () => {
     expect(md).toContain('2026-11-26T00:00:00.000Z');
     expect(md).toContain('2 cores, Test CPU');
     expect(md).toContain('Node 20.20.2');
+    expect(md).toContain('load average 0.50 → 1.25');
     expect(md).toContain('| latency, API / peer (geometric mean of per-size p50 ratios) | 0.50× |');
     expect(md).toMatch(/\| line \| 3\/3 \| 110 \| .* \| 210 \| .* \| 0\.50× \|/);
     expect(md).toContain('| detection | recognition | server total |');
@@ -145,7 +147,7 @@ describe('renderMarkdown', () => {
     expect(md).toContain(
       '`modelship-api:local`: 450 MB in total; 250 MB added on top of `node:22-bookworm-slim`',
     );
-    expect(md).toContain('| 249.5 | `COPY node_modules` |');
+    expect(md).toContain('| 250 | `COPY node_modules` |');
     expect(md).toContain('| container start → /ready 200 (ms) | 2500 |');
     expect(md).toContain('n/a (no HEALTHCHECK)');
   });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { loadSeconds } from '../lib/load.js';
 import { median, percentile, ratio, summarize } from '../lib/stats.js';
 
 describe('percentile', () => {
@@ -62,5 +63,17 @@ describe('ratio', () => {
     expect(ratio(undefined, 60)).toBeNaN();
     expect(ratio(30, 0)).toBeNaN();
     expect(ratio(Number.NaN, 1)).toBeNaN();
+  });
+});
+
+describe('loadSeconds', () => {
+  it('keeps the base length when requests are quick', () => {
+    expect(loadSeconds(12, 200, 8, 2)).toBe(12);
+  });
+
+  it('stretches to three rounds of queued requests, capped at three times the base', () => {
+    // 8 connections on 2 workers: 4 rounds of 2 s each, three times over = 24 s.
+    expect(loadSeconds(12, 2000, 8, 2)).toBe(24);
+    expect(loadSeconds(3, 5000, 8, 2)).toBe(9);
   });
 });
