@@ -1,12 +1,21 @@
 // The companion page in real headless Chromium, against the real API (OCR model) and UI servers.
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TextFixture, textFixture } from '../fixtures/text-images.js';
-import { type Browser, freePort, openBrowser, RESULTS, type Service, startApi, startUi } from './stack.js';
+import {
+  type Browser,
+  freePort,
+  openBrowser,
+  RESULTS,
+  ROOT,
+  type Service,
+  startApi,
+  startUi,
+} from './stack.js';
 
 interface Prediction {
   model: string;
@@ -216,6 +225,38 @@ describe('desktop', () => {
     expect(await page.locator('#image-name').textContent()).toContain('receipt.png');
   });
 
+  it('takes an image by drag-and-drop and by paste', async () => {
+    // The same events a browser fires for a real drop or Ctrl+V, carrying a real PNG file.
+    const dispatch = (event: 'drop' | 'paste', name: string) =>
+      page.evaluate(`(async () => {
+        const bytes = await (await fetch(document.querySelector('[data-sample="slide"] img').src)).blob();
+        const data = new DataTransfer();
+        data.items.add(new File([bytes], ${JSON.stringify(name)}, { type: 'image/png' }));
+        const target = ${JSON.stringify(event)} === 'drop' ? document.getElementById('dropzone') : document;
+        target.dispatchEvent(${JSON.stringify(event)} === 'drop'
+          ? new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true })
+          : new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+      })()`);
+    await dispatch('drop', 'dropped.png');
+    await expect.poll(() => page.locator('#image-name').textContent()).toContain('dropped.png · 800×450');
+    expect(await page.locator('#predict').isEnabled()).toBe(true);
+    await dispatch('paste', 'pasted.png');
+    await expect.poll(() => page.locator('#image-name').textContent()).toContain('pasted.png · 800×450');
+  });
+
+  it('works from the keyboard, with a visible focus ring', async () => {
+    const sample = page.getByRole('button', { name: 'Try the slide sample' });
+    await page.locator('#confidence').focus();
+    await page.keyboard.press('Shift+Tab'); // back to the last sample button
+    expect(await sample.evaluate((el) => el === el.ownerDocument.activeElement)).toBe(true);
+    expect(
+      await sample.evaluate((el) => el.ownerDocument.defaultView?.getComputedStyle(el).outlineStyle),
+    ).toBe('solid');
+    const body = await predictAndWait(page, () => page.keyboard.press('Enter'));
+    expect(body.detections.map((d) => squash(d.text ?? ''))).toContain('Shipyourmodeltoday');
+    expect((await tableLabels(page)).map(squash)).toContain('Shipyourmodeltoday');
+  });
+
   it('says in plain words when a file is not an image', async () => {
     await page
       .locator('#file')
@@ -233,6 +274,27 @@ describe('desktop', () => {
 
   it('loaded without script errors or Content-Security-Policy violations', () => {
     expect(seen.errors).toEqual([]);
+  });
+});
+
+describe('the build', () => {
+  it('ships under 150 KB of gzipped JavaScript, precompressed, with nothing from a CDN', async () => {
+    const dist = join(ROOT, 'app/ui/dist/public');
+    const assets = await readdir(join(dist, 'assets'));
+    const scripts = assets.filter((f) => f.endsWith('.js'));
+    expect(scripts.length).toBeGreaterThan(0);
+    let gzipped = 0;
+    for (const file of scripts) {
+      expect(assets).toContain(`${file}.br`);
+      gzipped += (await stat(join(dist, 'assets', `${file}.gz`))).size;
+    }
+    expect(gzipped).toBeLessThan(150 * 1024);
+    const html = await readFile(join(dist, 'index.html'), 'utf8');
+    expect(html).not.toMatch(/(?:src|href)=["']?(?:https?:)?\/\//);
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/); // no inline scripts (the CSP forbids them)
+    for (const css of assets.filter((f) => f.endsWith('.css'))) {
+      expect(await readFile(join(dist, 'assets', css), 'utf8')).not.toMatch(/url\(\s*["']?(?:https?:)?\/\//);
+    }
   });
 });
 
