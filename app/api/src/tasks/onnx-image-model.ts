@@ -71,11 +71,18 @@ export interface ChannelNormalization {
 export function toChwFloat(image: RgbImage, norm: ChannelNormalization): Float32Array {
   const plane = image.width * image.height;
   const out = new Float32Array(3 * plane);
-  for (let c = 0; c < 3; c++) {
-    const mul = norm.scale / (norm.std[c] as number);
-    const add = -(norm.mean[c] as number) / (norm.std[c] as number);
-    const offset = c * plane;
-    for (let i = 0; i < plane; i++) out[offset + i] = (image.data[i * 3 + c] as number) * mul + add;
+  const src = image.data;
+  // (p × scale − mean) / std = p × mul + add, one multiply-add per value.
+  const [mul0, mul1, mul2] = norm.std.map((s) => norm.scale / s) as [number, number, number];
+  const [add0, add1, add2] = norm.mean.map((m, c) => -m / (norm.std[c] as number)) as [
+    number,
+    number,
+    number,
+  ];
+  for (let i = 0, p = 0; i < plane; i++, p += 3) {
+    out[i] = (src[p] as number) * mul0 + add0;
+    out[plane + i] = (src[p + 1] as number) * mul1 + add1;
+    out[2 * plane + i] = (src[p + 2] as number) * mul2 + add2;
   }
   return out;
 }

@@ -40,37 +40,68 @@ export function decodeYolo(output: OutputTensor, layout: YoloLayout, confidence:
   if (output.data.length !== batch * channels * boxes) {
     throw new Error(`output has ${output.data.length} values for shape [${output.dims}]`);
   }
-  // Element (box j, channel k) of batch item i, whichever axis holds the channels.
-  const stride = layout === 'yolov8' ? { box: 1, channel: boxes } : { box: channels, channel: 1 };
-  const data = output.data;
   const result: Candidate[][] = [];
   for (let i = 0; i < batch; i++) {
-    const base = i * channels * boxes;
-    const found: Candidate[] = [];
-    for (let j = 0; j < boxes; j++) {
-      const at = (k: number) => data[base + j * stride.box + k * stride.channel] as number;
-      const objectness = layout === 'yolov5' ? at(4) : 1;
-      if (objectness <= confidence) continue;
-      let best = -1;
-      let bestScore = Number.NEGATIVE_INFINITY;
-      for (let k = first; k < channels; k++) {
-        const s = at(k);
-        if (s > bestScore) {
-          bestScore = s;
-          best = k - first;
-        }
-      }
-      const score = bestScore * objectness;
-      if (!(score > confidence)) continue;
-      const cx = at(0);
-      const cy = at(1);
-      const w = at(2);
-      const h = at(3);
-      found.push({ box: [cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], score, classId: best });
-    }
-    result.push(found);
+    const item = output.data.subarray(i * channels * boxes, (i + 1) * channels * boxes);
+    result.push(
+      layout === 'yolov8'
+        ? decodeV8(item, channels, boxes, confidence)
+        : decodeV5(item, channels, boxes, confidence),
+    );
   }
   return result;
+}
+
+function candidate(cx: number, cy: number, w: number, h: number, score: number, classId: number): Candidate {
+  return { box: [cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], score, classId };
+}
+
+/** Channel-major [4+nc, N]: scanned one class row at a time, which reads memory in order. */
+function decodeV8(data: Float32Array, channels: number, boxes: number, confidence: number): Candidate[] {
+  const best = new Float32Array(boxes).fill(Number.NEGATIVE_INFINITY);
+  const bestClass = new Int32Array(boxes);
+  for (let k = 4; k < channels; k++) {
+    const row = k * boxes;
+    for (let j = 0; j < boxes; j++) {
+      const s = data[row + j] as number;
+      if (s > (best[j] as number)) {
+        best[j] = s;
+        bestClass[j] = k - 4;
+      }
+    }
+  }
+  const found: Candidate[] = [];
+  for (let j = 0; j < boxes; j++) {
+    const score = best[j] as number;
+    if (!(score > confidence)) continue;
+    const at = (c: number) => data[c * boxes + j] as number;
+    found.push(candidate(at(0), at(1), at(2), at(3), score, bestClass[j] as number));
+  }
+  return found;
+}
+
+/** Box-major [N, 5+nc]: objectness first, so most boxes are skipped before reading their classes. */
+function decodeV5(data: Float32Array, channels: number, boxes: number, confidence: number): Candidate[] {
+  const found: Candidate[] = [];
+  for (let j = 0; j < boxes; j++) {
+    const row = j * channels;
+    const objectness = data[row + 4] as number;
+    if (!(objectness > confidence)) continue;
+    let best = 0;
+    let bestScore = Number.NEGATIVE_INFINITY;
+    for (let k = 5; k < channels; k++) {
+      const s = data[row + k] as number;
+      if (s > bestScore) {
+        bestScore = s;
+        best = k - 5;
+      }
+    }
+    const score = bestScore * objectness;
+    if (!(score > confidence)) continue;
+    const at = (c: number) => data[row + c] as number;
+    found.push(candidate(at(0), at(1), at(2), at(3), score, best));
+  }
+  return found;
 }
 
 function decodeEndToEnd(output: OutputTensor, confidence: number): Candidate[][] {

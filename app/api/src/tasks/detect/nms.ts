@@ -19,7 +19,7 @@ export function iou(a: Box, b: Box): number {
   return union > 0 ? inter / union : 0;
 }
 
-/** Keeps at most `maxDetections` boxes, strongest first. */
+/** Keeps at most `maxDetections` boxes, strongest first. Boxes are only compared within their class. */
 export function classWiseNms(
   candidates: readonly Candidate[],
   iouThreshold: number,
@@ -27,9 +27,14 @@ export function classWiseNms(
 ): Candidate[] {
   const sorted = [...candidates].sort((a, b) => b.score - a.score);
   const kept: Candidate[] = [];
+  const keptByClass = new Map<number, Box[]>();
   for (const c of sorted) {
     if (kept.length >= maxDetections) break;
-    if (kept.every((k) => k.classId !== c.classId || iou(k.box, c.box) <= iouThreshold)) kept.push(c);
+    const same = keptByClass.get(c.classId);
+    if (same?.some((box) => iou(box, c.box) > iouThreshold)) continue;
+    kept.push(c);
+    if (same) same.push(c.box);
+    else keptByClass.set(c.classId, [c.box]);
   }
   return kept;
 }
