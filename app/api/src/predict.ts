@@ -15,7 +15,7 @@ export interface PredictBody {
 }
 
 export function requireModel(deps: AppDeps, name: string, field = 'model'): void {
-  if (!deps.pool.isReady) throw notReady();
+  if (!deps.pool.isAccepting) throw notReady();
   if (!deps.pool.models.some((m) => m.name === name)) throw unknownModel(deps, name, field);
 }
 

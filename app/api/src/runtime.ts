@@ -35,6 +35,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     maxPixels: config.maxPixels,
     workers: config.workers,
     queueSize: config.queueSize,
+    onError: (error) => logger.error({ err: error }, 'inference worker failed; replacing it'),
   });
   const metrics = createMetrics(() => ({
     queueDepth: pool.queueDepth,

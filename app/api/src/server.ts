@@ -49,6 +49,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down: finishing requests in flight');
+    pool.drain();
     const deadline = setTimeout(() => {
       logger.error(`shutdown took over ${config.shutdownTimeout} s; exiting`);
       process.exit(1);

@@ -60,4 +60,17 @@ describe('worker pool', () => {
     const error = await rt.pool.predict('nope', new Uint8Array([1, 2, 3]), {}).catch((e) => e);
     expect(error).toMatchObject({ status: 404, code: 'model_not_found' });
   });
+
+  it('after drain() (SIGTERM): /ready answers 503 but requests still arriving are served', async () => {
+    rt.pool.drain();
+    expect((await rt.app.request('/ready')).status).toBe(503);
+    expect(await (await rt.app.request('/health')).json()).toMatchObject({ status: 'ok', ready: false });
+    const res = await rt.app.request('/v1/models/ocr/predict', {
+      method: 'POST',
+      headers: { 'Content-Type': 'image/png' },
+      body: (await textFixture('word')).png,
+    });
+    expect(res.status).toBe(200);
+    expect(texts(await res.json())).toEqual(['Hello']);
+  });
 });

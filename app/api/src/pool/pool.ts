@@ -17,6 +17,8 @@ import type {
 export interface PoolOptions extends WorkerData {
   workers: number;
   queueSize: number;
+  /** Worker failures outside any request (e.g. a thread that died while idle); piscina then replaces it. */
+  onError?: (error: Error) => void;
 }
 
 // From source (vitest, tsx) the worker is TypeScript and needs tsx's loader; from dist it is plain JS.
@@ -30,6 +32,7 @@ export class InferencePool {
   private admitted = 0;
   private infos: ModelInfo[] = [];
   private started = false;
+  private draining = false;
   private closing = false;
   /** Resolves once every worker has loaded and warmed up every model; rejects if one failed. */
   readonly ready: Promise<void>;
@@ -62,6 +65,8 @@ export class InferencePool {
     });
     // A rejected `ready` is handled by whoever awaits it; this keeps an unawaited one from crashing the process.
     this.ready.catch(() => {});
+    // Without a listener, an 'error' event would throw and take the whole process down.
+    this.piscina.on('error', (error: Error) => options.onError?.(error));
   }
 
   private waitForWorkers(): Promise<void> {
@@ -92,9 +97,19 @@ export class InferencePool {
     });
   }
 
-  /** True once every model is loaded and warmed up in every worker, until shutdown begins. */
+  /** True once every model is loaded and warmed up in every worker, until shutdown begins (`/ready`). */
   get isReady(): boolean {
+    return this.started && !this.draining && !this.closing;
+  }
+
+  /** True while requests are taken: from warm-up until close(), including the drain after SIGTERM. */
+  get isAccepting(): boolean {
     return this.started && !this.closing;
+  }
+
+  /** Shutdown has begun: report not ready (so balancers stop sending) but finish the requests arriving. */
+  drain(): void {
+    this.draining = true;
   }
 
   get models(): ModelInfo[] {

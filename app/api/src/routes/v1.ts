@@ -59,7 +59,7 @@ const PredictQuery = z.object({
 export function v1Router(deps: AppDeps) {
   const router = newRouter();
   const infos = () => {
-    if (!deps.pool.isReady) throw notReady();
+    if (!deps.pool.isAccepting) throw notReady();
     return deps.pool.models;
   };
 
