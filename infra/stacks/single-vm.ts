@@ -108,13 +108,14 @@ export function deploySingleVm(config: DeployConfig, ctx: StackContext = default
   );
 
   const hostname = network.ip.apply((ip) => siteHostname(config.domain, ip));
-  if (config.domain && config.dnsZone) {
-    new Dns(
-      `${name}-dns`,
-      { project: config.project, zone: config.dnsZone, hostname: config.domain, ip: network.ip },
-      afterServices,
-    );
-  }
+  const dns =
+    config.domain && config.dnsZone
+      ? new Dns(
+          `${name}-dns`,
+          { project: config.project, zone: config.dnsZone, hostname: config.domain, ip: network.ip },
+          afterServices,
+        )
+      : undefined;
 
   const basicAuth = config.basicAuth;
   const bcrypt = basicAuth
@@ -181,8 +182,8 @@ export function deploySingleVm(config: DeployConfig, ctx: StackContext = default
       triggers: [images.apiImage, images.uiImage, renderStartupScript()],
       repoRoot: ctx.repoRoot,
     },
-    // Wait on the instance itself, so a metadata update is applied before polling for the new version.
-    { dependsOn: [vm.instance] },
+    // Poll only once the instance (with its new metadata) and the DNS record are in place.
+    { dependsOn: [vm.instance, ...(dns ? [dns.record] : [])] },
   );
 
   return {

@@ -2,6 +2,7 @@
 // domain, basic auth. Each test deploys a fresh configuration and inspects every registered resource.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import * as pulumi from '@pulumi/pulumi';
 import bcrypt from 'bcryptjs';
 import { describe, expect, it } from 'vitest';
 import { type DeployConfig, parseConfig, type RawConfig } from '../config.js';
@@ -289,7 +290,7 @@ describe('dev stack (g2-standard-4, one L4)', () => {
     expect(cmd.triggers).toEqual([d.outputs.apiImage, d.outputs.uiImage, renderStartupScript()]);
   });
 
-  it('gives every resource a parent component or the stack, and names per stack', async () => {
+  it('names the per-stack GCP resources after the stack', async () => {
     const d = await deploy(DEV, 'Team A_2');
     expect(d.one('gcp:serviceaccount/account:Account').inputs.accountId).toBe('ms-team-a-2-vm');
     expect(d.one('gcp:artifactregistry/repository:Repository').inputs.repositoryId).toBe(
@@ -411,5 +412,51 @@ describe('basic auth', () => {
   it('without basic auth nothing in the VM is secret', async () => {
     const d = await deploy(DEV);
     expect(d.one('gcp:compute/instance:Instance').secretPaths).toEqual([]);
+  });
+});
+
+describe('infra/index.ts (the entry point Pulumi runs)', () => {
+  it('reads the stack config and exports the outputs of the configured shape', async () => {
+    await installMocks('dev');
+    pulumi.runtime.setAllConfig({
+      'gcp:project': 'student-proj-1',
+      'gcp:zone': 'europe-west4-a',
+      'modelship:machineType': 'e2-standard-4',
+      'modelship:gpu': 'none',
+    });
+    const { default: main } = await import('../index.js');
+    const out = main();
+    expect(await outputValue(out.url)).toBe('https://34-1-2-3.sslip.io');
+    expect(out.zone).toBe('europe-west4-a');
+    expect(await outputValue(out.apiImage)).toMatch(
+      /^europe-west4-docker\.pkg\.dev\/student-proj-1\/modelship-dev\/api@sha256:/,
+    );
+    expect(Object.keys(out).sort()).toEqual(
+      [
+        'apiDocsUrl',
+        'apiImage',
+        'hourlyCostEstimate',
+        'instanceName',
+        'ip',
+        'sshCommand',
+        'uiImage',
+        'url',
+        'zone',
+      ].sort(),
+    );
+    await settle();
+  });
+
+  it('fails before declaring any resource when the config is invalid', async () => {
+    const { resources } = await installMocks('dev');
+    pulumi.runtime.setAllConfig({
+      'gcp:project': 'student-proj-1',
+      'gcp:zone': 'us-central1-a',
+      'modelship:gpu': 'none',
+    });
+    const { default: main } = await import('../index.js');
+    expect(() => main()).toThrow(/gpu: is none but g2-standard-4 always carries an L4/);
+    await settle();
+    expect(resources).toEqual([]);
   });
 });
