@@ -21,6 +21,8 @@ export const REQUIRED_SERVICES = [
   'artifactregistry.googleapis.com',
   'dns.googleapis.com',
   'iam.googleapis.com',
+  // Read and write the project's IAM policy (the VM account's log and metric writer roles).
+  'cloudresourcemanager.googleapis.com',
   // Cloud IAP's TCP forwarding, behind `gcloud compute ssh --tunnel-through-iap`.
   'iap.googleapis.com',
 ] as const;
