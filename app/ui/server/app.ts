@@ -39,8 +39,7 @@ export function createApp(options: AppOptions): Hono {
         defaultSrc: ["'self'"],
         scriptSrc: ["'self'"],
         styleSrc: ["'self'"],
-        // blob: for the picked image's preview, data: for nothing we ship but harmless in img only.
-        imgSrc: ["'self'", 'blob:', 'data:'],
+        imgSrc: ["'self'"],
         connectSrc: ["'self'"],
         fontSrc: ["'self'"],
         objectSrc: ["'none'"],

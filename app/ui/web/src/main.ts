@@ -411,12 +411,15 @@ function rowIndex(target: EventTarget | null): number | undefined {
   return row?.dataset.index === undefined ? undefined : Number(row.dataset.index);
 }
 
-ui.dropzone.addEventListener('dragover', (e) => {
+// A drop anywhere on the page counts (and never makes the browser navigate away to the file).
+document.addEventListener('dragover', (e) => {
   e.preventDefault();
   ui.dropzone.classList.add('dragging');
 });
-ui.dropzone.addEventListener('dragleave', () => ui.dropzone.classList.remove('dragging'));
-ui.dropzone.addEventListener('drop', (e) => {
+document.addEventListener('dragleave', (e) => {
+  if (e.relatedTarget === null) ui.dropzone.classList.remove('dragging');
+});
+document.addEventListener('drop', (e) => {
   e.preventDefault();
   ui.dropzone.classList.remove('dragging');
   const file = firstImage(e.dataTransfer?.items, e.dataTransfer?.files);
