@@ -71,6 +71,12 @@ function binaryBody(header: unknown, ...chunks: Uint8Array[]) {
   };
 }
 
+/** A binary-extension response: its JSON header and the bytes after it. */
+function splitBinary(headers: Headers, body: Buffer): { header: unknown; rest: Buffer } {
+  const length = Number(headers.get('inference-header-content-length'));
+  return { header: JSON.parse(body.subarray(0, length).toString()), rest: body.subarray(length) };
+}
+
 /** Classifier input [n,3,8,8] where image b has the value values[b][c] in every pixel of channel c. */
 function planes(values: number[][]): number[] {
   return values.flatMap((channels) => channels.flatMap((v) => new Array<number>(64).fill(v)));
@@ -130,7 +136,11 @@ describe('health and metadata', () => {
   it('GET /v2: server metadata', async () => {
     const res = await request('/v2');
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ name: 'modelship', version: rt.deps.version, extensions: [] });
+    expect(await res.json()).toEqual({
+      name: 'modelship',
+      version: rt.deps.version,
+      extensions: ['binary_tensor_data'],
+    });
   });
 
   it('GET /v2/health/live and /v2/health/ready', async () => {
@@ -261,6 +271,25 @@ describe('inference on raw tensors', () => {
     expect(output((await res.json()) as V2Response, 'logits')?.data).toEqual([2, 0, 1]);
   });
 
+  it('sends outputs as binary when asked (binary_data_output), JSON header first', async () => {
+    const res = await request(
+      '/v2/models/colours/infer',
+      post({
+        inputs: [{ name: 'input', shape: [1, 3, 8, 8], datatype: 'FP32', data: planes([[0.5, 1, 0]]) }],
+        parameters: { binary_data_output: true },
+      }),
+    );
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/octet-stream');
+    const { header, rest } = splitBinary(res.headers, Buffer.from(await res.arrayBuffer()));
+    expect(header).toEqual({
+      model_name: 'colours',
+      model_version: '3',
+      outputs: [{ name: 'logits', datatype: 'FP32', shape: [1, 3], parameters: { binary_data_size: 12 } }],
+    });
+    expect([0, 4, 8].map((at) => rest.readFloatLE(at))).toEqual([1, 2, 0]);
+  });
+
   const input = (over: Record<string, unknown>) => ({
     inputs: [
       { name: 'input', shape: [1, 3, 8, 8], datatype: 'FP32', data: new Array<number>(192).fill(0), ...over },
@@ -382,6 +411,31 @@ describe('inference on an image (BYTES input)', () => {
     expect(output(r, 'class_ids')?.data).toEqual([0, 1, 0]);
     const strict = await infer('yolo-v8', { inputs: [image], parameters: { confidence: 0.5, iou: 0.45 } });
     expect(output(strict, 'class_names')?.data).toEqual(['cat', 'dog']);
+  });
+
+  it('mixes binary and JSON outputs as each requested output says', async () => {
+    const image = { name: 'image', shape: [1], datatype: 'BYTES', data: [scene.toString('base64')] };
+    const res = await request(
+      '/v2/models/yolo-v8/infer',
+      post({
+        inputs: [image],
+        outputs: [{ name: 'class_names', parameters: { binary_data: true } }, { name: 'class_ids' }],
+      }),
+    );
+    expect(res.status).toBe(200);
+    const { header, rest } = splitBinary(res.headers, Buffer.from(await res.arrayBuffer()));
+    expect(header).toMatchObject({
+      outputs: [
+        { name: 'class_names', datatype: 'BYTES', shape: [3], parameters: { binary_data_size: 4 * 3 + 9 } },
+        { name: 'class_ids', datatype: 'INT32', shape: [3], data: [0, 1, 0] },
+      ],
+    });
+    // BYTES elements: 4-byte little-endian length, then the bytes.
+    const names: string[] = [];
+    for (let at = 0; at < rest.length; at += 4 + rest.readUInt32LE(at)) {
+      names.push(rest.subarray(at + 4, at + 4 + rest.readUInt32LE(at)).toString());
+    }
+    expect(names).toEqual(['cat', 'dog', 'cat']);
   });
 
   it('a classifier ranks the classes of an image', async () => {

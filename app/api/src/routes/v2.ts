@@ -10,7 +10,7 @@ import { ApiError, notReady, toApiError } from '../errors.js';
 import type { TensorData } from '../pool/protocol.js';
 import { predictImage, unknownModel } from '../predict.js';
 import type { ModelInfo, TensorSpec } from '../tasks/types.js';
-import { cutChunks, HEADER_LENGTH, parseJson, splitBinaryBody } from '../v2/binary.js';
+import { binaryBody, cutChunks, HEADER_LENGTH, parseJson, splitBinaryBody } from '../v2/binary.js';
 import {
   detectionTensors,
   IMAGE_INPUTS,
@@ -23,9 +23,11 @@ import {
 import {
   checkDatatype,
   decodeTensor,
-  encodeTensor,
+  fromWorker,
+  type OutputTensor,
   type RequestTensor,
-  type ResponseTensor,
+  toBytes,
+  toJson,
 } from '../v2/tensors.js';
 
 const V2Error = z
@@ -254,7 +256,7 @@ function checkInputs(inputs: readonly RequestTensor[], specs: readonly TensorSpe
 function selectOutputs(
   all: readonly string[],
   requested: InferenceRequest['outputs'],
-): (outputs: ResponseTensor[]) => ResponseTensor[] {
+): (outputs: OutputTensor[]) => OutputTensor[] {
   if (!requested || requested.length === 0) return (outputs) => outputs;
   requested.forEach((r, i) => {
     if (!all.includes(r.name)) {
@@ -263,6 +265,14 @@ function selectOutputs(
   });
   const names = requested.map((r) => r.name);
   return (outputs) => names.map((n) => outputs.find((o) => o.name === n)).filter((o) => o !== undefined);
+}
+
+/** Binary tensor extension: an output is sent as binary when its own `binary_data` parameter says so, or
+ * else when the request's `binary_data_output` does (Triton's Python client sets the latter by default). */
+function wantsBinary(request: InferenceRequest, output: string): boolean {
+  const own = request.outputs?.find((o) => o.name === output)?.parameters?.binary_data;
+  if (typeof own === 'boolean') return own;
+  return request.parameters?.binary_data_output === true;
 }
 
 /** Reads the request: plain JSON (whatever the Content-Type says), or JSON + binary data. */
@@ -319,7 +329,7 @@ export function v2Router(deps: AppDeps) {
   };
 
   router.openapi(serverMetadata, (c) =>
-    c.json({ name: 'modelship', version: deps.version, extensions: [] }, 200),
+    c.json({ name: 'modelship', version: deps.version, extensions: ['binary_tensor_data'] }, 200),
   );
   router.openapi(live, (c) => c.json({ live: true }, 200));
   router.openapi(ready, (c) =>
@@ -366,16 +376,33 @@ export function v2Router(deps: AppDeps) {
       c.set('model', name);
       const info = findModel(name, version);
       const { request, chunks } = await readRequest(c);
-      const reply = (outputs: ResponseTensor[]) =>
-        c.json(
-          {
-            model_name: info.name,
-            model_version: info.version,
-            ...(request.id ? { id: request.id } : {}),
-            outputs,
-          },
-          200,
-        );
+      const reply = (outputs: OutputTensor[]) => {
+        const head = {
+          model_name: info.name,
+          model_version: info.version,
+          ...(request.id ? { id: request.id } : {}),
+        };
+        const binary = outputs.map((o) => wantsBinary(request, o.name));
+        if (!binary.includes(true)) return c.json({ ...head, outputs: outputs.map(toJson) }, 200);
+        // Binary tensor extension: binary outputs carry their size instead of `data`; bytes follow the JSON.
+        const chunks: Uint8Array[] = [];
+        const described = outputs.map((o, i) => {
+          if (!binary[i]) return toJson(o);
+          const bytes = toBytes(o);
+          chunks.push(bytes);
+          return {
+            name: o.name,
+            datatype: o.datatype,
+            shape: o.shape,
+            parameters: { binary_data_size: bytes.length },
+          };
+        });
+        const { body, headerLength } = binaryBody({ ...head, outputs: described }, chunks);
+        return c.body(new Uint8Array(body), 200, {
+          'Content-Type': 'application/octet-stream',
+          'Inference-Header-Content-Length': String(headerLength),
+        });
+      };
 
       const ownImageInput = info.rawTensors && info.inputs.some((s) => s.name === 'image');
       if (!info.rawTensors || (isImageRequest(request.inputs) && !ownImageInput)) {
@@ -412,7 +439,7 @@ export function v2Router(deps: AppDeps) {
         tensors[input.name] = decodeTensor(input, `inputs.${i}`, chunks.get(i));
       });
       const outputs = await deps.pool.infer(name, tensors);
-      return reply(select(info.outputs.map((o) => encodeTensor(o.name, outputs[o.name] as TensorData))));
+      return reply(select(info.outputs.map((o) => fromWorker(o.name, outputs[o.name] as TensorData))));
     });
   }
   return router;

@@ -1,6 +1,7 @@
 // The binary tensor data extension (Triton/KServe): the body is the JSON request, whose length is given by
 // the Inference-Header-Content-Length header, followed by the raw data of every input whose parameters
-// carry `binary_data_size`, in the order of the inputs.
+// carry `binary_data_size`, in the order of the inputs. Responses use the same framing for the outputs
+// the client asked to get in binary.
 import { ApiError } from '../errors.js';
 
 export const HEADER_LENGTH = 'inference-header-content-length';
@@ -52,4 +53,13 @@ export function cutChunks(
     throw bad(`the body has ${rest.length - at} bytes after the inputs' binary_data_size total (${at})`);
   }
   return chunks;
+}
+
+/** JSON header + binary chunks, and the header's length for Inference-Header-Content-Length. */
+export function binaryBody(
+  header: unknown,
+  chunks: readonly Uint8Array[],
+): { body: Buffer; headerLength: number } {
+  const json = Buffer.from(JSON.stringify(header), 'utf8');
+  return { body: Buffer.concat([json, ...chunks]), headerLength: json.length };
 }

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { ApiError } from '../errors.js';
 import { decodeBase64Image } from '../images/base64.js';
 import type { Detection, PredictOptions, TensorSpec } from '../tasks/types.js';
-import { elementCount, type RequestTensor, type ResponseTensor, splitBytesElements } from './tensors.js';
+import { elementCount, type OutputTensor, type RequestTensor, splitBytesElements } from './tensors.js';
 
 export const IMAGE_INPUT_NAME = 'image';
 
@@ -69,7 +69,7 @@ export function predictOptions(parameters: z.infer<typeof ImageParameters>): Pre
 }
 
 /** Detections as the IMAGE_OUTPUTS tensors. Absent fields: class id -1, empty text, the box's corners. */
-export function detectionTensors(detections: readonly Detection[]): ResponseTensor[] {
+export function detectionTensors(detections: readonly Detection[]): OutputTensor[] {
   const n = detections.length;
   const corners = (d: Detection): [number, number][] =>
     d.polygon ?? [

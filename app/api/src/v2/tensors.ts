@@ -13,6 +13,15 @@ export interface RequestTensor {
   parameters?: Record<string, unknown>;
 }
 
+/** An output tensor before encoding: `data` is a typed array from the worker, or plain values. */
+export interface OutputTensor {
+  name: string;
+  datatype: string;
+  shape: number[];
+  data: ArrayLike<number | bigint | string | boolean>;
+}
+
+/** An output tensor in the JSON response. */
 export interface ResponseTensor {
   name: string;
   datatype: string;
@@ -138,13 +147,40 @@ export function splitBytesElements(bytes: Uint8Array, count: number, name: strin
   return elements;
 }
 
-/** A worker's output tensor as a v2 response tensor, data flattened row-major. */
-export function encodeTensor(name: string, tensor: TensorData): ResponseTensor {
-  const datatype = v2Datatype(tensor.type);
+export function fromWorker(name: string, tensor: TensorData): OutputTensor {
+  return { name, datatype: v2Datatype(tensor.type), shape: [...tensor.dims], data: tensor.data };
+}
+
+/** JSON form: data flattened row-major as plain numbers, strings or booleans. */
+export function toJson(tensor: OutputTensor): ResponseTensor {
+  const values = Array.from(tensor.data);
   let data: (number | string | boolean)[];
-  if (tensor.type === 'bool') data = Array.from(tensor.data as ArrayLike<number>, (v) => v !== 0);
-  else if (tensor.type === 'int64' || tensor.type === 'uint64')
-    data = Array.from(tensor.data as ArrayLike<bigint>, Number);
-  else data = Array.from(tensor.data as ArrayLike<number | string>);
-  return { name, datatype, shape: [...tensor.dims], data };
+  if (tensor.datatype === 'BOOL') data = values.map((v) => Boolean(v));
+  else if (tensor.datatype === 'INT64' || tensor.datatype === 'UINT64') data = values.map(Number);
+  else data = values as (number | string)[];
+  return { name: tensor.name, datatype: tensor.datatype, shape: tensor.shape, data };
+}
+
+/** Binary form (binary tensor extension): little-endian values; BYTES elements length-prefixed. */
+export function toBytes(tensor: OutputTensor): Uint8Array {
+  if (tensor.datatype === 'BYTES') {
+    return Buffer.concat(
+      Array.from(tensor.data, (v) => {
+        const bytes = Buffer.from(String(v), 'utf8');
+        const length = Buffer.alloc(4);
+        length.writeUInt32LE(bytes.length);
+        return Buffer.concat([length, bytes]);
+      }),
+    );
+  }
+  if (tensor.datatype === 'BOOL')
+    return Uint8Array.from(tensor.data as ArrayLike<unknown>, (v) => (v ? 1 : 0));
+  const array = isDatatype(tensor.datatype) ? DATATYPES[tensor.datatype].array : undefined;
+  if (!array) throw new Error(`cannot send ${tensor.datatype} as binary`);
+  const typed =
+    tensor.data instanceof array
+      ? tensor.data
+      : (array as Float32ArrayConstructor).from(tensor.data as ArrayLike<number>);
+  const view = typed as Float32Array;
+  return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
 }
