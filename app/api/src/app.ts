@@ -98,7 +98,7 @@ export function createApp(deps: AppDeps): Router {
     errorResponse(c, new ApiError(404, 'not_found', `no route for ${c.req.method} ${c.req.path}`)),
   );
   app.onError((error, c) => {
-    const apiError = toApiError(error);
+    const apiError = toApiError(error, c.req.header('content-type'));
     if (apiError.status >= 500 && !(error instanceof ApiError))
       deps.logger.error({ err: error }, 'unhandled error');
     return errorResponse(c, apiError);

@@ -6,6 +6,7 @@ import type { z } from 'zod';
 
 export type ErrorCode =
   | 'invalid_json'
+  | 'invalid_body'
   | 'validation_error'
   | 'invalid_image'
   | 'unsupported_media_type'
@@ -46,23 +47,26 @@ export class ApiError extends Error {
 export const notReady = () =>
   new ApiError(503, 'not_ready', 'the models are still loading; retry shortly', { retryAfter: 1 });
 
-/** Turns anything thrown in a handler into the JSON error; unexpected errors are logged, not leaked. */
-export function toApiError(error: unknown): ApiError {
+/**
+ * Turns anything thrown in a handler into the JSON error; unexpected errors become a bare 500 (the
+ * caller logs them). `contentType` is the request's, for a useful 415 detail.
+ */
+export function toApiError(error: unknown, contentType?: string): ApiError {
   if (error instanceof ApiError) return error;
   if (error instanceof HTTPException) {
     const status = error.status as ContentfulStatusCode;
-    if (status === 413)
-      return new ApiError(413, 'payload_too_large', error.message || 'request body too large');
+    const message = error.message;
+    if (status === 413) return new ApiError(413, 'payload_too_large', message || 'request body too large');
     if (status === 415) {
-      return new ApiError(415, 'unsupported_media_type', `unsupported Content-Type: ${error.message}`);
+      const sent = contentType ? `Content-Type "${contentType}"` : 'a body without Content-Type';
+      return new ApiError(415, 'unsupported_media_type', `${sent} is not accepted here; see /docs`);
     }
-    if (status === 400 && /json/i.test(error.message))
-      return new ApiError(400, 'invalid_json', error.message);
-    return new ApiError(
-      status,
-      status === 404 ? 'not_found' : 'validation_error',
-      error.message || 'bad request',
-    );
+    if (status === 400) {
+      return /json/i.test(message)
+        ? new ApiError(400, 'invalid_json', message)
+        : new ApiError(400, 'invalid_body', message || 'malformed request body');
+    }
+    return new ApiError(status, status === 404 ? 'not_found' : 'validation_error', message || 'bad request');
   }
   return new ApiError(500, 'internal_error', 'internal error');
 }
@@ -74,12 +78,14 @@ export function errorResponse(c: Context, error: ApiError): Response {
 
 /** The zod-openapi validation hook: the first bad field is named in `field`, all of them in `detail`. */
 export function validationError(error: z.ZodError, target: string): ApiError {
+  // An issue about the whole body (e.g. `null` sent as JSON) names the body rather than hono's target name.
+  const whole = target === 'json' || target === 'form' ? 'body' : target;
   const issues = error.issues.map((issue) => {
-    const field = issue.path.length > 0 ? issue.path.join('.') : target;
+    const field = issue.path.length > 0 ? issue.path.join('.') : whole;
     return { field, message: `${field}: ${issue.message}` };
   });
   return new ApiError(422, 'validation_error', issues.map((i) => i.message).join('; '), {
-    field: issues[0]?.field ?? target,
+    field: issues[0]?.field ?? whole,
   });
 }
 

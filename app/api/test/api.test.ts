@@ -242,7 +242,26 @@ describe('bad input: a JSON error naming the problem, and the process stays heal
         422,
         { field: 'confidence' },
       ],
-      ['JSON array body', () => json([1, 2]), '/predict', 422, { error: 'validation_error' }],
+      ['JSON array body', () => json([1, 2]), '/predict', 422, { error: 'validation_error', field: 'body' }],
+      ['JSON null body', () => json('null'), '/predict', 422, { field: 'body' }],
+      [
+        'plain text to the JSON endpoint',
+        () => ({ method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: '{}' }),
+        '/predict',
+        415,
+        { error: 'unsupported_media_type', detail: expect.stringContaining('"text/plain"') },
+      ],
+      [
+        'malformed multipart',
+        () => ({
+          method: 'POST',
+          headers: { 'Content-Type': 'multipart/form-data; boundary=xyz' },
+          body: '--abc\r\nx',
+        }),
+        '/v1/models/ocr/predict',
+        400,
+        { error: 'invalid_body' },
+      ],
       [
         'invalid base64',
         () => json({ model: 'ocr', image: 'not base64!!' }),
