@@ -445,9 +445,16 @@ async function measureDocker(notes: string[]): Promise<DockerFigures> {
     if (await imageExists(image)) images.push(await imageSize(image, BASE_IMAGES));
     else notes.push(`\`${image}\` is not built (\`npm run test:docker\` builds it), so its size is missing.`);
   }
-  if (!(await imageExists(API_IMAGE))) return { containerStart: null, images };
+  if (!(await imageExists(API_IMAGE)))
+    return { containerStart: null, containerMissing: 'API image not built', images };
   log(`container start → ready: ${API_IMAGE}`);
-  return { containerStart: await timeContainerStart(API_IMAGE, 8000), images };
+  try {
+    return { containerStart: await timeContainerStart(API_IMAGE, 8000), images };
+  } catch (error) {
+    const reason = (error as Error).message.split('\n')[0] ?? 'failed';
+    log(`warning: container start not measured: ${reason}`);
+    return { containerStart: null, containerMissing: `container failed: ${reason}`, images };
+  }
 }
 
 main().catch((error: unknown) => {

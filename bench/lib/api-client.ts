@@ -1,7 +1,7 @@
 // What the benchmark reads from a running API: predictions, /metrics scrapes, RSS.
 import type { TextBox } from './cer.js';
 import { type BenchInput, predictBody } from './inputs.js';
-import { requestJson } from './load.js';
+import { fetchRetry, requestJson } from './load.js';
 import { type HistogramTotals, histogramTotalsBy, parseSamples, sampleValue } from './prometheus.js';
 
 export const STAGE_HISTOGRAM = 'modelship_inference_stage_duration_seconds';
@@ -35,7 +35,7 @@ export interface Scrape {
 }
 
 export async function scrape(baseUrl: string): Promise<Scrape> {
-  const res = await fetch(`${baseUrl}/metrics`);
+  const res = await fetchRetry(`${baseUrl}/metrics`);
   const samples = parseSamples(await res.text());
   return {
     stages: histogramTotalsBy(samples, 'stage', STAGE_HISTOGRAM),

@@ -43,9 +43,22 @@ export async function timeSequential<T>(
   return { latenciesMs, last };
 }
 
+/**
+ * fetch, tried once more when the connection fails before any answer: a keep-alive socket the server closed
+ * while the bench was busy with the in-process peer (its event loop blocked) would otherwise fail the run.
+ */
+export async function fetchRetry(url: string, init?: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+    return fetch(url, init);
+  }
+}
+
 /** fetch that fails on any non-2xx answer and returns the parsed JSON body. */
 export async function requestJson<T>(baseUrl: string, spec: HttpRequestSpec): Promise<T> {
-  const res = await fetch(`${baseUrl}${spec.path}`, {
+  const res = await fetchRetry(`${baseUrl}${spec.path}`, {
     method: spec.method,
     body: spec.body,
     headers: spec.headers,

@@ -65,7 +65,7 @@ export function renderMarkdown(r: BenchResults): string {
   const container = (show: (c: NonNullable<BenchResults['docker']['containerStart']>) => string) =>
     r.docker.containerStart
       ? show(r.docker.containerStart)
-      : `n/a (${r.docker.unavailable ?? 'API image not built'})`;
+      : `n/a (${r.docker.unavailable ?? r.docker.containerMissing ?? 'not measured'})`;
   const out: string[] = [];
   out.push(
     '# modelship benchmark',

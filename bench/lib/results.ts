@@ -78,6 +78,8 @@ export interface DockerFigures {
   unavailable?: string;
   /** Null when the API image is not built. `startToHealthyMs` is null when the image has no HEALTHCHECK. */
   containerStart: { startToReadyMs: number; startToHealthyMs: number | null } | null;
+  /** Why `containerStart` is null while the engine answers (image not built, container failed). */
+  containerMissing?: string;
   images: ImageSize[];
 }
 
