@@ -355,7 +355,8 @@ describe('deploy/Caddyfile', () => {
 
   it('serves SITE_ADDRESS and proxies everything to the UI', () => {
     expect(caddyfile).toMatch(/^\{\$SITE_ADDRESS:localhost\} \{$/m);
-    expect(caddyfile).toMatch(/^\treverse_proxy ui:8501$/m);
+    expect(caddyfile).toMatch(/^\treverse_proxy ui:8501 \{$/m);
+    expect(caddyfile).toMatch(/^\t\tlb_try_duration 30s$/m); // UI container replaced during a deploy
   });
 
   it('applies basic auth only when BASIC_AUTH_USER is set, with a bcrypt hash', () => {

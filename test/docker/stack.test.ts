@@ -1,0 +1,349 @@
+// The images and the compose stack on a real Docker engine: build both images from the repository, run the
+// stack the way the VM does (only the compose files and the Caddyfile in a folder, images given by env,
+// `up --no-build`), then exercise it through the UI's /api proxy and through the Caddy HTTPS front.
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import bcrypt from 'bcryptjs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { textFixture } from '../fixtures/text-images.js';
+import { addedBytes, compose, containerState, docker, freePort, httpsGet, run, waitFor } from './docker.js';
+
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+const API_IMAGE = 'modelship-api:local';
+const UI_IMAGE = 'modelship-ui:local';
+const BASE_IMAGE = 'node:22-bookworm-slim';
+const MB = 1024 * 1024;
+const BUDGET = { api: 120 * MB, ui: 40 * MB };
+const VERSION = '0.0.0-docker-test';
+const revision = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repo, encoding: 'utf8' }).trim();
+
+// The VM's layout: the compose files and deploy/Caddyfile, no sources (so no build context).
+const site = mkdtempSync(join(tmpdir(), 'modelship-docker-test-'));
+const project = { name: 'modelship-docker-test', dir: site, files: ['docker-compose.yml'] };
+const withCaddy = { ...project, files: ['docker-compose.yml', 'docker-compose.caddy.yml'] };
+let env: Record<string, string>;
+let uiUrl: string;
+/** Image IDs the running containers were created from (the tags may move while the suite runs). */
+const running = { api: '', ui: '' };
+let failed = false;
+
+const api = (path: string, init?: RequestInit) => fetch(`${uiUrl}/api${path}`, init);
+const serviceId = async (service: string) => (await compose(withCaddy, env, ['ps', '-q', service])).trim();
+
+async function waitHealthy(service: string, timeoutMs = 240_000): Promise<string> {
+  return waitFor(
+    `${service} to be healthy`,
+    async () => {
+      const id = await serviceId(service);
+      if (!id) return undefined;
+      const state = await containerState(id);
+      if (state.status === 'exited' || state.health === 'unhealthy') {
+        throw new Error(
+          `${service} is ${state.status}/${state.health}: ${await docker('logs', '--tail', '30', id)}`,
+        );
+      }
+      return state.status === 'running' && state.health === 'healthy' ? id : undefined;
+    },
+    timeoutMs,
+  );
+}
+
+beforeAll(async () => {
+  await docker('info', '--format', '{{.ServerVersion}}').catch((error: Error) => {
+    throw new Error(
+      `no Docker engine answers; on this kind of machine run ../shared/docker-offline/setup first\n${error.message}`,
+    );
+  });
+  // Build through compose's own build sections, as `docker compose up --build` on a laptop does.
+  const buildEnv = { APP_VERSION: VERSION, GIT_REVISION: revision };
+  await compose({ name: project.name, dir: repo, files: ['docker-compose.yml'] }, buildEnv, [
+    'build',
+    'api',
+    'ui',
+  ]);
+
+  for (const file of [
+    'docker-compose.yml',
+    'docker-compose.caddy.yml',
+    'docker-compose.gpu.yml',
+    'deploy/Caddyfile',
+  ]) {
+    mkdirSync(join(site, file, '..'), { recursive: true });
+    cpSync(join(repo, file), join(site, file));
+  }
+  const uiPort = await freePort();
+  uiUrl = `http://127.0.0.1:${uiPort}`;
+  env = {
+    API_IMAGE,
+    UI_IMAGE,
+    APP_VERSION: VERSION,
+    UI_PORT: String(uiPort),
+    UI_BIND: '127.0.0.1',
+    WORKERS: '1',
+    HTTP_PORT: String(await freePort()),
+    HTTPS_PORT: String(await freePort()),
+    SITE_ADDRESS: 'localhost',
+  };
+  await compose(withCaddy, env, ['down', '-v', '--remove-orphans']);
+  await compose(project, env, ['up', '-d', '--no-build']);
+  for (const service of ['api', 'ui'] as const) {
+    running[service] = (await docker('inspect', '-f', '{{.Image}}', await waitHealthy(service))).trim();
+  }
+});
+
+afterEach(({ task }) => {
+  if (task.result?.state === 'fail') failed = true;
+});
+
+afterAll(async () => {
+  try {
+    if (failed && env) console.log(await compose(withCaddy, env, ['logs', '--no-color', '--tail', '80']));
+  } finally {
+    if (env) await compose(withCaddy, env, ['down', '-v', '--remove-orphans']);
+    rmSync(site, { recursive: true, force: true });
+  }
+});
+
+describe('images', () => {
+  it('stay within the size budget on top of node:22-bookworm-slim', async () => {
+    const added = {
+      api: await addedBytes(running.api, BASE_IMAGE),
+      ui: await addedBytes(running.ui, BASE_IMAGE),
+    };
+    console.log(
+      `image layers added on top of ${BASE_IMAGE}: api ${(added.api / MB).toFixed(1)} MB (budget 120 MB), ` +
+        `ui ${(added.ui / MB).toFixed(1)} MB (budget 40 MB)`,
+    );
+    expect(added.api).toBeLessThanOrEqual(BUDGET.api);
+    expect(added.ui).toBeLessThanOrEqual(BUDGET.ui);
+  });
+
+  it('carry the OCI labels from the build arguments', async () => {
+    for (const image of [running.api, running.ui]) {
+      const labels = JSON.parse(await docker('image', 'inspect', '-f', '{{json .Config.Labels}}', image));
+      expect(labels).toMatchObject({
+        'org.opencontainers.image.version': VERSION,
+        'org.opencontainers.image.revision': revision,
+        'org.opencontainers.image.source': expect.any(String),
+      });
+    }
+  });
+
+  it('hold onnxruntime-node for this platform only', async () => {
+    const listing = await docker(
+      'run',
+      '--rm',
+      '--entrypoint',
+      'sh',
+      running.api,
+      '-c',
+      'cd node_modules/onnxruntime-node/bin/napi-v6 && ls -d */*',
+    );
+    expect(listing.trim().split('\n')).toEqual([`linux/${process.arch}`]);
+  });
+});
+
+describe('the stack', () => {
+  it('runs both services as the non-root node user, healthy', async () => {
+    for (const service of ['api', 'ui']) {
+      const id = await serviceId(service);
+      const state = await containerState(id);
+      expect(state).toMatchObject({ status: 'running', health: 'healthy', user: 'node' });
+      // PID 1 (tini) and the server it started, as the kernel sees them
+      const status = await docker(
+        'exec',
+        id,
+        'sh',
+        '-c',
+        'set -- $(cat /proc/1/task/1/children) && grep ^Uid: /proc/1/status "/proc/$1/status"',
+      );
+      const uids = status
+        .trim()
+        .split('\n')
+        .map((line) => line.split(/\s+/)[1]);
+      expect(uids).toEqual(['1000', '1000']);
+    }
+  });
+
+  it('publishes the UI only: the API has no host port', async () => {
+    expect((await docker('port', await serviceId('api'))).trim()).toBe('');
+    const res = await fetch(`${uiUrl}/healthz`);
+    expect(res.status).toBe(200);
+  });
+
+  it('serves the UI page and its assets', async () => {
+    const res = await fetch(`${uiUrl}/`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    const html = await res.text();
+    expect(html).toContain('<title>modelship');
+    const script = html.match(/<script type="module"[^>]* src="([^"]+)"/)?.[1];
+    expect(script).toMatch(/^\/assets\//);
+    const asset = await fetch(`${uiUrl}${script}`);
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get('content-type')).toMatch(/javascript/);
+  });
+
+  it('answers the API contract through the UI proxy: health, models, predict, bad input', async () => {
+    const health = await api('/health');
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ok', version: VERSION, models: ['ocr'], ready: true });
+
+    const models = (await (await api('/v1/models')).json()) as {
+      name: string;
+      task: string;
+      provider: string;
+    }[];
+    expect(models).toEqual([expect.objectContaining({ name: 'ocr', task: 'ocr', provider: 'cpu' })]);
+
+    const paragraph = await textFixture('paragraph');
+    const predict = await api('/v1/models/ocr/predict', {
+      method: 'POST',
+      headers: { 'content-type': 'image/png' },
+      body: paragraph.png,
+    });
+    expect(predict.status).toBe(200);
+    const body = (await predict.json()) as { model: string; detections: { text?: string }[] };
+    expect(body.model).toBe('ocr');
+    expect(body.detections.map((d) => d.text)).toEqual(paragraph.lines);
+
+    const bad = await api('/v1/models/ocr/predict', {
+      method: 'POST',
+      headers: { 'content-type': 'image/png' },
+      body: Buffer.from('not an image at all'),
+    });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ error: expect.any(String), detail: expect.any(String) });
+
+    const unknown = await api('/v1/models/nope/predict', {
+      method: 'POST',
+      headers: { 'content-type': 'image/png' },
+      body: paragraph.png,
+    });
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toMatchObject({ detail: expect.stringContaining('ocr') });
+  });
+
+  it('restarts the API when its server process dies, and the UI proxy recovers', async () => {
+    const id = await serviceId('api');
+    const before = await containerState(id);
+    // tini is PID 1; its child is the node server. SIGKILL stands in for a crash (or the OOM killer).
+    await docker('exec', id, 'sh', '-c', 'set -- $(cat /proc/1/task/1/children) && kill -KILL "$1"');
+    await waitFor(
+      'the API container to be restarted',
+      async () => ((await containerState(id)).restartCount > before.restartCount ? true : undefined),
+      60_000,
+      500,
+    );
+    await waitHealthy('api');
+    const health = await waitFor(
+      "the UI's /api/health",
+      async () => {
+        const res = await api('/health');
+        return res.status === 200 ? ((await res.json()) as { ready: boolean }) : undefined;
+      },
+      120_000,
+    );
+    expect(health.ready).toBe(true);
+    expect((await containerState(await serviceId('ui'))).status).toBe('running');
+  });
+
+  it('stops the API gracefully on SIGTERM (exit code 0, no kill after the grace period)', async () => {
+    const id = await serviceId('api');
+    const started = Date.now();
+    await compose(project, env, ['stop', '-t', '20', 'api']);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    const exitCode = (await docker('inspect', '-f', '{{.State.ExitCode}}', id)).trim();
+    expect(exitCode).toBe('0');
+    await compose(project, env, ['start', 'api']);
+    await waitHealthy('api');
+  });
+});
+
+describe('the Caddy HTTPS front', () => {
+  let httpsPort: number;
+  let ca: string;
+
+  const caddyfileCheck = async (extra: Record<string, string>) =>
+    run('docker', [
+      'run',
+      '--rm',
+      ...Object.entries(extra).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
+      '-v',
+      `${join(site, 'deploy/Caddyfile')}:/etc/caddy/Caddyfile:ro`,
+      'caddy:2',
+      'caddy',
+      'validate',
+      '--config',
+      '/etc/caddy/Caddyfile',
+    ]);
+
+  beforeAll(async () => {
+    httpsPort = Number(env.HTTPS_PORT);
+    await compose(withCaddy, env, ['up', '-d', '--no-build']);
+    const id = await serviceId('caddy');
+    // SITE_ADDRESS=localhost: Caddy issues the certificate from its own local CA, stored in the caddy_data volume
+    ca = await waitFor(
+      "Caddy's local CA certificate",
+      async () =>
+        (await docker('exec', id, 'cat', '/data/caddy/pki/authorities/local/root.crt')) || undefined,
+      60_000,
+    );
+  });
+
+  it('validates with a hostname, a plain-HTTP address, and with or without basic auth', async () => {
+    const variants: Record<string, string>[] = [
+      { SITE_ADDRESS: 'modelship.example.org' },
+      { SITE_ADDRESS: 'http://:8080' },
+      { BASIC_AUTH_USER: 'student', BASIC_AUTH_HASH: bcrypt.hashSync('x', 4) },
+    ];
+    for (const extra of variants) {
+      expect(await caddyfileCheck(extra)).toContain('Valid configuration');
+    }
+  });
+
+  it('serves the UI and the API over HTTPS, with a certificate for SITE_ADDRESS', async () => {
+    const page = await waitFor(
+      'the UI through Caddy',
+      async () => {
+        const res = await httpsGet('localhost', httpsPort, '/', ca);
+        return res.status === 200 ? res : undefined;
+      },
+      60_000,
+    );
+    expect(page.body).toContain('<title>modelship');
+    const health = await httpsGet('localhost', httpsPort, '/api/health', ca);
+    expect(health.status).toBe(200);
+    expect(JSON.parse(health.body)).toMatchObject({ status: 'ok', version: VERSION, ready: true });
+
+    // plain HTTP only redirects to HTTPS
+    const redirect = await fetch(`http://127.0.0.1:${env.HTTP_PORT}/api/health`, { redirect: 'manual' });
+    expect(redirect.status).toBe(308);
+    expect(redirect.headers.get('location')).toMatch(/^https:\/\/[^/]+\/api\/health$/);
+  });
+
+  it('asks for the basic-auth password when BASIC_AUTH_USER and BASIC_AUTH_HASH are set', async () => {
+    const password = `pw-${Math.random().toString(36).slice(2)}`;
+    // a $2b$ bcrypt hash, as the Pulumi program makes it
+    const authEnv = { ...env, BASIC_AUTH_USER: 'student', BASIC_AUTH_HASH: bcrypt.hashSync(password, 10) };
+    await compose(withCaddy, authEnv, ['up', '-d', '--no-build', 'caddy']);
+    const basic = (user: string, pass: string) => ({
+      authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`,
+    });
+    const denied = await waitFor(
+      'Caddy to ask for a password',
+      async () => {
+        const res = await httpsGet('localhost', httpsPort, '/', ca);
+        return res.status === 401 ? res : undefined;
+      },
+      60_000,
+    );
+    expect(denied.headers['www-authenticate']).toMatch(/^Basic /);
+    expect((await httpsGet('localhost', httpsPort, '/', ca, basic('student', 'wrong'))).status).toBe(401);
+    const allowed = await httpsGet('localhost', httpsPort, '/api/health', ca, basic('student', password));
+    expect(allowed.status).toBe(200);
+  });
+});
