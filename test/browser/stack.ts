@@ -43,9 +43,15 @@ async function waitFor(url: string, child: ChildProcess, output: () => string, t
   throw new Error(`${url} not ready after ${timeoutMs} ms\n${output()}`);
 }
 
-async function start(entry: string, env: Record<string, string>, readyPath: string, timeoutMs: number) {
+async function start(
+  entry: string,
+  env: Record<string, string>,
+  readyPath: string | undefined,
+  timeoutMs: number,
+  port?: number,
+) {
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first`);
-  const port = await freePort();
+  port ??= await freePort();
   const child = spawn(process.execPath, [entry], {
     cwd: ROOT,
     env: { ...process.env, HOST: '127.0.0.1', ...env, PORT: String(port) },
@@ -66,7 +72,7 @@ async function start(entry: string, env: Record<string, string>, readyPath: stri
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   };
   try {
-    await waitFor(`${url}${readyPath}`, child, output, timeoutMs);
+    if (readyPath !== undefined) await waitFor(`${url}${readyPath}`, child, output, timeoutMs);
   } catch (error) {
     await stop();
     throw error;
@@ -74,9 +80,18 @@ async function start(entry: string, env: Record<string, string>, readyPath: stri
   return { url, output, stop };
 }
 
+export interface StartApiOptions {
+  env?: Record<string, string>;
+  /** A fixed port (to restart the API where the UI expects it); a free one by default. */
+  port?: number;
+  /** Resolve as soon as the process is spawned, without waiting for /ready. */
+  noWait?: boolean;
+}
+
 /** The API from app/api/dist, answering once its models are warmed up. */
-export function startApi(env: Record<string, string> = {}): Promise<Service> {
-  return start(API_ENTRY, { LOG_LEVEL: 'warn', ...env }, '/ready', 150_000);
+export function startApi(options: StartApiOptions = {}): Promise<Service> {
+  const env = { LOG_LEVEL: 'warn', ...options.env };
+  return start(API_ENTRY, env, options.noWait ? undefined : '/ready', 150_000, options.port);
 }
 
 /** The UI server from app/ui/dist, in front of `apiUrl`. */
