@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { ctcGreedyDecode, parseDictionary } from '../src/tasks/ocr/ctc.js';
+
+// Classes: 0 blank, 1 'a', 2 'b', 3 'l', 4 ' '.
+const labels = parseDictionary('a\nb\nl\n', true);
+
+/** One row of probabilities per step: the given class gets `p`, the rest share what is left. */
+function steps(classes: number[], p = 0.9): Float32Array {
+  const n = labels.length;
+  const out = new Float32Array(classes.length * n).fill((1 - p) / (n - 1));
+  classes.forEach((c, t) => {
+    out[t * n + c] = p;
+  });
+  return out;
+}
+
+describe('parseDictionary', () => {
+  it('puts the blank first and the space last', () => {
+    expect(labels).toEqual(['', 'a', 'b', 'l', ' ']);
+  });
+
+  it('accepts CRLF and a missing final newline, and omits the space class when asked', () => {
+    expect(parseDictionary('x\r\ny', false)).toEqual(['', 'x', 'y']);
+  });
+});
+
+describe('ctcGreedyDecode', () => {
+  const decode = (probs: Float32Array, offset = 0, count = probs.length / labels.length) =>
+    ctcGreedyDecode(probs, offset, count, labels.length, labels);
+
+  it('merges repeats and drops blanks', () => {
+    expect(decode(steps([0, 1, 1, 0, 2, 2, 2, 0])).text).toBe('ab');
+  });
+
+  it('keeps a doubled letter when a blank separates the repeats', () => {
+    expect(decode(steps([1, 3, 3, 0, 3, 1])).text).toBe('alla');
+  });
+
+  it('keeps spaces between words and trims them at the ends', () => {
+    expect(decode(steps([4, 1, 0, 4, 4, 2, 4, 1, 4])).text).toBe('a b a');
+  });
+
+  it('averages the probabilities of the kept characters only', () => {
+    const n = labels.length;
+    const probs = steps([0, 1, 1, 2]);
+    probs[2 * n + 1] = 0.5; // a merged repeat: not counted
+    probs[3 * n + 2] = 0.7;
+    const result = decode(probs);
+    expect(result.text).toBe('ab');
+    expect(result.confidence).toBeCloseTo((0.9 + 0.7) / 2, 6);
+  });
+
+  it('returns empty text with confidence 0 for all blanks', () => {
+    expect(decode(steps([0, 0, 0]))).toEqual({ text: '', confidence: 0 });
+  });
+
+  it('decodes one sequence out of a batch by offset', () => {
+    const batch = new Float32Array([...steps([1, 0, 1]), ...steps([2, 3, 3])]);
+    expect(decode(batch, 3 * labels.length, 3).text).toBe('bl');
+    expect(decode(batch, 0, 3).text).toBe('aa');
+  });
+});
