@@ -203,24 +203,30 @@ pull() {
   log "pull: $(env_value API_IMAGE) $(env_value UI_IMAGE)"
 }
 
-# Waits until every container of the project runs (and is healthy when it has a healthcheck) and the API's
-# /health reports the deployed version.
-wait_healthy() {
-  local version deadline pending id state health
-  version=$(setting modelship-version)
-  deadline=$((SECONDS + HEALTH_TIMEOUT))
-  while :; do
-    pending=""
-    for id in $(compose ps -q); do
-      read -r state health < <(docker inspect -f '{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' "$id")
-      if [ "$state" != running ] || { [ "$health" != healthy ] && [ "$health" != none ]; }; then
-        pending+=" $(docker inspect -f '{{.Name}}' "$id" | tr -d /)=$state/$health"
-      fi
-    done
-    if [ -z "$pending" ]; then
-      if api_health | grep -q "\"version\":\"$version\""; then return 0; fi
-      pending=" api /health is not version $version yet"
+# Prints what is not ready yet: nothing once every container of the project runs (healthy, where it has a
+# healthcheck) and the API's /health reports the deployed version.
+stack_pending() {
+  local ids id state health name pending="" version
+  ids=$(compose ps -q)
+  [ -n "$ids" ] || { echo " no containers"; return 0; }
+  for id in $ids; do
+    read -r name state health < <(docker inspect \
+      -f '{{.Name}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' "$id")
+    if [ "$state" != running ] || { [ "$health" != healthy ] && [ "$health" != none ]; }; then
+      pending+=" ${name#/}=$state/$health"
     fi
+  done
+  version=$(setting modelship-version)
+  if [ -z "$pending" ] && ! api_health | grep -q "\"version\":\"$version\""; then
+    pending=" api /health does not report version $version yet"
+  fi
+  printf '%s' "$pending"
+}
+
+wait_healthy() {
+  local deadline pending
+  deadline=$((SECONDS + HEALTH_TIMEOUT))
+  while pending=$(stack_pending) && [ -n "$pending" ]; do
     [ "$SECONDS" -lt "$deadline" ] || die "health: not healthy after ${HEALTH_TIMEOUT}s:$pending"
     sleep 3
   done
@@ -234,22 +240,65 @@ api_health() {
 
 replicas() { local n; n=$(env_value API_REPLICAS); echo "${n:-1}"; }
 
+up() { compose up -d --no-build --remove-orphans --scale "api=$(replicas)"; }
+
+api_ready() { # $1: container id; the same check as the image's HEALTHCHECK, without waiting for its interval
+  docker exec "$1" node -e \
+    'fetch("http://127.0.0.1:8000/ready").then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))' \
+    >/dev/null 2>&1
+}
+
+# A new API image replaces the running API without a gap: the new containers start next to the old ones,
+# and the old ones are stopped (gracefully: their requests in flight finish) once every new one is ready.
+# (`up` alone would stop the old container before starting the new one.)
+roll_api() {
+  local want old stale="" id new deadline
+  old=$(compose ps -q api)
+  [ -n "$old" ] || return 0 # first deploy
+  want=$(docker image inspect -f '{{.Id}}' "$(env_value API_IMAGE)")
+  for id in $old; do
+    [ "$(docker inspect -f '{{.Image}} {{.State.Status}}' "$id")" = "$want running" ] || stale+=" $id"
+  done
+  [ -n "$stale" ] || return 0
+  log "deploy: starting the new API next to the running one"
+  compose up -d --no-build --no-deps --no-recreate --scale "api=$(($(wc -w <<<"$old") + $(replicas)))" api
+  new=$(compose ps -q api | grep -v -F "$old" || true)
+  deadline=$((SECONDS + HEALTH_TIMEOUT))
+  for id in $new; do
+    until api_ready "$id"; do
+      if [ "$SECONDS" -ge "$deadline" ]; then
+        # shellcheck disable=SC2086 # a list of container ids
+        docker rm -f $new >/dev/null
+        die "deploy: the new API was not ready after ${HEALTH_TIMEOUT}s; the old one keeps serving"
+      fi
+      sleep 1
+    done
+  done
+  log "deploy: new API ready; stopping the old one"
+  # shellcheck disable=SC2086 # word splitting wanted: a list of container ids
+  docker stop $stale >/dev/null && docker rm $stale >/dev/null
+}
+
 # Pulls and (re)starts the stack unless it already runs exactly this deployment.
 deploy() {
-  local fingerprint out
+  local fingerprint pending version
   fingerprint=$(deploy_fingerprint)
-  if [ "$fingerprint" = "$(cat "$STATE/deployed" 2>/dev/null)" ] && [ -n "$(compose ps -q)" ]; then
-    registry_login # up -d below pulls any image that went missing
-    out=$(compose up -d --remove-orphans --scale "api=$(replicas)" 2>&1) || die "deploy: docker compose up failed: $out"
-    log "deploy: unchanged, version $(setting modelship-version) running"
-    return 0
+  version=$(setting modelship-version)
+  if [ "$fingerprint" = "$(cat "$STATE/deployed" 2>/dev/null)" ]; then
+    pending=$(stack_pending)
+    if [ -z "$pending" ]; then log "deploy: unchanged, version $version running"; return 0; fi
+    log "deploy: unchanged, but not running:$pending; starting it"
+    registry_login # up pulls any image that went missing
+    up
+  else
+    pull
+    log "deploy: starting version $version ($(cat "$STATE/gpu-mode") mode)"
+    roll_api
+    up
   fi
-  pull
-  log "deploy: starting version $(setting modelship-version) ($(cat "$STATE/gpu-mode") mode)"
-  compose up -d --remove-orphans --scale "api=$(replicas)"
   wait_healthy
   echo "$fingerprint" >"$STATE/deployed"
-  log "deploy: healthy, version $(setting modelship-version)"
+  log "deploy: healthy, version $version"
 }
 
 # --- watcher ------------------------------------------------------------------------------------
@@ -307,8 +356,7 @@ watch_loop() {
   local etag="" backoff=1 pending=1 headers wait_args new self
   mkdir -p "$STATE"
   self=$(sha256sum <"$0")
-  headers=$(mktemp)
-  trap 'rm -f "$headers"' EXIT
+  headers=$STATE/watch.headers
   log "watcher: started (metadata $METADATA_URL, root $ROOT)"
   while :; do
     # Long-poll for the next change; a failed deploy is retried without waiting for one.

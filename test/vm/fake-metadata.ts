@@ -11,7 +11,8 @@ export interface FakeMetadataServer {
   /** Replaces all instance attributes; wakes pending `wait_for_change` requests. */
   setAttributes(attributes: Record<string, string>): void;
   attributes(): Record<string, string>;
-  /** Answers 503 to every request until `until` (epoch ms): a metadata-server hiccup. */
+  /** A metadata-server hiccup: drops open connections (pending long-polls too) and answers 503 to every
+   * request until `until` (epoch ms). */
   failUntil(until: number): void;
   /** Requests seen so far, by path (without the query), and how many were refused. */
   stats: { requests: Map<string, number>; failed: number; forbidden: number; tokens: number };
@@ -121,6 +122,7 @@ export async function startFakeMetadataServer(
     attributes: () => ({ ...attributes }),
     failUntil(until) {
       failingUntil = until;
+      server.closeAllConnections();
     },
     stats,
     close: () =>

@@ -1,0 +1,402 @@
+// The VM rehearsal (issue 7): the VM half of `pulumi up`, on this machine's Docker engine. A local registry
+// stands in for Artifact Registry, a fake GCE metadata server (serving renderVmMetadata's output, as the
+// Pulumi program does) for the real one, and a temp directory for /opt/modelship. The startup script runs
+// as root exactly as GCE runs it, then its watcher rolls out a new API image while a client keeps polling.
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import bcrypt from 'bcryptjs';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderVmMetadata, type VmMetadataArgs } from '../../infra/vm/metadata.js';
+import { type FakeMetadataServer, startFakeMetadataServer } from './fake-metadata.js';
+import { freePort, run, sleep } from './shell.js';
+
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+const shared = process.env.SHARED ?? resolve(repo, '../shared');
+const REGISTRY = '127.0.0.1:5000';
+// Distinct from the VM's `modelship` and from the Docker suite's projects.
+const PROJECT = 'modelship-vmtest';
+const REPO = `${REGISTRY}/${PROJECT}`;
+const VERSIONS = ['rehearsal-1', 'rehearsal-2'] as const;
+
+const user = 'class';
+const password = randomBytes(12).toString('hex');
+const auth = { Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` };
+
+let metadata: FakeMetadataServer;
+let root = ''; // stands in for /opt/modelship
+let scratch = ''; // where GCE's runner would put the fetched startup script
+let front: string;
+let scriptEnv: NodeJS.ProcessEnv;
+let metadataArgs: VmMetadataArgs;
+const images: Record<'api1' | 'api2' | 'ui' | 'caddy', string> = { api1: '', api2: '', ui: '', caddy: '' };
+
+const docker = (...args: string[]) => run('docker', args, { cwd: repo });
+
+/** Builds an image from the repository and pushes it; returns the pushed immutable `repo@sha256:` ref. */
+async function buildAndPush(dockerfile: string, localTag: string, remote: string, buildArgs: string[] = []) {
+  await run('docker', ['build', '-q', '-f', dockerfile, '-t', localTag, ...buildArgs, '.'], { cwd: repo });
+  return push(localTag, remote);
+}
+
+async function push(localTag: string, remote: string): Promise<string> {
+  await docker('tag', localTag, remote);
+  await docker('push', remote);
+  const digests = (await docker('image', 'inspect', '-f', '{{join .RepoDigests "\\n"}}', remote)).stdout;
+  const name = remote.slice(0, remote.lastIndexOf(':'));
+  const ref = digests.split('\n').find((d) => d.startsWith(`${name}@sha256:`));
+  if (!ref) throw new Error(`no digest for ${remote} after push: ${digests}`);
+  return ref;
+}
+
+/** Runs the startup script the way GCE does: fetched from the `startup-script` attribute, run as root. */
+async function runStartupScript() {
+  const response = await fetch(`${metadata.url}/instance/attributes/startup-script`, {
+    headers: { 'Metadata-Flavor': 'Google' },
+  });
+  const path = join(scratch, 'startup-script');
+  await writeFile(path, await response.text());
+  await chmod(path, 0o755);
+  const started = Date.now();
+  const result = await run(path, [], { env: scriptEnv, allowFailure: true });
+  console.log(
+    `--- startup script (exit ${result.code}, ${(Date.now() - started) / 1000}s)\n${result.output}`,
+  );
+  return { ...result, seconds: (Date.now() - started) / 1000 };
+}
+
+interface Container {
+  id: string;
+  service: string;
+  image: string;
+  started: string;
+}
+
+async function projectContainers(): Promise<Container[]> {
+  const ids = (await docker('ps', '-aq', '--filter', `label=com.docker.compose.project=${PROJECT}`)).stdout
+    .split('\n')
+    .filter(Boolean);
+  if (ids.length === 0) return [];
+  const format =
+    '{{.Id}} {{index .Config.Labels "com.docker.compose.service"}} {{.Image}} {{.State.StartedAt}}';
+  return (await docker('inspect', '-f', format, ...ids)).stdout
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const [id = '', service = '', image = '', started = ''] = line.split(' ');
+      return { id, service, image, started };
+    });
+}
+
+async function textImage(text: string): Promise<string> {
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="520" height="100"><rect width="100%" height="100%" fill="white"/><text x="24" y="64" font-family="DejaVu Sans" font-size="40" fill="black">${text}</text></svg>`;
+  return (await sharp(Buffer.from(svg)).png().toBuffer()).toString('base64');
+}
+
+const watcherPid = async () => (root ? Number(await readFile(join(root, '.state/watcher.pid'), 'utf8')) : 0);
+const watcherLog = () => readFile(join(root, 'watcher.log'), 'utf8').catch(() => '');
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** Removes everything the rehearsal started, also after a failed or interrupted run. */
+async function cleanUp() {
+  const pid = await watcherPid().catch(() => 0);
+  if (pid > 0 && alive(pid)) {
+    process.kill(-pid, 'SIGTERM'); // the watcher runs in its own session: its curl and docker children too
+    for (let i = 0; i < 50 && alive(pid); i++) await sleep(100);
+  }
+  const label = `label=com.docker.compose.project=${PROJECT}`;
+  const containers = (await docker('ps', '-aq', '--filter', label)).stdout.split('\n').filter(Boolean);
+  if (containers.length > 0) await docker('rm', '-f', '-v', ...containers);
+  const volumes = (await docker('volume', 'ls', '-q', '--filter', label)).stdout.split('\n').filter(Boolean);
+  if (volumes.length > 0) await docker('volume', 'rm', ...volumes);
+  const networks = (await docker('network', 'ls', '-q', '--filter', label)).stdout
+    .split('\n')
+    .filter(Boolean);
+  if (networks.length > 0) await docker('network', 'rm', ...networks);
+  const tags = (await docker('images', '--format', '{{.Repository}}:{{.Tag}}', REPO)).stdout
+    .split('\n')
+    .filter((t) => t && !t.endsWith(':<none>'));
+  const refs = [...tags, ...Object.values(images).filter(Boolean)];
+  if (refs.length > 0) await run('docker', ['rmi', ...refs], { allowFailure: true });
+  if (root) await rm(root, { recursive: true, force: true });
+  if (scratch) await rm(scratch, { recursive: true, force: true });
+}
+
+beforeAll(async () => {
+  await cleanUp(); // containers and images left by an interrupted run
+  root = await mkdtemp(join(tmpdir(), 'modelship-vm-root-'));
+  scratch = await mkdtemp(join(tmpdir(), 'modelship-vm-scratch-'));
+});
+
+afterAll(async () => {
+  await cleanUp();
+  await metadata?.close();
+});
+
+describe.sequential('VM rehearsal', () => {
+  it('1. prepares the Docker engine and the local registry', async () => {
+    const setup = await run(join(shared, 'docker-offline/setup'), [
+      '--registry',
+      'node:22-bookworm-slim',
+      'debian:bookworm-slim',
+      'caddy:2',
+    ]);
+    expect(setup.code).toBe(0);
+    expect((await fetch(`http://${REGISTRY}/v2/`)).status).toBe(200);
+  }, 900_000);
+
+  it('2. builds the images and pushes them to the registry', async () => {
+    images.api1 = await buildAndPush('app/api/Dockerfile', 'modelship-api:local', `${REPO}/api:1`);
+    images.ui = await buildAndPush('app/ui/Dockerfile', 'modelship-ui:local', `${REPO}/ui:1`);
+    // Caddy comes from the registry too: nothing on the "VM" may depend on images it was not sent.
+    images.caddy = await push('caddy:2', `${REPO}/caddy:2`);
+    for (const ref of Object.values(images).filter(Boolean)) expect(ref).toMatch(/@sha256:[0-9a-f]{64}$/);
+  }, 900_000);
+
+  it('3. serves the VM metadata from a fake GCE metadata server', async () => {
+    metadataArgs = {
+      apiImage: images.api1,
+      uiImage: images.ui,
+      registryHost: REGISTRY,
+      // plain HTTP: no certificate authority can reach this machine
+      siteAddress: 'http://:80',
+      // this machine has no GPU: the script must notice and fall back to CPU
+      gpu: true,
+      basicAuth: { user, bcryptHash: await bcrypt.hash(password, 10) },
+      api: { workers: 1 },
+      version: VERSIONS[0],
+    };
+    metadata = await startFakeMetadataServer(renderVmMetadata(metadataArgs));
+    const [httpPort, httpsPort, uiPort] = [await freePort(), await freePort(), await freePort()];
+    front = `http://127.0.0.1:${httpPort}`;
+    scriptEnv = {
+      ...process.env,
+      MODELSHIP_METADATA_URL: metadata.url,
+      MODELSHIP_ROOT: root,
+      MODELSHIP_SKIP_INSTALL: '1',
+      MODELSHIP_NO_SYSTEMD: '1',
+      MODELSHIP_HEALTH_TIMEOUT: '300',
+      COMPOSE_PROJECT_NAME: PROJECT,
+      // this host is shared: publish the front and the UI on free ports instead of 80/443/8501
+      HTTP_PORT: String(httpPort),
+      HTTPS_PORT: String(httpsPort),
+      UI_PORT: String(uiPort),
+      CADDY_IMAGE: images.caddy,
+    };
+    const refused = await fetch(`${metadata.url}/instance/attributes/modelship-env`);
+    expect(refused.status).toBe(403);
+  });
+
+  it('4. runs the startup script as the VM would', async () => {
+    const result = await runStartupScript();
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trim().split('\n');
+    for (const line of lines) expect(line).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ modelship: /);
+    // no GPU here: one clear line says so, and the stack runs on CPU
+    expect(lines.filter((l) => l.includes('gpu:'))).toEqual([
+      expect.stringMatching(/gpu: NOT USED, starting the API on CPU because no NVIDIA driver/),
+    ]);
+    expect(result.stdout).toContain(`deploy: healthy, version ${VERSIONS[0]}`);
+    expect(result.stdout).toContain('watcher: started');
+    expect(alive(await watcherPid())).toBe(true);
+    expect((await stat(join(root, '.env'))).mode & 0o777).toBe(0o600);
+    const services = (await projectContainers()).map((c) => c.service).sort();
+    expect(services).toEqual(['api', 'caddy', 'ui']);
+  }, 600_000);
+
+  it('5. serves the API contract through the front (UI and /api)', async () => {
+    expect((await fetch(`${front}/api/health`)).status).toBe(401); // basic auth guards the whole site
+    const page = await fetch(`${front}/`, { headers: auth });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+
+    const health = await fetch(`${front}/api/health`, { headers: auth });
+    expect(await health.json()).toMatchObject({ status: 'ok', version: VERSIONS[0], models: ['ocr'] });
+    expect((await fetch(`${front}/api/ready`, { headers: auth })).status).toBe(200);
+    expect(await (await fetch(`${front}/api/models`, { headers: auth })).json()).toContain('ocr');
+    const openapi = (await (await fetch(`${front}/api/openapi.json`, { headers: auth })).json()) as {
+      openapi: string;
+      paths: Record<string, unknown>;
+    };
+    expect(openapi.openapi).toMatch(/^3\./);
+    expect(Object.keys(openapi.paths)).toEqual(
+      expect.arrayContaining(['/predict', '/v1/models/{name}/predict']),
+    );
+
+    const predict = await fetch(`${front}/api/predict`, {
+      method: 'POST',
+      headers: { ...auth, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ model: 'ocr', image: await textImage('HELLO MODELSHIP') }),
+    });
+    expect(predict.status).toBe(200);
+    const result = (await predict.json()) as {
+      model: string;
+      time: number;
+      detections: Array<{ text: string }>;
+    };
+    expect(result.model).toBe('ocr');
+    expect(result.detections.map((d) => d.text).join(' ')).toContain('HELLO');
+
+    const bad = await fetch(`${front}/api/predict`, {
+      method: 'POST',
+      headers: { ...auth, 'Content-Type': 'application/json' },
+      body: '{"model": "ocr", "image": ',
+    });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toHaveProperty('error');
+
+    // the UI port is published on loopback only: Caddy (HTTPS, basic auth) is the one way in
+    const ui = (await projectContainers()).find((c) => c.service === 'ui');
+    const uiPort = (await docker('port', ui?.id ?? 'ui', '8501')).stdout.trim();
+    expect(uiPort).toBe(`127.0.0.1:${scriptEnv.UI_PORT}`);
+  }, 120_000);
+
+  it('6. rolls out a new API image through the watcher, while a polling client sees no failure', async () => {
+    images.api2 = await buildAndPush('app/api/Dockerfile', `${REPO}/api:2`, `${REPO}/api:2`, [
+      '--build-arg',
+      `VERSION=${VERSIONS[1]}`,
+    ]);
+    expect(images.api2).not.toBe(images.api1);
+
+    // A metadata-server outage first: it drops the watcher's long-poll, which must back off and come back.
+    metadata.failUntil(Date.now() + 6_000);
+    for (let i = 0; i < 100 && !(await watcherLog()).includes('retrying in'); i++) await sleep(200);
+    await sleep(8_000);
+    expect(metadata.stats.failed).toBeGreaterThan(0);
+    expect(alive(await watcherPid())).toBe(true);
+
+    const poller = startPoller();
+    await sleep(3_000);
+    const changed = Date.now();
+    metadata.setAttributes(
+      renderVmMetadata({ ...metadataArgs, apiImage: images.api2, version: VERSIONS[1] }),
+    );
+    const healthy = `deploy: healthy, version ${VERSIONS[1]}`;
+    for (let i = 0; i < 600 && !(await watcherLog()).includes(healthy); i++) await sleep(500);
+    await sleep(3_000); // keep polling a little after the switch
+    const stats = await poller.stop();
+    // rolled out: from this answer on, every client got the new version
+    const lastOld = stats.versions.findLastIndex((v) => v.version !== VERSIONS[1]);
+    const rolledOut = stats.versions[lastOld + 1]?.at ?? 0;
+    const log = await watcherLog();
+    console.log(`--- watcher log\n${log}`);
+    for (const c of await projectContainers()) {
+      console.log(
+        `${c.service} started ${(Date.parse(c.started) - changed) / 1000}s after the metadata change`,
+      );
+    }
+    console.log(
+      `rollout: ${rolledOut ? (rolledOut - changed) / 1000 : 'never'}s after the metadata change; ` +
+        `${stats.requests} requests, ${stats.failures.length} failed, slowest ${stats.slowestMs} ms`,
+      stats.failures,
+    );
+    expect(log).toContain(healthy);
+    expect(rolledOut - changed).toBeGreaterThan(0);
+    expect(rolledOut - changed).toBeLessThan(60_000);
+    expect(log).toContain('metadata or deploy failed; retrying in');
+    // the .env (new digest and version) and the version setting
+    expect(log).toContain('watcher: 2 file(s) changed in metadata');
+    expect(stats.failures).toEqual([]);
+    expect(stats.requests).toBeGreaterThan(20);
+
+    const api = (await projectContainers()).find((c) => c.service === 'api');
+    const expected = (await docker('image', 'inspect', '-f', '{{.Id}}', images.api2)).stdout.trim();
+    expect(api?.image).toBe(expected);
+  }, 900_000);
+
+  it('7. changes nothing when the script runs again, as after a reboot', async () => {
+    const before = await projectContainers();
+    const pid = await watcherPid();
+    const result = await runStartupScript();
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('metadata: 0 file(s) changed');
+    expect(result.stdout).toContain(`deploy: unchanged, version ${VERSIONS[1]} running`);
+    expect(result.stdout).toContain(`watcher: running (pid ${pid})`);
+    expect(await projectContainers()).toEqual(before);
+    console.log(`second run: ${result.seconds}s`);
+    const health = await fetch(`${front}/api/health`, { headers: auth });
+    expect(await health.json()).toMatchObject({ version: VERSIONS[1] });
+  }, 300_000);
+
+  it('8. cleans up everything: containers, the watcher, the files', async () => {
+    const pid = await watcherPid();
+    await cleanUp();
+    expect(alive(pid)).toBe(false);
+    expect(await projectContainers()).toEqual([]);
+    const volumes = await docker(
+      'volume',
+      'ls',
+      '-q',
+      '--filter',
+      `label=com.docker.compose.project=${PROJECT}`,
+    );
+    expect(volumes.stdout.trim()).toBe('');
+    await expect(stat(root)).rejects.toThrow();
+  }, 120_000);
+});
+
+/** A client that keeps using the app through the front (health, readiness and a prediction each round). */
+function startPoller() {
+  const state = {
+    stopped: false,
+    requests: 0,
+    failures: [] as string[],
+    slowestMs: 0,
+    versions: [] as Array<{ at: number; version: string }>,
+  };
+  const loop = (async () => {
+    const image = await textImage('POLL');
+    while (!state.stopped) {
+      const calls: Array<[string, RequestInit]> = [
+        ['/api/health', { headers: auth }],
+        ['/api/ready', { headers: auth }],
+        [
+          '/api/predict',
+          {
+            method: 'POST',
+            headers: { ...auth, 'Content-Type': 'application/json' },
+            body: JSON.stringify({ model: 'ocr', image }),
+          },
+        ],
+      ];
+      for (const [path, init] of calls) {
+        const started = Date.now();
+        state.requests++;
+        try {
+          const response = await fetch(`${front}${path}`, { ...init, signal: AbortSignal.timeout(60_000) });
+          const body = await response.text();
+          if (response.status !== 200)
+            state.failures.push(`${clock()} ${path}: ${response.status} ${body.slice(0, 200)}`);
+          else if (path === '/api/health')
+            state.versions.push({
+              at: Date.now(),
+              version: (JSON.parse(body) as { version: string }).version,
+            });
+        } catch (error) {
+          state.failures.push(`${clock()} ${path}: ${String(error)}`);
+        }
+        state.slowestMs = Math.max(state.slowestMs, Date.now() - started);
+      }
+      await sleep(200);
+    }
+  })();
+  return {
+    async stop() {
+      state.stopped = true;
+      await loop;
+      return state;
+    },
+  };
+}
+
+const clock = () => new Date().toISOString().slice(11, 23);

@@ -1,0 +1,55 @@
+// Small process helpers for the VM rehearsal.
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+
+export interface CommandResult {
+  code: number;
+  /** stdout and stderr interleaved, as a log would show them */
+  output: string;
+  stdout: string;
+}
+
+/** Runs a command to completion; rejects on a non-zero exit unless `allowFailure`. */
+export function run(
+  command: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; allowFailure?: boolean; input?: string } = {},
+): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env });
+    let output = '';
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk;
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk;
+    });
+    child.stdin.end(options.input ?? '');
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const result = { code: code ?? 1, output, stdout };
+      if (result.code !== 0 && !options.allowFailure) {
+        reject(new Error(`${command} ${args.join(' ')} exited with ${result.code}:\n${output.slice(-4000)}`));
+      } else {
+        resolve(result);
+      }
+    });
+  });
+}
+
+/** A TCP port that was free a moment ago (for ports a container publishes on the host). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
