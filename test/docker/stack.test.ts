@@ -132,17 +132,21 @@ describe('images', () => {
     }
   });
 
-  it('hold onnxruntime-node for this platform only', async () => {
-    const listing = await docker(
-      'run',
-      '--rm',
-      '--entrypoint',
-      'sh',
-      running.api,
-      '-c',
-      'cd node_modules/onnxruntime-node/bin/napi-v6 && ls -d */*',
-    );
-    expect(listing.trim().split('\n')).toEqual([`linux/${process.arch}`]);
+  const shell = (image: string, script: string) =>
+    docker('run', '--rm', '--entrypoint', 'sh', image, '-c', script).then((out) => out.trim().split('\n'));
+
+  it('hold production dependencies only, and onnxruntime-node for this platform only', async () => {
+    expect(await shell(running.api, 'cd node_modules/onnxruntime-node/bin/napi-v6 && ls -d */*')).toEqual([
+      `linux/${process.arch}`,
+    ]);
+    // dev tools of the workspace (root devDependencies, the UI's vite) must not be in the runtime images
+    const devTools =
+      'for p in typescript vite vitest @biomejs @pulumi tsx; do [ -e node_modules/$p ] && echo $p; done; true';
+    expect(await shell(running.api, devTools)).toEqual(['']);
+    expect(await shell(running.ui, devTools)).toEqual(['']);
+    expect(
+      await shell(running.api, 'ls node_modules/onnxruntime-node node_modules/sharp >/dev/null && echo ok'),
+    ).toEqual(['ok']);
   });
 });
 
