@@ -106,7 +106,7 @@ describe('desktop', () => {
     await expect.poll(() => page.locator('#api-status').getAttribute('data-state')).toBe('ready');
     await expect.poll(() => page.locator('#api-status').textContent()).toMatch(/API ready · v\d/);
     expect(await page.locator('#model option').evaluateAll((os) => os.map((o) => o.value))).toContain('ocr');
-    expect(await page.locator('#model').inputValue()).toBe('ocr');
+    await page.getByLabel('Model', { exact: true }).selectOption('ocr');
     expect(await page.locator('#model-info').textContent()).toContain('CPU');
     expect(await page.locator('#predict').isDisabled()).toBe(true); // no image yet
   });
