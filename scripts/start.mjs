@@ -8,7 +8,12 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const apiPort = process.env.API_PORT ?? '8000';
 const uiPort = process.env.UI_PORT ?? '8501';
 const services = [
-  { name: 'api', entry: 'app/api/dist/server.js', env: { PORT: apiPort }, url: `http://localhost:${apiPort}/docs` },
+  {
+    name: 'api',
+    entry: 'app/api/dist/server.js',
+    env: { PORT: apiPort },
+    url: `http://localhost:${apiPort}/docs`,
+  },
   {
     name: 'ui',
     entry: 'app/ui/dist/server/server.js',
