@@ -175,6 +175,12 @@ describe('classify task on a real onnxruntime session', () => {
     expect(result.classes?.[1]?.confidence).toBeCloseTo(0.2, 6);
   });
 
+  it('refuses labels that do not match the number of classes', async () => {
+    await expect(load('colours-two-labels', { labels: ['red', 'green'] })).rejects.toThrow(
+      /predicts 3 classes but "labels" has 2 names/,
+    );
+  });
+
   it('runs raw batches and reports its tensors v2-style', async () => {
     const predictor = await load('colours-raw', { labels: CLASSIFY_LABELS });
     expect(predictor.info.inputs).toEqual([{ name: 'input', datatype: 'FP32', shape: [-1, 3, 8, 8] }]);

@@ -10,6 +10,7 @@ import { letterboxGeometry, letterboxImage, unletterboxBox } from '../src/tasks/
 import { detectManifest } from '../src/tasks/detect/manifest.js';
 import { type Candidate, classWiseNms, iou } from '../src/tasks/detect/nms.js';
 import type { Detection, Predictor } from '../src/tasks/types.js';
+import { constantOutputModel } from './helpers/onnx-builder.js';
 import {
   DETECT_LABELS,
   endToEndTensor,
@@ -88,6 +89,8 @@ describe('YOLO decoding', () => {
     expect(resolveLayout([1, 4, 7], 'auto', 2)).toBe('yolov5');
     expect(resolveLayout([1, 84, 8400], 'auto', 3)).toBe('yolov8');
     expect(resolveLayout([1, 8400, 9], 'auto', 80)).toBe('yolov5');
+    expect(resolveLayout([1, 6, 4], 'auto', 80)).toBe('yolov8');
+    expect(resolveLayout([1, 3, 7], 'auto', 80)).toBe('yolov5');
     expect(resolveLayout([1, 300, 6], 'auto', 80)).toBe('end2end');
     expect(resolveLayout([1, 25200, 6], 'auto', 1)).toBe('yolov5');
     expect(resolveLayout([1, 84, 8400], 'yolov5', 80)).toBe('yolov5');
@@ -317,31 +320,60 @@ describe('detect task on real onnxruntime sessions', () => {
     expect(batches.map((b) => b.length)).toEqual([4, 4, 4]);
   });
 
-  it('names unknown classes class_<id> and reads labels from a file', async () => {
+  it('reads labels from a file, one per line', async () => {
     await writeModel(modelsDir, { name: 'tiny-label-file', task: 'detect' }, yoloModel('yolov8'), {
-      'labels.txt': 'only-cat\n\n',
+      'labels.txt': 'kitten\r\npuppy\n\n',
     });
     const manifest = detectManifest.parse({
       name: 'tiny-label-file',
       task: 'detect',
       model: 'model.onnx',
       labels: 'labels.txt',
-      layout: 'yolov8',
     });
     const predictor = await detectTask.load(manifest, context('tiny-label-file'));
     loaded.push(predictor);
     const names = (await predictor.predict(image, {})).detections.map((d) => d.class_name);
-    expect(names).toEqual(['only-cat', 'class_1', 'only-cat']);
+    expect(names).toEqual(['kitten', 'puppy', 'kitten']);
   });
 
-  it('defaults to the COCO-80 labels', async () => {
-    const predictor = await load('tiny-coco', 'yolov8', { labels: undefined, layout: 'yolov8' });
+  it('defaults to the COCO-80 labels for an 80-class model', async () => {
+    // Two boxes in [1, 84, 2]: class 0 (person) at 0.9 and class 79 (toothbrush) at 0.8.
+    const values = new Array<number>(84 * 2).fill(0);
+    [32, 32, 32, 16].forEach((v, k) => {
+      values[k * 2] = v;
+    });
+    [10, 10, 8, 8].forEach((v, k) => {
+      values[k * 2 + 1] = v;
+    });
+    values[4 * 2] = 0.9;
+    values[(4 + 79) * 2 + 1] = 0.8;
+    const onnx = constantOutputModel({
+      inputSize: { width: 64, height: 64 },
+      output: { dims: [84, 2], values },
+    });
+    await writeModel(modelsDir, { name: 'tiny-coco', task: 'detect' }, onnx);
+    const manifest = detectManifest.parse({ name: 'tiny-coco', task: 'detect', model: 'model.onnx' });
+    const predictor = await detectTask.load(manifest, context('tiny-coco'));
+    loaded.push(predictor);
     expect(predictor.info.labels).toHaveLength(80);
-    expect((await predictor.predict(image, {})).detections.map((d) => d.class_name)).toEqual([
-      'person',
-      'bicycle',
-      'person',
+    const result = await predictor.predict(image, {});
+    expect(result.detections.map((d) => [d.class_id, d.class_name])).toEqual([
+      [0, 'person'],
+      [79, 'toothbrush'],
     ]);
+  });
+
+  it('refuses labels that do not match the number of classes the model predicts', async () => {
+    await writeModel(modelsDir, { name: 'tiny-no-labels', task: 'detect' }, yoloModel('yolov8'));
+    const coco = detectManifest.parse({ name: 'tiny-no-labels', task: 'detect', model: 'model.onnx' });
+    await expect(detectTask.load(coco, context('tiny-no-labels'))).rejects.toThrow(
+      /predicts 2 classes but the default label list \(COCO-80\) has 80 names/,
+    );
+    const three = detectManifest.parse({ ...coco, labels: ['a', 'b', 'c'], layout: 'yolov8' });
+    await expect(detectTask.load(three, context('tiny-no-labels'))).rejects.toThrow(/predicts 2 classes/);
+    // [1, 6, 4] read as YOLOv5 would leave 4 - 5 = -1 classes.
+    const wrongLayout = detectManifest.parse({ ...coco, labels: DETECT_LABELS, layout: 'yolov5' });
+    await expect(detectTask.load(wrongLayout, context('tiny-no-labels'))).rejects.toThrow(/check "layout"/);
   });
 
   it('refuses an inputSize that contradicts the model', async () => {

@@ -87,11 +87,66 @@ export function toChwFloat(image: RgbImage, norm: ChannelNormalization): Float32
   return out;
 }
 
+/** Runs a task's checks on a freshly opened model; the session is released if one fails. */
+export async function checked<T>(model: OpenedModel, check: () => Promise<T>): Promise<T> {
+  try {
+    return await check();
+  } catch (error) {
+    await model.session.release();
+    throw error;
+  }
+}
+
+export interface ImageIo {
+  input: TensorSpec;
+  output: TensorSpec;
+  /** The network's input size: the manifest's, else the model's fixed one, else the task's default. */
+  width: number;
+  height: number;
+}
+
+/** The one FP32 NCHW image input and the FP32 output an image task runs, with the input size. */
+export function imageIo(
+  model: OpenedModel,
+  task: string,
+  inputSize: [number, number] | undefined,
+  fallback: [number, number],
+): ImageIo {
+  const [input] = model.inputs;
+  const [output] = model.outputs;
+  if (model.inputs.length !== 1 || input?.datatype !== 'FP32' || output?.datatype !== 'FP32') {
+    throw new Error(
+      `a ${task} model needs one FP32 image input and an FP32 output (float16 exports are not supported); ` +
+        `this one has inputs ${JSON.stringify(model.inputs)} and outputs ${JSON.stringify(model.outputs)}`,
+    );
+  }
+  const fixed = fixedImageSize(input);
+  const [width, height] = inputSize ?? fixed ?? fallback;
+  if (fixed && (fixed[0] !== width || fixed[1] !== height)) {
+    throw new Error(`inputSize [${width}, ${height}] does not match the model's fixed input [${fixed}]`);
+  }
+  return { input, output, width, height };
+}
+
 /** Reads the fixed [width, height] of an NCHW image input, or undefined when dynamic. */
-export function fixedImageSize(spec: TensorSpec | undefined): [number, number] | undefined {
-  const height = spec?.shape[2];
-  const width = spec?.shape[3];
-  return spec?.shape.length === 4 && width !== undefined && height !== undefined && width > 0 && height > 0
-    ? [width, height]
-    : undefined;
+function fixedImageSize(spec: TensorSpec): [number, number] | undefined {
+  const [, , height = -1, width = -1] = spec.shape;
+  return spec.shape.length === 4 && width > 0 && height > 0 ? [width, height] : undefined;
+}
+
+/** Refuses labels that do not match the model's class count, when the model states it. */
+export function checkClassCount(
+  classes: number | undefined,
+  labels: readonly string[],
+  source: string,
+): void {
+  if (classes !== undefined && classes < 1) {
+    throw new Error(`the model's output shape leaves ${classes} classes: check "layout" in model.json`);
+  }
+  if (classes !== undefined && classes !== labels.length) {
+    throw new Error(
+      `the model predicts ${classes} classes but ${source} has ${labels.length} names: ` +
+        'list the class names, in class-id order, in "labels"',
+    );
+  }
 }

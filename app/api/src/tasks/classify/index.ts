@@ -2,7 +2,16 @@
 // Each class is also reported as a detection covering the whole image, so box-only clients keep working.
 import { performance } from 'node:perf_hooks';
 import { Tensor } from 'onnxruntime-node';
-import { fixedImageSize, labelOf, loadLabels, openModel, runRaw, toChwFloat } from '../onnx-image-model.js';
+import {
+  checkClassCount,
+  checked,
+  imageIo,
+  labelOf,
+  loadLabels,
+  openModel,
+  runRaw,
+  toChwFloat,
+} from '../onnx-image-model.js';
 import type { TaskDefinition } from '../types.js';
 import { type ClassifyManifest, classifyManifest } from './manifest.js';
 import { resizeAndCrop } from './preprocess.js';
@@ -16,23 +25,15 @@ export const classifyTask: TaskDefinition<ClassifyManifest> = {
   async load(manifest, context) {
     const model = await openModel(manifest.model, context);
     const { session } = model;
-    const [input] = model.inputs;
-    const [output] = model.outputs;
-    if (model.inputs.length !== 1 || input?.datatype !== 'FP32' || output?.datatype !== 'FP32') {
-      await session.release();
-      throw new Error(
-        `a classify model needs one FP32 image input and an FP32 output; ` +
-          `this one has inputs ${JSON.stringify(model.inputs)} and outputs ${JSON.stringify(model.outputs)}`,
-      );
-    }
-    const fixed = fixedImageSize(input);
-    const [width, height] = manifest.inputSize ?? fixed ?? DEFAULT_SIZE;
-    if (fixed && (fixed[0] !== width || fixed[1] !== height)) {
-      await session.release();
-      throw new Error(`inputSize [${width}, ${height}] does not match the model's fixed input [${fixed}]`);
-    }
+    const { input, output, width, height, labels } = await checked(model, async () => {
+      const io = imageIo(model, 'classify', manifest.inputSize, DEFAULT_SIZE);
+      const labels = manifest.labels ? await loadLabels(manifest.labels, context.modelDir) : undefined;
+      // [batch, K] or [batch, K, 1, 1]
+      const classes = io.output.shape[1];
+      if (labels) checkClassCount(classes, labels, '"labels"');
+      return { ...io, labels };
+    });
     const shorter = manifest.resize ?? Math.max(width, height, Math.floor(Math.min(width, height) / 0.875));
-    const labels = manifest.labels ? await loadLabels(manifest.labels, context.modelDir) : undefined;
     const nameOf = (id: number) => (labels ? labelOf(labels, id) : `class_${id}`);
 
     return {

@@ -12,7 +12,8 @@ export interface OutputTensor {
 }
 
 /** Picks the layout of a [batch, a, b] output: the one whose class count matches the labels, else
- * [., N, 6] is end-to-end, else the channel axis is the shorter (boxes outnumber channels in real exports). */
+ * [., N, 6] is end-to-end, else the one that leaves at least one class, else the one whose channel axis
+ * is the shorter (boxes outnumber channels in real exports). */
 export function resolveLayout(
   dims: readonly number[],
   layout: YoloLayout | 'auto',
@@ -24,7 +25,23 @@ export function resolveLayout(
   if (a - 4 === labelCount) return 'yolov8';
   if (b - 5 === labelCount) return 'yolov5';
   if (b === 6) return 'end2end';
+  if (b - 5 < 1) return 'yolov8';
+  if (a - 4 < 1) return 'yolov5';
   return a <= b ? 'yolov8' : 'yolov5';
+}
+
+/** Classes a model predicts, from its output metadata (-1 = dynamic); undefined when it does not say. */
+export function classCount(
+  shape: readonly number[],
+  layout: YoloLayout | 'auto',
+  labelCount: number,
+): number | undefined {
+  const [, a = -1, b = -1] = shape;
+  if (shape.length !== 3 || a < 0 || b < 0) return undefined;
+  const resolved = resolveLayout(shape, layout, labelCount);
+  if (resolved === 'yolov8') return a - 4;
+  if (resolved === 'yolov5') return b - 5;
+  return undefined;
 }
 
 /** Candidates above `confidence`, one list per batch item; each box gets its best class. */

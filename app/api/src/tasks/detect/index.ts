@@ -2,10 +2,19 @@
 // class-wise NMS (unless the model did it), boxes back in original-image pixels.
 import { performance } from 'node:perf_hooks';
 import { Tensor } from 'onnxruntime-node';
-import { fixedImageSize, labelOf, loadLabels, openModel, runRaw, toChwFloat } from '../onnx-image-model.js';
+import {
+  checkClassCount,
+  checked,
+  imageIo,
+  labelOf,
+  loadLabels,
+  openModel,
+  runRaw,
+  toChwFloat,
+} from '../onnx-image-model.js';
 import type { Detection, TaskDefinition } from '../types.js';
 import { COCO80_LABELS } from './coco80.js';
-import { decodeYolo, resolveLayout } from './decode.js';
+import { classCount, decodeYolo, resolveLayout } from './decode.js';
 import { letterboxImage, unletterboxBox } from './letterbox.js';
 import { type DetectManifest, detectManifest } from './manifest.js';
 import { classWiseNms } from './nms.js';
@@ -20,22 +29,18 @@ export const detectTask: TaskDefinition<DetectManifest> = {
   async load(manifest, context) {
     const model = await openModel(manifest.model, context);
     const { session } = model;
-    const [input] = model.inputs;
-    const [output] = model.outputs;
-    if (model.inputs.length !== 1 || input?.datatype !== 'FP32' || output?.datatype !== 'FP32') {
-      await session.release();
-      throw new Error(
-        `a detect model needs one FP32 image input and an FP32 output (export without half=True); ` +
-          `this one has inputs ${JSON.stringify(model.inputs)} and outputs ${JSON.stringify(model.outputs)}`,
+    const { input, output, width, height, labels } = await checked(model, async () => {
+      const io = imageIo(model, 'detect', manifest.inputSize, DEFAULT_SIZE);
+      const labels = manifest.labels
+        ? await loadLabels(manifest.labels, context.modelDir)
+        : [...COCO80_LABELS];
+      checkClassCount(
+        classCount(io.output.shape, manifest.layout, labels.length),
+        labels,
+        manifest.labels ? '"labels"' : 'the default label list (COCO-80)',
       );
-    }
-    const fixed = fixedImageSize(input);
-    const [width, height] = manifest.inputSize ?? fixed ?? DEFAULT_SIZE;
-    if (fixed && (fixed[0] !== width || fixed[1] !== height)) {
-      await session.release();
-      throw new Error(`inputSize [${width}, ${height}] does not match the model's fixed input [${fixed}]`);
-    }
-    const labels = manifest.labels ? await loadLabels(manifest.labels, context.modelDir) : [...COCO80_LABELS];
+      return { ...io, labels };
+    });
 
     return {
       info: {
