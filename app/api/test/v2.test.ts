@@ -227,6 +227,20 @@ describe('inference on raw tensors', () => {
     });
   });
 
+  it('serves the versioned infer path, and 404 for another version', async () => {
+    const body = {
+      inputs: [{ name: 'input', shape: [1, 3, 8, 8], datatype: 'FP32', data: planes([[1, 1, 0]]) }],
+    };
+    const res = await request('/v2/models/colours/versions/3/infer', post(body));
+    expect(res.status).toBe(200);
+    expect(output((await res.json()) as V2Response, 'logits')?.data).toEqual([2, 2, 0]);
+    await expectError(
+      await request('/v2/models/colours/versions/1/infer', post(body)),
+      404,
+      /no version "1"/,
+    );
+  });
+
   it('accepts nested data', async () => {
     const nested = [[0.25, 0, 0].map((v) => Array.from({ length: 8 }, () => new Array<number>(8).fill(v)))];
     const r = await infer('colours', {
