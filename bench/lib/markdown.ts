@@ -70,7 +70,8 @@ export function renderMarkdown(r: BenchResults): string {
   out.push(
     '# modelship benchmark',
     '',
-    `${r.date} · ${r.mode === 'quick' ? 'quick run (`--quick`, few samples)' : 'default run'} · ${num(r.durationSeconds, 0)} s`,
+    `${r.date} · ${r.mode === 'quick' ? 'quick run (`--quick`, few samples)' : 'default run'} · ${num(r.durationSeconds, 0)} s` +
+      ` · commit ${r.commit ?? 'unknown'}`,
     '',
     `Machine: ${r.machine.cores} cores, ${r.machine.cpuModel}, ${num(r.machine.memoryGiB, 0)} GiB RAM, Node ${r.machine.node}, ` +
       `${r.machine.platform}, onnxruntime-node ${r.machine.onnxruntime}, ` +

@@ -99,6 +99,8 @@ export interface BenchResults {
   schema: 1;
   date: string;
   mode: 'quick' | 'default';
+  /** Short hash of the commit measured; "+changes" when app/ or models/ had uncommitted edits. */
+  commit: string | null;
   durationSeconds: number;
   machine: Machine;
   api: { workers: number; providers: string; env: Record<string, string> };

@@ -55,6 +55,7 @@ function sampleResults(): BenchResults {
     schema: 1,
     date: '2026-11-26T00:00:00.000Z',
     mode: 'default',
+    commit: 'abc1234',
     durationSeconds: 250,
     machine: {
       cores: 2,
@@ -115,6 +116,7 @@ describe('renderMarkdown', () => {
   it('states machine, date and every figure, with the ratios against the peer', () => {
     const md = renderMarkdown(sampleResults());
     expect(md).toContain('2026-11-26T00:00:00.000Z');
+    expect(md).toContain('commit abc1234');
     expect(md).toContain('2 cores, Test CPU');
     expect(md).toContain('Node 20.20.2');
     expect(md).toContain('load average 0.50 → 1.25');
