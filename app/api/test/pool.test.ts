@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { textFixture } from '../../../test/fixtures/text-images.js';
 import { ApiError } from '../src/errors.js';
-import { startRuntime, type TestRuntime, texts } from './helpers/api-runtime.js';
+import { expectLines, startRuntime, type TestRuntime, texts } from './helpers/api-runtime.js';
 
 let rt: TestRuntime;
 beforeAll(async () => {
@@ -32,7 +32,7 @@ describe('worker pool', () => {
           detail: expect.stringContaining('busy'),
         });
       } else {
-        expect(texts(await res.json())).toEqual(paragraph.lines);
+        expectLines(await res.json(), paragraph.lines);
       }
     }
     expect(rt.pool.inFlight).toBe(0);

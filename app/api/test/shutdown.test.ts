@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { textFixture } from '../../../test/fixtures/text-images.js';
-import { texts } from './helpers/api-runtime.js';
+import { expectLines } from './helpers/api-runtime.js';
 
 const apiDir = fileURLToPath(new URL('..', import.meta.url));
 let child: ChildProcess | undefined;
@@ -65,7 +65,7 @@ describe('graceful shutdown', () => {
 
     const res = await inFlight;
     expect(res.status).toBe(200);
-    expect(texts(await res.json())).toEqual(paragraph.lines);
+    expectLines(await res.json(), paragraph.lines);
 
     const [code] = await exited;
     expect(code).toBe(0);

@@ -36,6 +36,8 @@ export class InferencePool {
   private closing = false;
   /** Resolves once every worker has loaded and warmed up every model; rejects if one failed. */
   readonly ready: Promise<void>;
+  /** Resolves once every worker has finished loading, successfully or not. */
+  private readonly settled: Promise<void>;
 
   constructor(options: PoolOptions) {
     this.workers = options.workers;
@@ -58,7 +60,11 @@ export class InferencePool {
       execArgv: fromSource ? ['--import', 'tsx'] : [],
       workerData,
     });
-    this.ready = this.waitForWorkers().then(async () => {
+    const statuses = this.collectStatuses();
+    this.settled = statuses.then(() => undefined);
+    this.ready = statuses.then(async (list) => {
+      const failure = list.find((status) => status.type === 'modelship:worker-failed');
+      if (failure) throw new Error(`a worker could not load the models: ${failure.error}`);
       const response = (await this.piscina.run({ kind: 'info' } satisfies WorkerRequest)) as InfoResponse;
       this.infos = unwrap(response).models;
       this.started = true;
@@ -69,28 +75,28 @@ export class InferencePool {
     this.piscina.on('error', (error: Error) => options.onError?.(error));
   }
 
-  private waitForWorkers(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const readyThreads = new Set<number>();
-      const onMessage = (message: WorkerStatus) => {
-        if (message?.type === 'modelship:worker-failed') {
-          cleanup();
-          reject(new Error(`a worker could not load the models: ${message.error}`));
-        } else if (message?.type === 'modelship:worker-ready') {
-          readyThreads.add(message.threadId);
-          if (readyThreads.size >= this.workers) {
-            cleanup();
-            resolve();
-          }
-        }
-      };
-      const onError = (error: Error) => {
-        cleanup();
-        reject(error);
-      };
-      const cleanup = () => {
+  /** The first status (ready or failed) of each of the initial workers, once all of them have reported. */
+  private collectStatuses(): Promise<WorkerStatus[]> {
+    return new Promise((resolve) => {
+      const byThread = new Map<number, WorkerStatus>();
+      const done = () => {
         this.piscina.off('message', onMessage);
         this.piscina.off('error', onError);
+        resolve([...byThread.values()]);
+      };
+      const onMessage = (message: WorkerStatus) => {
+        if (message?.type !== 'modelship:worker-ready' && message?.type !== 'modelship:worker-failed') return;
+        if (!byThread.has(message.threadId)) byThread.set(message.threadId, message);
+        if (byThread.size >= this.workers) done();
+      };
+      // A thread that dies while loading (e.g. out of memory) reports nothing: count it as failed.
+      const onError = (error: Error) => {
+        byThread.set(-1 - byThread.size, {
+          type: 'modelship:worker-failed',
+          threadId: -1,
+          error: error.message,
+        });
+        done();
       };
       this.piscina.on('message', onMessage);
       this.piscina.on('error', onError);
@@ -170,6 +176,9 @@ export class InferencePool {
   /** Refuses new work, lets running and queued tasks finish, then stops the workers. */
   async close(): Promise<void> {
     this.closing = true;
+    // A worker still loading may be inside onnxruntime (creating a session, warming up): stopping it
+    // there aborts the process, so close only once every worker has finished loading.
+    await this.settled;
     await this.piscina.close();
   }
 }

@@ -56,6 +56,9 @@ export const ModelInfoSchema = z
     outputs: z.array(TensorSpecSchema),
     labels: z.array(z.string()).optional(),
     provider: z.string().openapi({ description: 'Execution provider in use', example: 'cpu' }),
+    rawTensors: z.boolean().optional().openapi({
+      description: 'v2 clients send the network tensors themselves (otherwise one BYTES image input)',
+    }),
   })
   .openapi('ModelInfo');
 

@@ -3,7 +3,9 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
+import { distance } from 'fastest-levenshtein';
 import sharp from 'sharp';
+import { expect } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
@@ -62,3 +64,15 @@ export async function jpegClaiming(width: number, height: number): Promise<Buffe
 /** The recognised texts of a predict response body, in order. */
 export const texts = (body: unknown) =>
   (body as { detections: { text?: string }[] }).detections.map((d) => d.text);
+
+/**
+ * The response read these lines, allowing a character or two per line: the OCR's exact accuracy is the OCR
+ * suite's subject; here a multi-line image proves the whole path (decode, detection order, recognition).
+ */
+export function expectLines(body: unknown, lines: string[]): void {
+  const read = texts(body);
+  expect(read).toHaveLength(lines.length);
+  read.forEach((text, i) => {
+    expect(distance(text ?? '', lines[i] ?? ''), `"${text}" vs "${lines[i]}"`).toBeLessThanOrEqual(2);
+  });
+}
