@@ -56,8 +56,13 @@ describe('graceful shutdown', () => {
       headers: { 'Content-Type': 'image/png' },
       body: paragraph.png,
     });
+    let answered = false;
+    void inFlight.then(() => {
+      answered = true;
+    });
     // Wait until the server has admitted the prediction, then ask it to stop.
     while (!/^modelship_inflight_requests 1$/m.test(await (await fetch(`${url}/metrics`)).text())) {
+      expect(answered, 'the prediction finished before SIGTERM could be sent').toBe(false);
       await new Promise((r) => setTimeout(r, 20));
     }
     const exited = once(proc, 'exit');
