@@ -40,12 +40,18 @@ async function loadAll(): Promise<void> {
     const task = findTask(model.task);
     if (!task) throw new Error(`model "${model.name}": unknown task "${model.task}"`);
     const manifest = task.manifestSchema.parse(model.raw);
-    const predictor = await task.load(manifest, {
-      modelDir: model.dir,
-      sessionOptions: config.sessionOptions,
-      providers: config.providers,
+    const predictor = await task
+      .load(manifest, {
+        modelDir: model.dir,
+        sessionOptions: config.sessionOptions,
+        providers: config.providers,
+      })
+      .catch((error: unknown) => {
+        throw new Error(`model "${model.name}" (${model.dir}): ${firstLine(error)}`);
+      });
+    await predictor.predict(warmupImage(), {}).catch((error: unknown) => {
+      throw new Error(`model "${model.name}": warm-up prediction failed: ${firstLine(error)}`);
     });
-    await predictor.predict(warmupImage(), {});
     predictors.set(model.name, predictor);
   }
 }
