@@ -157,6 +157,23 @@ describe('ocr task on onnxruntime-node', () => {
     expect(kept).toEqual(all.filter((d) => d.confidence >= cut));
   });
 
+  it('reads the same in width-sorted batches as one crop at a time', async () => {
+    const batched = await ocrTask.load(
+      ocrTask.manifestSchema.parse({
+        ...rawManifest,
+        recognition: { ...rawManifest.recognition, cpuBatchSize: 3 },
+      }),
+      context,
+    );
+    try {
+      const fixture = await textFixture('paragraph');
+      const { detections } = await batched.predict(await decodeToRgb(fixture.png), {});
+      expect(detections.map((d) => d.text)).toEqual(fixture.lines);
+    } finally {
+      await batched.release();
+    }
+  });
+
   it('finds nothing on a blank image, or a 1 × 1 one', async () => {
     const blank = { data: new Uint8Array(300 * 100 * 3).fill(255), width: 300, height: 100 };
     expect((await ocr.predict(blank, { confidence: 0 })).detections).toEqual([]);
@@ -191,7 +208,14 @@ describe('ocr manifest', () => {
       channelOrder: 'bgr',
       confidence: 0.5,
       detection: { maxSide: 960, threshold: 0.3, boxThreshold: 0.6, unclipRatio: 1.5, minBoxSize: 3 },
-      recognition: { height: 48, batchSize: 8, spaceChar: true, cropMargin: 0 },
+      recognition: {
+        height: 48,
+        minWidth: 320,
+        batchSize: 8,
+        cpuBatchSize: 1,
+        spaceChar: true,
+        cropMargin: 0,
+      },
     });
   });
 

@@ -6,6 +6,7 @@ import {
   cropForRecognition,
   packBatch,
   recognitionWidth,
+  TAIL_PADDING,
   widthSortedBatches,
 } from '../src/tasks/ocr/recognition.js';
 import type { RgbImage } from '../src/tasks/types.js';
@@ -224,7 +225,7 @@ describe('recognition inputs', () => {
     expect(widthSortedBatches([], 8)).toEqual([]);
   });
 
-  it('packs crops left-aligned and zero-padded to the widest', () => {
+  it('packs crops left-aligned and zero-padded to the widest plus the tail padding', () => {
     const a: RgbImage = { data: new Uint8Array(2 * 1 * 3).fill(255), width: 2, height: 1 };
     const b: RgbImage = { data: new Uint8Array(3 * 1 * 3).fill(0), width: 3, height: 1 };
     const norm = {
@@ -233,9 +234,15 @@ describe('recognition inputs', () => {
       scale: 1 / 255,
     };
     const { data, dims } = packBatch([a, b], norm, 'bgr');
-    expect(dims).toEqual([2, 3, 1, 3]);
-    expect([...data.subarray(0, 9)]).toEqual([1, 1, 0, 1, 1, 0, 1, 1, 0]);
-    expect([...data.subarray(9)].every((v) => v === -1)).toBe(true);
+    const width = 3 + TAIL_PADDING;
+    expect(dims).toEqual([2, 3, 1, width]);
+    const row = (n: number, c: number) => [...data.subarray((n * 3 + c) * width, (n * 3 + c + 1) * width)];
+    const pad = (k: number) => new Array(k).fill(0);
+    for (let c = 0; c < 3; c++) {
+      expect(row(0, c)).toEqual([1, 1, ...pad(width - 2)]);
+      expect(row(1, c)).toEqual([-1, -1, -1, ...pad(width - 3)]);
+    }
+    expect(packBatch([a], norm, 'bgr', 320).dims).toEqual([1, 3, 1, 320]);
     expect(() => packBatch([], norm, 'bgr')).toThrow(/at least one/);
     expect(() => packBatch([a, { ...b, height: 2, data: new Uint8Array(18) }], norm, 'bgr')).toThrow(
       /share a height/,

@@ -17,7 +17,7 @@ import { boxesFromProbabilityMap, type TextBox } from './db-postprocess.js';
 import { sortReadingOrder } from './geometry.js';
 import { type OcrManifest, ocrManifest } from './manifest.js';
 import { detectionInputSize, resizeRgb, writeNormalized } from './preprocess.js';
-import { recognizeBoxes } from './recognize.js';
+import { type Recognizer, recognizeBoxes } from './recognize.js';
 
 export { type OcrManifest, ocrManifest } from './manifest.js';
 
@@ -35,12 +35,17 @@ async function loadOcr(manifest: OcrManifest, context: LoadContext): Promise<Pre
     manifest.recognition.spaceChar,
   );
   const detector = await InferenceSession.create(path(manifest.files.detection), context.sessionOptions);
-  let recognizer: InferenceSession;
-  try {
-    recognizer = await InferenceSession.create(path(manifest.files.recognition), context.sessionOptions);
-    checkClassCount(recognizer, labels.length);
-  } catch (error) {
+  const recSession = await InferenceSession.create(
+    path(manifest.files.recognition),
+    context.sessionOptions,
+  ).catch(async (error: unknown) => {
     await detector.release();
+    throw error;
+  });
+  try {
+    checkClassCount(recSession, labels.length);
+  } catch (error) {
+    await Promise.all([detector.release(), recSession.release()]);
     throw error;
   }
   const info: ModelInfo = {
@@ -50,14 +55,22 @@ async function loadOcr(manifest: OcrManifest, context: LoadContext): Promise<Pre
     ...(manifest.description === undefined ? {} : { description: manifest.description }),
     inputs: [
       ...tensorSpecs(detector, 'input', 'detection'),
-      ...tensorSpecs(recognizer, 'input', 'recognition'),
+      ...tensorSpecs(recSession, 'input', 'recognition'),
     ],
     outputs: [
       ...tensorSpecs(detector, 'output', 'detection'),
-      ...tensorSpecs(recognizer, 'output', 'recognition'),
+      ...tensorSpecs(recSession, 'output', 'recognition'),
     ],
     labels: ['text'],
     provider: context.providers[0] ?? 'cpu',
+  };
+
+  const recognizer: Recognizer = {
+    session: recSession,
+    settings: manifest.recognition,
+    order: manifest.channelOrder,
+    labels,
+    batchSize: info.provider === 'cpu' ? manifest.recognition.cpuBatchSize : manifest.recognition.batchSize,
   };
 
   async function predict(image: RgbImage, options: { confidence?: number }) {
@@ -94,14 +107,7 @@ async function loadOcr(manifest: OcrManifest, context: LoadContext): Promise<Pre
     probMap.dispose();
     let postprocess = lap();
 
-    const texts = await recognizeBoxes(
-      recognizer,
-      image,
-      boxes,
-      manifest.recognition,
-      manifest.channelOrder,
-      labels,
-    );
+    const texts = await recognizeBoxes(recognizer, image, boxes);
     const recognition = lap();
 
     const detections: Detection[] = [];
@@ -129,7 +135,7 @@ async function loadOcr(manifest: OcrManifest, context: LoadContext): Promise<Pre
     info,
     predict,
     async release() {
-      await Promise.all([detector.release(), recognizer.release()]);
+      await Promise.all([detector.release(), recSession.release()]);
     },
   };
 }

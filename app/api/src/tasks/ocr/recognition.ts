@@ -45,18 +45,25 @@ export function widthSortedBatches(widths: readonly number[], batchSize: number)
 }
 
 /**
+ * Blank columns after every crop, one CTC time step wide (the recogniser emits one step per 8 columns): without
+ * them the last character, often a full stop, gets lost when a crop is recognised alone.
+ */
+export const TAIL_PADDING = 8;
+
+/**
  * One NCHW float32 batch of same-height crops, each left-aligned and padded with zeros (the normalised mean
- * colour, as PaddleOCR pads) to the widest crop.
+ * colour, as PaddleOCR pads) to the widest crop plus TAIL_PADDING, and to at least `minWidth`.
  */
 export function packBatch(
   crops: readonly RgbImage[],
   norm: Normalization,
   order: ChannelOrder,
+  minWidth = 0,
 ): { data: Float32Array; dims: [number, number, number, number] } {
   const first = crops[0];
   if (!first) throw new Error('packBatch needs at least one crop');
   const height = first.height;
-  const width = Math.max(...crops.map((c) => c.width));
+  const width = Math.max(minWidth, Math.max(...crops.map((c) => c.width)) + TAIL_PADDING);
   const plane = width * height;
   const data = new Float32Array(crops.length * 3 * plane);
   crops.forEach((crop, n) => {

@@ -6,25 +6,32 @@ import type { TextBox } from './db-postprocess.js';
 import type { ChannelOrder, RecognitionSettings } from './manifest.js';
 import { cropForRecognition, packBatch, widthSortedBatches } from './recognition.js';
 
+export interface Recognizer {
+  session: InferenceSession;
+  settings: RecognitionSettings;
+  order: ChannelOrder;
+  /** Class labels, blank first (see parseDictionary). */
+  labels: readonly string[];
+  batchSize: number;
+}
+
 /** Text and confidence for each box, in the boxes' order. */
 export async function recognizeBoxes(
-  session: InferenceSession,
+  { session, settings, order, labels, batchSize }: Recognizer,
   image: RgbImage,
   boxes: readonly TextBox[],
-  settings: RecognitionSettings,
-  order: ChannelOrder,
-  labels: readonly string[],
 ): Promise<DecodedText[]> {
   const crops = boxes.map((box) => cropForRecognition(image, box.quad, settings));
   const results: DecodedText[] = new Array(boxes.length);
   for (const batch of widthSortedBatches(
     crops.map((c) => c.width),
-    settings.batchSize,
+    batchSize,
   )) {
     const { data, dims } = packBatch(
       batch.map((i) => crops[i] as RgbImage),
       settings.normalization,
       order,
+      settings.minWidth,
     );
     const outputs = await session.run({
       [session.inputNames[0] as string]: new Tensor('float32', data, dims),
