@@ -139,7 +139,7 @@ ensure_gpu_stack() {
     if add_nvidia_toolkit_repo; then apt_install nvidia-container-toolkit || true; fi
   fi
   if ! command -v nvidia-ctk >/dev/null 2>&1; then GPU_PROBLEM="the NVIDIA container toolkit is missing"; return; fi
-  if ! docker info --format '{{json .Runtimes}}' | grep -q nvidia; then
+  if [[ "$(docker info --format '{{json .Runtimes}}')" != *nvidia* ]]; then
     log "gpu: configuring Docker's nvidia runtime"
     if ! nvidia-ctk runtime configure --runtime=docker >/dev/null || ! systemctl restart docker; then
       GPU_PROBLEM="configuring Docker's nvidia runtime failed"
@@ -217,7 +217,7 @@ stack_pending() {
     fi
   done
   version=$(setting modelship-version)
-  if [ -z "$pending" ] && ! api_health | grep -q "\"version\":\"$version\""; then
+  if [ -z "$pending" ] && ! api_versions_ok "$version"; then
     pending=" api /health does not report version $version yet"
   fi
   printf '%s' "$pending"
@@ -232,10 +232,15 @@ wait_healthy() {
   done
 }
 
-api_health() {
-  compose exec -T api node -e \
-    'fetch("http://127.0.0.1:" + (process.env.PORT || 8000) + "/health").then((r) => r.text()).then(console.log)' \
-    2>/dev/null || true
+api_versions_ok() { # $1: version; every API container's /health must report it
+  local id ids health
+  ids=$(compose ps -q api)
+  [ -n "$ids" ] || return 1
+  for id in $ids; do
+    health=$(docker exec "$id" node -e \
+      'fetch("http://127.0.0.1:8000/health").then((r) => r.text()).then(console.log)' 2>/dev/null) || return 1
+    [[ "$health" == *"\"version\":\"$1\""* ]] || return 1
+  done
 }
 
 replicas() { local n; n=$(env_value API_REPLICAS); echo "${n:-1}"; }
