@@ -31,18 +31,21 @@ export async function startApi(env: Record<string, string>, timeoutMs = 120_000)
   const started = performance.now();
   const child = spawn(process.execPath, [API_ENTRY], {
     env: { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env, PORT: String(port) },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-4000);
-  });
+  // The tail of its output, to explain a failed start (the API logs JSON lines to stdout).
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-4000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
   const stop = () => stopChild(child);
   try {
     await waitReady(url, child, timeoutMs);
   } catch (error) {
     await stop();
-    throw new Error(`${(error as Error).message}\n--- API stderr ---\n${stderr}`);
+    throw new Error(`${(error as Error).message}\n--- API output ---\n${output}`);
   }
   return { url, pid: child.pid as number, coldStartMs: performance.now() - started, stop };
 }
