@@ -5,10 +5,14 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const files = spawnSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '*.sh', '.ci/run'], {
-  cwd: root,
-  encoding: 'utf8',
-})
+const files = spawnSync(
+  'git',
+  ['ls-files', '--cached', '--others', '--exclude-standard', '*.sh', '.ci/run'],
+  {
+    cwd: root,
+    encoding: 'utf8',
+  },
+)
   .stdout.split('\n')
   .filter(Boolean);
 const probe = spawnSync('shellcheck', ['--version'], { encoding: 'utf8' });
