@@ -183,7 +183,8 @@ compose() {
 
 # Fingerprint of everything a deploy depends on; a deploy records it once healthy.
 deploy_fingerprint() {
-  (cd "$ROOT" && cat .env ./*.yml deploy/* "$STATE"/modelship-* "$STATE/gpu-mode" 2>/dev/null) | sha256sum | cut -d' ' -f1
+  (cd "$ROOT" && { cat .env ./*.yml deploy/* "$STATE"/modelship-* "$STATE/gpu-mode" 2>/dev/null || true; }) |
+    sha256sum | cut -d' ' -f1
 }
 
 registry_login() {

@@ -107,6 +107,11 @@ const alive = (pid: number) => {
   }
 };
 
+const rehearsalImageTags = async () =>
+  (await docker('images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=${REPO}/*`)).stdout
+    .split('\n')
+    .filter((tag) => tag && !tag.endsWith(':<none>'));
+
 /** Removes everything the rehearsal started, also after a failed or interrupted run. */
 async function cleanUp() {
   const pid = await watcherPid().catch(() => 0);
@@ -123,10 +128,8 @@ async function cleanUp() {
     .split('\n')
     .filter(Boolean);
   if (networks.length > 0) await docker('network', 'rm', ...networks);
-  const tags = (await docker('images', '--format', '{{.Repository}}:{{.Tag}}', REPO)).stdout
-    .split('\n')
-    .filter((t) => t && !t.endsWith(':<none>'));
-  const refs = [...tags, ...Object.values(images).filter(Boolean)];
+  // the pushed tags and pulled digests (the registry keeps its copies; docker-registry cannot delete)
+  const refs = [...(await rehearsalImageTags()), ...Object.values(images).filter(Boolean)];
   if (refs.length > 0) await run('docker', ['rmi', ...refs], { allowFailure: true });
   if (root) await rm(root, { recursive: true, force: true });
   if (scratch) await rm(scratch, { recursive: true, force: true });
@@ -342,6 +345,7 @@ describe.sequential('VM rehearsal', () => {
     );
     expect(volumes.stdout.trim()).toBe('');
     await expect(stat(root)).rejects.toThrow();
+    expect(await rehearsalImageTags()).toEqual([]);
   }, 120_000);
 });
 
