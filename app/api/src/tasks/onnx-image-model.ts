@@ -1,11 +1,12 @@
 // Plumbing shared by the tasks that wrap one ONNX network fed with one image (detect, classify):
 // opening the session, describing its tensors the v2 way, raw-tensor inference, labels and pixel layout.
 import { readFile } from 'node:fs/promises';
-import { InferenceSession, type Tensor } from 'onnxruntime-node';
+import { performance } from 'node:perf_hooks';
+import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { z } from 'zod';
 import { type FileRef, fileRef, resolveFileRef } from '../models/manifest-base.js';
 import { v2Datatype } from '../v2/datatypes.js';
-import type { LoadContext, RgbImage, TensorSpec } from './types.js';
+import type { LoadContext, PredictOptions, Predictor, PredictResult, RgbImage, TensorSpec } from './types.js';
 
 /** Session inputs or outputs as v2 tensor metadata; symbolic dimensions (e.g. 'batch') become -1. */
 export function tensorSpecs(metadata: readonly InferenceSession.ValueMetadata[]): TensorSpec[] {
@@ -149,4 +150,65 @@ export function checkClassCount(
         'list the class names, in class-id order, in "labels"',
     );
   }
+}
+
+/** What one image task does around the network run; `prepared` carries what postprocessing needs back. */
+export interface ImageStages<P extends { pixels: Float32Array }> {
+  /** The image as planar float32 pixels of the network's input size, plus any geometry to undo later. */
+  preprocess(image: RgbImage, options: PredictOptions): Promise<P>;
+  postprocess(
+    output: Tensor,
+    prepared: P,
+    image: RgbImage,
+    options: PredictOptions,
+  ): Omit<PredictResult, 'timings'>;
+}
+
+/**
+ * The Predictor of a one-network image task: its info, a timed preprocess → run → postprocess pass,
+ * raw-tensor inference for v2, and release.
+ */
+export function imagePredictor<P extends { pixels: Float32Array }>(
+  manifest: { name: string; task: string; version: string; description?: string },
+  model: OpenedModel,
+  io: ImageIo,
+  labels: string[] | undefined,
+  stages: ImageStages<P>,
+): Predictor {
+  const { session } = model;
+  const { input, output, width, height } = io;
+  return {
+    info: {
+      name: manifest.name,
+      task: manifest.task,
+      version: manifest.version,
+      description: manifest.description,
+      inputs: model.inputs,
+      outputs: model.outputs,
+      labels,
+      provider: model.provider,
+      rawTensors: true,
+    },
+    async predict(image, options) {
+      const t0 = performance.now();
+      const prepared = await stages.preprocess(image, options);
+      const t1 = performance.now();
+      const results = await session.run({
+        [input.name]: new Tensor('float32', prepared.pixels, [1, 3, height, width]),
+      });
+      const t2 = performance.now();
+      const result = stages.postprocess(results[output.name] as Tensor, prepared, image, options);
+      const t3 = performance.now();
+      return {
+        ...result,
+        timings: {
+          preprocess: (t1 - t0) / 1000,
+          inference: (t2 - t1) / 1000,
+          postprocess: (t3 - t2) / 1000,
+        },
+      };
+    },
+    infer: (inputs) => runRaw(session, inputs),
+    release: () => session.release(),
+  };
 }

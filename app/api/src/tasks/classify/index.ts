@@ -1,15 +1,13 @@
 // `classify`: ImageNet-style classifiers. Resize + centre crop, normalise, one network run, top-k.
 // Each class is also reported as a detection covering the whole image, so box-only clients keep working.
-import { performance } from 'node:perf_hooks';
-import { Tensor } from 'onnxruntime-node';
 import {
   checkClassCount,
   checked,
   imageIo,
+  imagePredictor,
   labelOf,
   loadLabels,
   openModel,
-  runRaw,
   toChwFloat,
 } from '../onnx-image-model.js';
 import type { TaskDefinition } from '../types.js';
@@ -24,8 +22,7 @@ export const classifyTask: TaskDefinition<ClassifyManifest> = {
   manifestSchema: classifyManifest,
   async load(manifest, context) {
     const model = await openModel(manifest.model, context);
-    const { session } = model;
-    const { input, output, width, height, labels } = await checked(model, async () => {
+    const { labels, ...io } = await checked(model, async () => {
       const io = imageIo(model, 'classify', manifest.inputSize, DEFAULT_SIZE);
       const labels = manifest.labels ? await loadLabels(manifest.labels, context.modelDir) : undefined;
       // [batch, K] or [batch, K, 1, 1]
@@ -33,32 +30,18 @@ export const classifyTask: TaskDefinition<ClassifyManifest> = {
       if (labels) checkClassCount(classes, labels, '"labels"');
       return { ...io, labels };
     });
+    const { width, height } = io;
     const shorter = manifest.resize ?? Math.max(width, height, Math.floor(Math.min(width, height) / 0.875));
     const nameOf = (id: number) => (labels ? labelOf(labels, id) : `class_${id}`);
 
-    return {
-      info: {
-        name: manifest.name,
-        task: 'classify',
-        version: manifest.version,
-        description: manifest.description,
-        inputs: model.inputs,
-        outputs: model.outputs,
-        labels,
-        provider: model.provider,
-        rawTensors: true,
-      },
-      async predict(image, options) {
-        const t0 = performance.now();
+    return imagePredictor(manifest, model, io, labels, {
+      async preprocess(image) {
         const cropped = await resizeAndCrop(image, shorter, width, height);
-        const pixels = toChwFloat(cropped, manifest.normalization);
-        const t1 = performance.now();
-        const results = await session.run({
-          [input.name]: new Tensor('float32', pixels, [1, 3, height, width]),
-        });
-        const t2 = performance.now();
+        return { pixels: toChwFloat(cropped, manifest.normalization) };
+      },
+      postprocess(output, _prepared, image, options) {
         // [1, K] or [1, K, 1, 1]: one score per class either way.
-        const scores = (results[output.name] as Tensor).data as Float32Array;
+        const scores = output.data as Float32Array;
         const probabilities = manifest.output === 'logits' ? softmax(scores) : scores;
         const k = options.topK ?? manifest.topK;
         const classes = topK(probabilities, k, options.confidence ?? manifest.confidence, nameOf);
@@ -69,19 +52,8 @@ export const classifyTask: TaskDefinition<ClassifyManifest> = {
           y_max: image.height,
           ...c,
         }));
-        const t3 = performance.now();
-        return {
-          detections,
-          classes,
-          timings: {
-            preprocess: (t1 - t0) / 1000,
-            inference: (t2 - t1) / 1000,
-            postprocess: (t3 - t2) / 1000,
-          },
-        };
+        return { detections, classes };
       },
-      infer: (inputs) => runRaw(session, inputs),
-      release: () => session.release(),
-    };
+    });
   },
 };

@@ -1,15 +1,13 @@
 // `detect`: ultralytics YOLO detectors (v5 to v12) exported to ONNX. Letterbox, one network run, decode,
 // class-wise NMS (unless the model did it), boxes back in original-image pixels.
-import { performance } from 'node:perf_hooks';
-import { Tensor } from 'onnxruntime-node';
 import {
   checkClassCount,
   checked,
   imageIo,
+  imagePredictor,
   labelOf,
   loadLabels,
   openModel,
-  runRaw,
   toChwFloat,
 } from '../onnx-image-model.js';
 import type { Detection, TaskDefinition } from '../types.js';
@@ -28,8 +26,7 @@ export const detectTask: TaskDefinition<DetectManifest> = {
   manifestSchema: detectManifest,
   async load(manifest, context) {
     const model = await openModel(manifest.model, context);
-    const { session } = model;
-    const { input, output, width, height, labels } = await checked(model, async () => {
+    const { labels, ...io } = await checked(model, async () => {
       const io = imageIo(model, 'detect', manifest.inputSize, DEFAULT_SIZE);
       const labels = manifest.labels
         ? await loadLabels(manifest.labels, context.modelDir)
@@ -42,28 +39,12 @@ export const detectTask: TaskDefinition<DetectManifest> = {
       return { ...io, labels };
     });
 
-    return {
-      info: {
-        name: manifest.name,
-        task: 'detect',
-        version: manifest.version,
-        description: manifest.description,
-        inputs: model.inputs,
-        outputs: model.outputs,
-        labels,
-        provider: model.provider,
-        rawTensors: true,
+    return imagePredictor(manifest, model, io, labels, {
+      async preprocess(image) {
+        const boxed = await letterboxImage(image, io.width, io.height);
+        return { pixels: toChwFloat(boxed.image, YOLO_PIXELS), letterbox: boxed.letterbox };
       },
-      async predict(image, options) {
-        const t0 = performance.now();
-        const boxed = await letterboxImage(image, width, height);
-        const pixels = toChwFloat(boxed.image, YOLO_PIXELS);
-        const t1 = performance.now();
-        const results = await session.run({
-          [input.name]: new Tensor('float32', pixels, [1, 3, height, width]),
-        });
-        const t2 = performance.now();
-        const raw = results[output.name] as Tensor;
+      postprocess(raw, { letterbox }, image, options) {
         const layout = resolveLayout(raw.dims, manifest.layout, labels.length);
         const confidence = options.confidence ?? manifest.confidence;
         const [candidates = []] = decodeYolo(
@@ -78,7 +59,7 @@ export const detectTask: TaskDefinition<DetectManifest> = {
             : classWiseNms(candidates, options.iou ?? manifest.iou, manifest.maxDetections);
         const detections: Detection[] = kept.map((c) => {
           // Whole pixels, as the hands-on's clients expect.
-          const box = unletterboxBox(c.box, boxed.letterbox, image.width, image.height).map(Math.round);
+          const box = unletterboxBox(c.box, letterbox, image.width, image.height).map(Math.round);
           const [x_min = 0, y_min = 0, x_max = 0, y_max = 0] = box;
           return {
             x_min,
@@ -90,18 +71,8 @@ export const detectTask: TaskDefinition<DetectManifest> = {
             confidence: c.score,
           };
         });
-        const t3 = performance.now();
-        return {
-          detections,
-          timings: {
-            preprocess: (t1 - t0) / 1000,
-            inference: (t2 - t1) / 1000,
-            postprocess: (t3 - t2) / 1000,
-          },
-        };
+        return { detections };
       },
-      infer: (inputs) => runRaw(session, inputs),
-      release: () => session.release(),
-    };
+    });
   },
 };
