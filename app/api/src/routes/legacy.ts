@@ -5,7 +5,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { type AppDeps, imageBodyLimit, newRouter } from '../app.js';
 import { decodeBase64Image } from '../images/base64.js';
 import { predictImage, requireModel } from '../predict.js';
-import { confidenceSchema, PredictResponseSchema, predictErrors } from './schemas.js';
+import { confidenceSchema, predictResponses } from './schemas.js';
 
 const models = createRoute({
   method: 'get',
@@ -45,10 +45,7 @@ export function legacyRouter(deps: AppDeps) {
     request: {
       body: { required: true, content: { 'application/json': { schema: LegacyPredictRequest } } },
     },
-    responses: {
-      200: { description: 'Detections', content: { 'application/json': { schema: PredictResponseSchema } } },
-      ...predictErrors,
-    },
+    responses: predictResponses,
   });
   router.openapi(predict, async (c) => {
     const started = performance.now();

@@ -76,8 +76,9 @@ const error = (description: string) => ({
   description,
 });
 
-/** The error answers every predict route can give. */
-export const predictErrors = {
+/** What every predict route answers: the detections, or one of these errors. */
+export const predictResponses = {
+  200: { description: 'Detections', content: { 'application/json': { schema: PredictResponseSchema } } },
   400: error('Malformed JSON, invalid base64, not an image or a truncated image'),
   404: error('Unknown model; the detail lists the available ones'),
   413: error('Body over the size limit, or image over the pixel limit'),

@@ -10,8 +10,7 @@ import {
   ModelNameParam,
   notFoundError,
   notReadyError,
-  PredictResponseSchema,
-  predictErrors,
+  predictResponses,
 } from './schemas.js';
 
 const list = createRoute({
@@ -88,10 +87,7 @@ export function v1Router(deps: AppDeps) {
         },
       },
     },
-    responses: {
-      200: { description: 'Detections', content: { 'application/json': { schema: PredictResponseSchema } } },
-      ...predictErrors,
-    },
+    responses: predictResponses,
   });
   router.openapi(predict, async (c) => {
     const started = performance.now();
