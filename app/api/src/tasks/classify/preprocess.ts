@@ -1,6 +1,7 @@
 // torchvision's classic eval transform: Resize(shorter side) then CenterCrop, as most ImageNet
 // classifiers were trained and evaluated.
 import sharp from 'sharp';
+import { roundHalfEven } from '../round-half-even.js';
 import type { RgbImage } from '../types.js';
 
 export interface ResizeCrop {
@@ -10,12 +11,6 @@ export interface ResizeCrop {
   /** Top-left corner of the centre crop in the resized image. */
   left: number;
   top: number;
-}
-
-/** Python's round(): halves go to the even neighbour, as torchvision's CenterCrop rounds. */
-function roundHalfEven(x: number): number {
-  const r = Math.round(x);
-  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
 export function resizeCropGeometry(

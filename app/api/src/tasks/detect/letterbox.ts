@@ -1,6 +1,7 @@
 // Letterboxing as ultralytics does it: scale to fit the network input keeping the aspect ratio, centre,
 // pad with grey 114; and the inverse, to map boxes back to the original image.
 import sharp from 'sharp';
+import { roundHalfEven } from '../round-half-even.js';
 import type { RgbImage } from '../types.js';
 
 export interface Letterbox {
@@ -15,12 +16,6 @@ export interface Letterbox {
 }
 
 export const PAD_VALUE = 114;
-
-/** Python's round(): halves go to the even neighbour. Ultralytics' arithmetic depends on it. */
-function roundHalfEven(x: number): number {
-  const r = Math.round(x);
-  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
 
 export function letterboxGeometry(
   srcWidth: number,
