@@ -1,22 +1,14 @@
 // The classify task: resize + centre-crop geometry and pixels, softmax and top-k, and a tiny classifier
 // with known weights run by a real onnxruntime session.
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Tensor } from 'onnxruntime-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { classifyTask } from '../src/tasks/classify/index.js';
 import { classifyManifest } from '../src/tasks/classify/manifest.js';
 import { resizeAndCrop, resizeCropGeometry } from '../src/tasks/classify/preprocess.js';
 import { softmax, topK } from '../src/tasks/classify/rank.js';
-import type { Predictor } from '../src/tasks/types.js';
 import { linearClassifierModel } from './helpers/onnx-builder.js';
-import {
-  CLASSIFY_LABELS,
-  colourClassifierModel,
-  solidImage,
-  tempModelsDir,
-  writeModel,
-} from './helpers/user-models.js';
+import { taskSessions } from './helpers/task-sessions.js';
+import { CLASSIFY_LABELS, colourClassifierModel, solidImage, writeModel } from './helpers/user-models.js';
 
 describe('resize + centre crop', () => {
   it('resizes the shorter side, truncating the longer one, and centres the crop', () => {
@@ -97,29 +89,14 @@ describe('classify manifest', () => {
 });
 
 describe('classify task on a real onnxruntime session', () => {
-  let modelsDir: string;
-  const loaded: Predictor[] = [];
+  const sessions = taskSessions();
   const halves = { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], scale: 1 / 255 };
 
   async function load(name: string, extra: Record<string, unknown>, onnx = colourClassifierModel()) {
-    await writeModel(modelsDir, { name, task: 'classify' }, onnx);
+    await writeModel(sessions.dir, { name, task: 'classify' }, onnx);
     const manifest = classifyManifest.parse({ name, task: 'classify', model: 'model.onnx', ...extra });
-    const predictor = await classifyTask.load(manifest, {
-      modelDir: join(modelsDir, name),
-      sessionOptions: { executionProviders: ['cpu'] },
-      providers: ['cpu'],
-    });
-    loaded.push(predictor);
-    return predictor;
+    return sessions.load(classifyTask, manifest);
   }
-
-  beforeAll(async () => {
-    modelsDir = await tempModelsDir();
-  });
-  afterAll(async () => {
-    for (const p of loaded) await p.release();
-    await rm(modelsDir, { recursive: true, force: true });
-  });
 
   it('normalises with the manifest mean/std, applies softmax to logits and ranks the top k', async () => {
     const predictor = await load('colours', { labels: CLASSIFY_LABELS, normalization: halves, topK: 2 });

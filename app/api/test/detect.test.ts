@@ -1,21 +1,19 @@
 // The detect task: letterbox maths and pixels, YOLO decoding in both layouts, class-wise NMS, mapping
 // back to original pixels, and whole models run by real onnxruntime sessions.
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Tensor } from 'onnxruntime-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeYolo, resolveLayout } from '../src/tasks/detect/decode.js';
 import { detectTask } from '../src/tasks/detect/index.js';
 import { letterboxGeometry, letterboxImage, unletterboxBox } from '../src/tasks/detect/letterbox.js';
 import { detectManifest } from '../src/tasks/detect/manifest.js';
 import { type Candidate, classWiseNms, iou } from '../src/tasks/detect/nms.js';
-import type { Detection, Predictor } from '../src/tasks/types.js';
+import type { Detection } from '../src/tasks/types.js';
 import { constantOutputModel } from './helpers/onnx-builder.js';
+import { taskSessions } from './helpers/task-sessions.js';
 import {
   DETECT_LABELS,
   endToEndTensor,
   solidImage,
-  tempModelsDir,
   writeModel,
   yoloModel,
   yolov5Tensor,
@@ -217,20 +215,18 @@ describe('detect manifest', () => {
 });
 
 describe('detect task on real onnxruntime sessions', () => {
-  let modelsDir: string;
-  const loaded: Predictor[] = [];
-  const context = (name: string) => ({
-    modelDir: join(modelsDir, name),
-    sessionOptions: { executionProviders: ['cpu'] },
-    providers: ['cpu'],
-  });
+  const sessions = taskSessions();
 
   async function load(
     name: string,
     layout: 'yolov8' | 'yolov5' | 'end2end',
     extra: Record<string, unknown> = {},
   ) {
-    await writeModel(modelsDir, { name, task: 'detect', labels: DETECT_LABELS, ...extra }, yoloModel(layout));
+    await writeModel(
+      sessions.dir,
+      { name, task: 'detect', labels: DETECT_LABELS, ...extra },
+      yoloModel(layout),
+    );
     const manifest = detectManifest.parse({
       name,
       task: 'detect',
@@ -238,18 +234,8 @@ describe('detect task on real onnxruntime sessions', () => {
       labels: DETECT_LABELS,
       ...extra,
     });
-    const predictor = await detectTask.load(manifest, context(name));
-    loaded.push(predictor);
-    return predictor;
+    return sessions.load(detectTask, manifest);
   }
-
-  beforeAll(async () => {
-    modelsDir = await tempModelsDir();
-  });
-  afterAll(async () => {
-    for (const p of loaded) await p.release();
-    await rm(modelsDir, { recursive: true, force: true });
-  });
 
   // The 200x100 image is letterboxed into 64x64 at scale 0.32 with 16 rows of padding on top.
   const image = solidImage(200, 100, [10, 200, 30]);
@@ -321,7 +307,7 @@ describe('detect task on real onnxruntime sessions', () => {
   });
 
   it('reads labels from a file, one per line', async () => {
-    await writeModel(modelsDir, { name: 'tiny-label-file', task: 'detect' }, yoloModel('yolov8'), {
+    await writeModel(sessions.dir, { name: 'tiny-label-file', task: 'detect' }, yoloModel('yolov8'), {
       'labels.txt': 'kitten\r\npuppy\n\n',
     });
     const manifest = detectManifest.parse({
@@ -330,8 +316,7 @@ describe('detect task on real onnxruntime sessions', () => {
       model: 'model.onnx',
       labels: 'labels.txt',
     });
-    const predictor = await detectTask.load(manifest, context('tiny-label-file'));
-    loaded.push(predictor);
+    const predictor = await sessions.load(detectTask, manifest);
     const names = (await predictor.predict(image, {})).detections.map((d) => d.class_name);
     expect(names).toEqual(['kitten', 'puppy', 'kitten']);
   });
@@ -351,10 +336,9 @@ describe('detect task on real onnxruntime sessions', () => {
       inputSize: { width: 64, height: 64 },
       output: { dims: [84, 2], values },
     });
-    await writeModel(modelsDir, { name: 'tiny-coco', task: 'detect' }, onnx);
+    await writeModel(sessions.dir, { name: 'tiny-coco', task: 'detect' }, onnx);
     const manifest = detectManifest.parse({ name: 'tiny-coco', task: 'detect', model: 'model.onnx' });
-    const predictor = await detectTask.load(manifest, context('tiny-coco'));
-    loaded.push(predictor);
+    const predictor = await sessions.load(detectTask, manifest);
     expect(predictor.info.labels).toHaveLength(80);
     const result = await predictor.predict(image, {});
     expect(result.detections.map((d) => [d.class_id, d.class_name])).toEqual([
@@ -364,26 +348,26 @@ describe('detect task on real onnxruntime sessions', () => {
   });
 
   it('refuses labels that do not match the number of classes the model predicts', async () => {
-    await writeModel(modelsDir, { name: 'tiny-no-labels', task: 'detect' }, yoloModel('yolov8'));
+    await writeModel(sessions.dir, { name: 'tiny-no-labels', task: 'detect' }, yoloModel('yolov8'));
     const coco = detectManifest.parse({ name: 'tiny-no-labels', task: 'detect', model: 'model.onnx' });
-    await expect(detectTask.load(coco, context('tiny-no-labels'))).rejects.toThrow(
+    await expect(sessions.load(detectTask, coco)).rejects.toThrow(
       /predicts 2 classes but the default label list \(COCO-80\) has 80 names/,
     );
     const three = detectManifest.parse({ ...coco, labels: ['a', 'b', 'c'], layout: 'yolov8' });
-    await expect(detectTask.load(three, context('tiny-no-labels'))).rejects.toThrow(/predicts 2 classes/);
+    await expect(sessions.load(detectTask, three)).rejects.toThrow(/predicts 2 classes/);
     // [1, 6, 4] read as YOLOv5 would leave 4 - 5 = -1 classes.
     const wrongLayout = detectManifest.parse({ ...coco, labels: DETECT_LABELS, layout: 'yolov5' });
-    await expect(detectTask.load(wrongLayout, context('tiny-no-labels'))).rejects.toThrow(/check "layout"/);
+    await expect(sessions.load(detectTask, wrongLayout)).rejects.toThrow(/check "layout"/);
   });
 
   it('refuses an inputSize that contradicts the model', async () => {
-    await writeModel(modelsDir, { name: 'tiny-wrong-size', task: 'detect' }, yoloModel('yolov8'));
+    await writeModel(sessions.dir, { name: 'tiny-wrong-size', task: 'detect' }, yoloModel('yolov8'));
     const manifest = detectManifest.parse({
       name: 'tiny-wrong-size',
       task: 'detect',
       model: 'model.onnx',
       inputSize: [640, 640],
     });
-    await expect(detectTask.load(manifest, context('tiny-wrong-size'))).rejects.toThrow(/does not match/);
+    await expect(sessions.load(detectTask, manifest)).rejects.toThrow(/does not match/);
   });
 });
