@@ -2,7 +2,8 @@
 // Lives in the browser suite because it needs the built API; it drives plain HTTP, no browser.
 import { afterAll, expect, it } from 'vitest';
 import { textFixture } from '../fixtures/text-images.js';
-import { freePort, type Service, startApi, startUi } from './stack.js';
+import { freePort } from '../helpers/free-port.js';
+import { type Service, startApi, startUi } from './stack.js';
 
 const services: Service[] = [];
 afterAll(async () => {

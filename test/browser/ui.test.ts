@@ -6,16 +6,8 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TextFixture, textFixture } from '../fixtures/text-images.js';
-import {
-  type Browser,
-  freePort,
-  openBrowser,
-  RESULTS,
-  ROOT,
-  type Service,
-  startApi,
-  startUi,
-} from './stack.js';
+import { freePort } from '../helpers/free-port.js';
+import { type Browser, openBrowser, RESULTS, ROOT, type Service, startApi, startUi } from './stack.js';
 
 interface Prediction {
   model: string;

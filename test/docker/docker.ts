@@ -1,7 +1,6 @@
 // Small helpers for driving a real Docker engine and docker compose from the engine suite.
 import { execFile } from 'node:child_process';
 import { request } from 'node:https';
-import { createServer } from 'node:net';
 
 export interface RunOptions {
   cwd?: string;
@@ -124,20 +123,6 @@ export async function containerState(id: string): Promise<ContainerState> {
     restartCount: info.RestartCount,
     user: info.Config.User,
   };
-}
-
-/** A TCP port that was free a moment ago (the engine publishes on it next). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 /** Bytes an image adds on top of its base image, after checking that the base's layers are its first ones. */

@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import bcrypt from 'bcryptjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { textFixture } from '../fixtures/text-images.js';
-import { addedBytes, compose, containerState, docker, freePort, httpsGet, run, waitFor } from './docker.js';
+import { freePort } from '../helpers/free-port.js';
+import { addedBytes, compose, containerState, docker, httpsGet, run, waitFor } from './docker.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const API_IMAGE = 'modelship-api:local';

@@ -11,8 +11,9 @@ import bcrypt from 'bcryptjs';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderVmMetadata, type VmMetadataArgs } from '../../infra/vm/metadata.js';
+import { freePort } from '../helpers/free-port.js';
 import { type FakeMetadataServer, startFakeMetadataServer } from './fake-metadata.js';
-import { freePort, run, sleep } from './shell.js';
+import { run, sleep } from './shell.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const shared = process.env.SHARED ?? resolve(repo, '../shared');

@@ -1,6 +1,5 @@
 // Small process helpers for the VM rehearsal.
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 
 export interface CommandResult {
   code: number;
@@ -35,19 +34,6 @@ export function run(
       } else {
         resolve(result);
       }
-    });
-  });
-}
-
-/** A TCP port that was free a moment ago (for ports a container publishes on the host). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
     });
   });
 }

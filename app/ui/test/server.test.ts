@@ -3,10 +3,11 @@ import { gzipSync } from 'node:zlib';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../../test/helpers/free-port.js';
 import { createApp } from '../server/app.js';
 import { loadConfig } from '../server/config.js';
 import { connectionErrorCode, isNotReady } from '../server/proxy.js';
-import { APP_JS, freePort, INDEX_HTML, listen, type Running, staticDir } from './helpers.js';
+import { APP_JS, INDEX_HTML, listen, type Running, staticDir } from './helpers.js';
 
 interface FakeState {
   /** The predict route answers 503 not_ready this many times before working. */
