@@ -18,6 +18,8 @@ export interface RegistryImagesArgs {
   repoRoot: string;
   /** Human-readable tag pushed alongside each digest (never `latest`). */
   tag: string;
+  /** Build arguments of both Dockerfiles: VERSION, REVISION and SOURCE become the images' OCI labels. */
+  buildArgs: Record<string, string>;
   labels: Record<string, string>;
 }
 
@@ -73,6 +75,7 @@ export class RegistryImages extends pulumi.ComponentResource {
             dockerfile: `${args.repoRoot}/app/${component}/Dockerfile`,
             // The VM is x86_64; students on ARM Macs would otherwise push arm64 images.
             platform: 'linux/amd64',
+            args: args.buildArgs,
             ...(target && { target }),
           },
           registry,

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import * as gcp from '@pulumi/gcp';
 import * as pulumi from '@pulumi/pulumi';
 import { bcryptHash } from '../basic-auth.js';
+import { buildInfo } from '../build-info.js';
 import { Dns, siteHostname } from '../components/dns.js';
 import { Network } from '../components/network.js';
 import { Readiness } from '../components/readiness.js';
@@ -77,6 +78,7 @@ export function deploySingleVm(config: DeployConfig, ctx: StackContext = default
   const labels = { app: 'modelship', stack: stackSlug, 'managed-by': 'pulumi' };
   const tag = `modelship-${stackSlug}`;
   const packageVersion: string = JSON.parse(readFileSync(`${ctx.repoRoot}/package.json`, 'utf8')).version;
+  const build = buildInfo(ctx.repoRoot);
 
   const services = REQUIRED_SERVICES.map(
     (service) =>
@@ -98,6 +100,7 @@ export function deploySingleVm(config: DeployConfig, ctx: StackContext = default
       gpu: config.gpu !== undefined,
       repoRoot: ctx.repoRoot,
       tag: packageVersion,
+      buildArgs: { VERSION: packageVersion, REVISION: build.revision, SOURCE: build.source },
       labels,
     },
     afterServices,

@@ -131,6 +131,11 @@ describe('dev stack (g2-standard-4, one L4)', () => {
     });
     expect(ui.build.target).toBeUndefined();
     for (const image of images) {
+      // OCI labels: the package version and this checkout's commit (the test runs inside the git repo).
+      expect(image.build.args).toMatchObject({
+        VERSION: pkgVersion,
+        REVISION: expect.stringMatching(/^[0-9a-f]{40}/),
+      });
       expect(image.registry).toEqual({
         server: 'us-central1-docker.pkg.dev',
         username: 'oauth2accesstoken',
