@@ -11,7 +11,8 @@ const services = [
   {
     name: 'api',
     entry: 'app/api/dist/server.js',
-    env: { PORT: apiPort },
+    // Only the UI needs to be reachable from other machines (it proxies /api), so the API stays on loopback.
+    env: { PORT: apiPort, HOST: process.env.API_HOST ?? '127.0.0.1' },
     url: `http://localhost:${apiPort}/docs`,
   },
   {
