@@ -33,8 +33,10 @@ import type {
   Memory,
   SizeAccuracy,
   SizeLatency,
+  TaskLatency,
 } from './lib/results.js';
 import { median, ratio, summarize } from './lib/stats.js';
+import { writeTaskModels } from './lib/tasks.js';
 
 interface Profile {
   coldStarts: number;
@@ -73,6 +75,8 @@ const PROFILES: Record<'quick' | 'default', Profile> = {
 
 const THROUGHPUT_INPUT = 'paragraph';
 const MEMORY_INPUT = 'word';
+/** The image the detect and classify models get: the photo-like JPEG (800 px wide), as a phone would send. */
+const TASK_INPUT = 'photo';
 const API_IMAGE = 'modelship-api:local';
 const UI_IMAGE = 'modelship-ui:local';
 const BASE_IMAGES = ['node:22-bookworm-slim', 'debian:bookworm-slim'];
@@ -140,6 +144,7 @@ async function main(): Promise<void> {
       `Experiments skipped: the main figures took ${elapsed.toFixed(0)} s (a loaded machine?); \`--experiments\` forces them.`,
     );
   }
+  const tasks = await measureTasks(byId(TASK_INPUT), machine.cores, profile);
   const docker = await measureDocker(notes);
 
   const results: BenchResults = {
@@ -159,6 +164,7 @@ async function main(): Promise<void> {
       peerCer: pooledCer(accuracy.map((a) => a.peer)),
     },
     throughput: { input: THROUGHPUT_INPUT, runs: throughput.runs, health: throughput.health },
+    tasks,
     memory,
     docker,
     experiments,
@@ -230,6 +236,47 @@ function agreement(
     apiText,
     peerText,
   };
+}
+
+/**
+ * The detect and classify tasks at concurrency 1, on synthetic tiny models (bench/lib/tasks.ts) served by a
+ * second API with only those models in its MODELS_DIR, so the OCR figures above are not touched.
+ */
+async function measureTasks(input: BenchInput, cores: number, profile: Profile): Promise<TaskLatency[]> {
+  const modelsDir = await mkdtemp(join(tmpdir(), 'modelship-bench-tasks-'));
+  const results: TaskLatency[] = [];
+  try {
+    const models = await writeTaskModels(modelsDir);
+    const api = await startApi({ WORKERS: String(cores), ORT_PROVIDERS: 'cpu', MODELS_DIR: modelsDir });
+    try {
+      for (const model of models) {
+        log(`latency at concurrency 1: ${model.task} (${model.model}, synthetic) on ${input.id}`);
+        const body = predictBody(input, model.model);
+        const call = () => predict(api.url, input, body);
+        for (let i = 0; i < profile.warmup; i++) await call();
+        const before = await scrape(api.url);
+        const run = await timeSequential(call, profile.latency);
+        const after = await scrape(api.url);
+        const requests = run.latenciesMs.length;
+        const ms = (seconds: Record<string, number>) =>
+          Object.fromEntries(Object.entries(seconds).map(([k, s]) => [k, s * 1000]));
+        const server = stageMeans(before.routes, after.routes, requests)['/predict'];
+        results.push({
+          ...model,
+          input: input.id,
+          latency: summarize(run.latenciesMs),
+          stages: ms(stageMeans(before.stages, after.stages, requests)),
+          ...(server === undefined ? {} : { serverMs: server * 1000 }),
+          detections: run.last?.detections.length ?? 0,
+        });
+      }
+    } finally {
+      await api.stop();
+    }
+  } finally {
+    await rm(modelsDir, { recursive: true, force: true });
+  }
+  return results;
 }
 
 /**

@@ -53,6 +53,6 @@ export function describeInput(input: BenchInput): InputInfo {
 }
 
 /** The legacy JSON body: `{model, image: base64}`. */
-export function predictBody(input: BenchInput): string {
-  return JSON.stringify({ model: 'ocr', image: input.bytes.toString('base64') });
+export function predictBody(input: BenchInput, model = 'ocr'): string {
+  return JSON.stringify({ model, image: input.bytes.toString('base64') });
 }

@@ -43,6 +43,8 @@ export interface Headline {
   peerCer: number;
   throughput: number | null;
   coldStartMs: number;
+  /** p50 ms of each task on its synthetic model (pipeline overhead), e.g. { detect: 12, classify: 9 }. */
+  taskP50: Record<string, number>;
 }
 
 export function headline(r: BenchResults): Headline {
@@ -56,7 +58,41 @@ export function headline(r: BenchResults): Headline {
     peerCer: r.accuracy.peerCer,
     throughput: saturated,
     coldStartMs: r.coldStart.medianMs,
+    taskP50: Object.fromEntries(r.tasks.map((t) => [t.task, t.latency.p50])),
   };
+}
+
+/** The detect and classify section: p50/p95 at concurrency 1 and the stage breakdown, per task. */
+export function renderTasks(tasks: BenchResults['tasks']): string[] {
+  if (tasks.length === 0) return [];
+  const stages = [...new Set(tasks.flatMap((t) => Object.keys(t.stages)))];
+  return [
+    '## detect and classify at concurrency 1 (ms): synthetic tiny models',
+    '',
+    'The models are synthetic, built like the API tests build theirs (a constant-output YOLOv8-layout head, a',
+    'pooled linear classifier): their inference costs next to nothing, so these figures are the server pipeline',
+    'around a model (decode, letterbox or resize + crop, candidate decoding, NMS, softmax, JSON), not what a real',
+    'YOLO or ResNet would take to compute. A second API serves only them; `POST /predict`, base64 JSON.',
+    '',
+    markdownTable(
+      ['task', 'model', 'input', 'n', 'p50', 'p95', 'p99', ...stages, 'server total', 'detections'],
+      tasks.map((t) => [
+        t.task,
+        t.model,
+        t.input,
+        String(t.latency.n),
+        num(t.latency.p50),
+        num(t.latency.p95),
+        num(t.latency.p99),
+        ...stages.map((s) => num(t.stages[s])),
+        num(t.serverMs),
+        String(t.detections),
+      ]),
+    ),
+    '',
+    ...tasks.map((t) => `- \`${t.model}\`: ${t.description}.`),
+    '',
+  ];
 }
 
 export function renderMarkdown(r: BenchResults): string {
@@ -97,6 +133,10 @@ export function renderMarkdown(r: BenchResults): string {
         ['character error rate, peer (spaces included)', percent(h.peerCer)],
         ['throughput, best (req/s)', num(h.throughput)],
         ['cold start, spawn → /ready (ms, median)', num(h.coldStartMs, 0)],
+        ...Object.entries(h.taskP50).map(([task, p50]) => [
+          `${task} p50, synthetic tiny model: pipeline overhead (ms)`,
+          num(p50),
+        ]),
       ],
     ),
     '',
@@ -188,6 +228,7 @@ export function renderMarkdown(r: BenchResults): string {
           `max ${num(r.throughput.health.latency.max)} ms over ${r.throughput.health.latency.n} probes, ${r.throughput.health.errors} errors.`
       : 'Health under load: n/a.',
     '',
+    ...renderTasks(r.tasks),
     '## Cold start and memory',
     '',
     markdownTable(

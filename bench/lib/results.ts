@@ -35,6 +35,21 @@ export interface SizeLatency {
   serverMs?: number;
 }
 
+/** A detect or classify model at concurrency 1 (synthetic tiny models: see bench/lib/tasks.ts). */
+export interface TaskLatency {
+  task: 'detect' | 'classify';
+  model: string;
+  description: string;
+  /** The bench input sent (its encoded bytes, as `POST /predict` base64 JSON). */
+  input: string;
+  latency: LatencySummary;
+  /** Mean milliseconds per request in each server stage (decode, preprocess, inference, postprocess). */
+  stages: Record<string, number>;
+  serverMs?: number;
+  /** Entries in the last response's `detections` (boxes after NMS, or top-k classes). */
+  detections: number;
+}
+
 export interface SizeAccuracy {
   input: string;
   api: CerScore;
@@ -109,6 +124,8 @@ export interface BenchResults {
   latency: SizeLatency[];
   accuracy: { sizes: SizeAccuracy[]; apiCer: number; peerCer: number };
   throughput: { input: string; runs: LoadRun[]; health: HealthUnderLoad | null };
+  /** The detect and classify tasks on synthetic tiny models, from a second API serving only them. */
+  tasks: TaskLatency[];
   memory: Memory;
   docker: DockerFigures;
   experiments: Experiment[];

@@ -101,6 +101,27 @@ function sampleResults(): BenchResults {
       ],
       health: { concurrency: 8, latency: summarize([1, 2, 3]), errors: 0 },
     },
+    tasks: [
+      {
+        task: 'detect',
+        model: 'synthetic-yolo',
+        description: 'YOLOv8 layout',
+        input: 'photo',
+        latency: summarize([20, 22, 24]),
+        stages: { decode: 3, preprocess: 5, inference: 4, postprocess: 6 },
+        serverMs: 19,
+        detections: 20,
+      },
+      {
+        task: 'classify',
+        model: 'synthetic-classifier',
+        description: 'pooled linear classifier',
+        input: 'photo',
+        latency: summarize([10, 11, 12]),
+        stages: { decode: 3, preprocess: 2, inference: 1, postprocess: 0.5 },
+        detections: 5,
+      },
+    ],
     memory: {
       idleMiB: 300,
       peakUnderLoadMiB: 420,
@@ -129,6 +150,25 @@ describe('renderMarkdown', () => {
     expect(md).toContain('| container start → /ready 200 (ms) | n/a (no Docker engine) |');
     expect(md).toContain('| RSS before → after 1000 more requests (`line`, MiB) | 400 → 405 |');
     expect(md).toContain('- a note');
+  });
+
+  it('reports detect and classify with their stages, labelled as synthetic tiny models', () => {
+    const md = renderMarkdown(sampleResults());
+    expect(md).toContain('## detect and classify at concurrency 1 (ms): synthetic tiny models');
+    expect(md).toContain('| decode | preprocess | inference | postprocess | server total | detections |');
+    expect(md).toContain(
+      '| detect | synthetic-yolo | photo | 3 | 22.0 | 23.8 | 24.0 | 3.00 | 5.00 | 4.00 | 6.00 | 19.0 | 20 |',
+    );
+    expect(md).toContain('| classify | synthetic-classifier | photo | 3 | 11.0 |');
+    expect(md).toMatch(/\| classify .* \| 0\.50 \| n\/a \| 5 \|/);
+    expect(md).toContain('- `synthetic-yolo`: YOLOv8 layout.');
+    expect(md).toContain('| detect p50, synthetic tiny model: pipeline overhead (ms) | 22.0 |');
+  });
+
+  it('leaves the task section out when no task was measured', () => {
+    const r = sampleResults();
+    r.tasks = [];
+    expect(renderMarkdown(r)).not.toContain('synthetic tiny model');
   });
 
   it('lists image sizes and the layers added on top of the base when Docker answered', () => {
@@ -161,6 +201,7 @@ describe('renderMarkdown', () => {
       peerCer: 3 / 44,
       throughput: 16,
       coldStartMs: 1000,
+      taskP50: { detect: 22, classify: 11 },
     });
   });
 });
