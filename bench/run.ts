@@ -75,7 +75,7 @@ const PROFILES: Record<'quick' | 'default', Profile> = {
 
 const THROUGHPUT_INPUT = 'paragraph';
 const MEMORY_INPUT = 'word';
-/** The image the detect and classify models get: the photo-like JPEG (800 px wide), as a phone would send. */
+/** The image the detect and classify models get: the photo-like JPEG (720×360), as a phone would send. */
 const TASK_INPUT = 'photo';
 const API_IMAGE = 'modelship-api:local';
 const UI_IMAGE = 'modelship-ui:local';
