@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { resolveFileRef } from '../../models/manifest-base.js';
+import { tensorSpecs } from '../onnx-image-model.js';
 import type {
   Detection,
   LoadContext,
@@ -54,12 +55,12 @@ async function loadOcr(manifest: OcrManifest, context: LoadContext): Promise<Pre
     version: manifest.version,
     ...(manifest.description === undefined ? {} : { description: manifest.description }),
     inputs: [
-      ...tensorSpecs(detector, 'input', 'detection'),
-      ...tensorSpecs(recSession, 'input', 'recognition'),
+      ...stageSpecs(detector.inputMetadata, 'detection'),
+      ...stageSpecs(recSession.inputMetadata, 'recognition'),
     ],
     outputs: [
-      ...tensorSpecs(detector, 'output', 'detection'),
-      ...tensorSpecs(recSession, 'output', 'recognition'),
+      ...stageSpecs(detector.outputMetadata, 'detection'),
+      ...stageSpecs(recSession.outputMetadata, 'recognition'),
     ],
     labels: ['text'],
     provider: context.providers[0] ?? 'cpu',
@@ -151,25 +152,7 @@ function checkClassCount(session: InferenceSession, labelCount: number): void {
   }
 }
 
-const DATATYPES: Record<string, string> = {
-  float32: 'FP32',
-  float16: 'FP16',
-  float64: 'FP64',
-  int8: 'INT8',
-  uint8: 'UINT8',
-  int16: 'INT16',
-  int32: 'INT32',
-  int64: 'INT64',
-  bool: 'BOOL',
-  string: 'BYTES',
-};
-
-/** Session tensors in Open Inference Protocol terms: FP32 etc., -1 for dynamic dimensions, names prefixed by stage. */
-function tensorSpecs(session: InferenceSession, kind: 'input' | 'output', stage: string): TensorSpec[] {
-  const metadata = kind === 'input' ? session.inputMetadata : session.outputMetadata;
-  return metadata.map((m) => ({
-    name: `${stage}/${m.name}`,
-    datatype: m.isTensor ? (DATATYPES[m.type] ?? m.type.toUpperCase()) : 'BYTES',
-    shape: m.isTensor ? m.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : -1)) : [],
-  }));
+/** A session's tensors in Open Inference Protocol terms, names prefixed by stage ("detection/x"). */
+function stageSpecs(metadata: readonly InferenceSession.ValueMetadata[], stage: string): TensorSpec[] {
+  return tensorSpecs(metadata).map((spec) => ({ ...spec, name: `${stage}/${spec.name}` }));
 }
