@@ -1,8 +1,8 @@
 // Starts the built API (app/api/dist/server.js) as a child process on a free port and times it to /ready.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../../test/helpers/free-port.js';
 
 export const API_ENTRY = 'app/api/dist/server.js';
 
@@ -12,17 +12,6 @@ export interface ApiProcess {
   /** Milliseconds from spawn to the first 200 from /ready. */
   coldStartMs: number;
   stop(): Promise<void>;
-}
-
-/** A port the OS just handed out; freed again for the child to bind (a tiny race others can't win on 127.0.0.1 in practice). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  if (address === null || typeof address === 'string') throw new Error('no TCP port from the OS');
-  return address.port;
 }
 
 export async function startApi(env: Record<string, string>, timeoutMs = 120_000): Promise<ApiProcess> {
