@@ -6,6 +6,7 @@ import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { z } from 'zod';
 import { type FileRef, fileRef, resolveFileRef } from '../models/manifest-base.js';
 import { v2Datatype } from '../v2/datatypes.js';
+import { writeNormalized } from './ocr/preprocess.js';
 import type { LoadContext, PredictOptions, Predictor, PredictResult, RgbImage, TensorSpec } from './types.js';
 
 /** Session inputs or outputs as v2 tensor metadata; symbolic dimensions (e.g. 'batch') become -1. */
@@ -70,21 +71,8 @@ export interface ChannelNormalization {
 
 /** Interleaved RGB bytes (HWC) to planar float32 (CHW): (pixel × scale − mean) / std per channel. */
 export function toChwFloat(image: RgbImage, norm: ChannelNormalization): Float32Array {
-  const plane = image.width * image.height;
-  const out = new Float32Array(3 * plane);
-  const src = image.data;
-  // (p × scale − mean) / std = p × mul + add, one multiply-add per value.
-  const [mul0, mul1, mul2] = norm.std.map((s) => norm.scale / s) as [number, number, number];
-  const [add0, add1, add2] = norm.mean.map((m, c) => -m / (norm.std[c] as number)) as [
-    number,
-    number,
-    number,
-  ];
-  for (let i = 0, p = 0; i < plane; i++, p += 3) {
-    out[i] = (src[p] as number) * mul0 + add0;
-    out[plane + i] = (src[p + 1] as number) * mul1 + add1;
-    out[2 * plane + i] = (src[p + 2] as number) * mul2 + add2;
-  }
+  const out = new Float32Array(3 * image.width * image.height);
+  writeNormalized(image, norm, 'rgb', out);
   return out;
 }
 

@@ -1,7 +1,8 @@
 // Image -> float tensors: sizes for the detector, and per-channel normalisation into NCHW layout.
 import sharp from 'sharp';
+import type { ChannelNormalization } from '../onnx-image-model.js';
 import type { RgbImage } from '../types.js';
-import type { ChannelOrder, Normalization } from './manifest.js';
+import type { ChannelOrder } from './manifest.js';
 
 /**
  * Detector input size: the longer side scaled down to `maxSide` (never up), each side then rounded to the
@@ -35,7 +36,7 @@ export async function resizeRgb(image: RgbImage, width: number, height: number):
  */
 export function writeNormalized(
   image: RgbImage,
-  norm: Normalization,
+  norm: ChannelNormalization,
   order: ChannelOrder,
   out: Float32Array,
   offset = 0,
