@@ -82,6 +82,8 @@ const T4_COUNTS = [1, 2, 4];
 const UNSUPPORTED_FAMILIES = ['a2', 'a3', 'a4', 'g4', 'ct5lp', 'ct6e'];
 
 export const machineFamily = (machineType: string): string => machineType.split('-')[0] ?? '';
+/** us-central1-a → us-central1. */
+const regionOf = (zone: string): string => zone.replace(/-[a-z]$/, '');
 
 const set = (key: string) => `pulumi config set ${key} <value>`;
 
@@ -260,7 +262,7 @@ type Problem = { key: string; message: string };
 /** The combinations GCE refuses, or that this program cannot serve, as problems keyed by setting. */
 function crossChecks(c: Parsed): Problem[] {
   const problems: Problem[] = [];
-  const zoneRegion = c['gcp:zone'].replace(/-[a-z]$/, '');
+  const zoneRegion = regionOf(c['gcp:zone']);
   if (c['gcp:region'] && c['gcp:region'] !== zoneRegion) {
     problems.push({
       key: 'gcp:region',
@@ -344,7 +346,7 @@ export function parseConfig(raw: RawConfig): DeployConfig {
   return {
     shape: c.shape,
     project: c['gcp:project'],
-    region: c['gcp:zone'].replace(/-[a-z]$/, ''),
+    region: regionOf(c['gcp:zone']),
     zone: c['gcp:zone'],
     machineType: c.machineType,
     ...(c.gpu !== 'none' && { gpu: { type: c.gpu, count: c.gpuCount } }),
