@@ -29,7 +29,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     'loading models',
   );
   const pool = new InferencePool({
-    models: manifests.map(({ name, task, dir, raw }) => ({ name, task, dir, raw })),
+    models: manifests,
     providers,
     sessionOptions: sessionOptions(providers, config.workers),
     maxPixels: config.maxPixels,

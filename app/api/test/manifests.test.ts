@@ -35,7 +35,7 @@ afterAll(async () => {
 });
 
 describe('loadManifests', () => {
-  it('loads the repository models with defaults applied', async () => {
+  it('loads the repository models', async () => {
     const models = await loadManifests(repoModels);
     expect(models.map((m) => m.name)).toContain('ocr');
     const ocr = models.find((m) => m.name === 'ocr');

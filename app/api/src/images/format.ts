@@ -4,7 +4,6 @@ import sharp from 'sharp';
 import { ApiError, firstLine } from '../errors.js';
 
 export type ImageFormat = 'png' | 'jpeg' | 'webp';
-export const SUPPORTED_FORMATS: readonly ImageFormat[] = ['png', 'jpeg', 'webp'];
 
 const startsWith = (bytes: Uint8Array, signature: number[], offset = 0) =>
   bytes.length >= offset + signature.length && signature.every((b, i) => bytes[offset + i] === b);

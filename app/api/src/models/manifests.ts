@@ -10,8 +10,6 @@ export interface LoadedManifest {
   task: string;
   /** Absolute path of the model's folder. */
   dir: string;
-  /** The validated manifest (defaults applied), as the task's schema returns it. */
-  manifest: { name: string; task: string };
   /** The parsed JSON before validation: what worker threads re-validate into their own typed manifest. */
   raw: unknown;
 }
@@ -75,7 +73,7 @@ function parseManifest(file: string, text: string): Omit<LoadedManifest, 'dir'> 
   const result = task.manifestSchema.safeParse(raw);
   if (!result.success) throw new ManifestError(`${file}: ${describeIssues(result.error)}`);
   const manifest = result.data as { name: string; task: string };
-  return { name: manifest.name, task: manifest.task, manifest, raw };
+  return { name: manifest.name, task: manifest.task, raw };
 }
 
 function describeIssues(error: z.ZodError): string {
