@@ -10,20 +10,21 @@ import {
   mib,
   type PredictResponse,
   predict,
+  predictRequest,
   REQUEST_HISTOGRAM,
   sampleRss,
   scrape,
+  stageBreakdown,
   waitIdle,
 } from './lib/api-client.js';
 import { API_ENTRY, type ApiProcess, startApi } from './lib/api-process.js';
 import { characterErrorRate, pooledCer, readingOrderText } from './lib/cer.js';
 import { dockerUnavailable, imageExists, imageSize, timeContainerStart } from './lib/docker.js';
-import { type BenchInput, describeInput, loadInputs, predictBody } from './lib/inputs.js';
+import { type BenchInput, describeInput, loadInputs } from './lib/inputs.js';
 import { loadSeconds, runLoad, type SequentialBudget, timeSequential } from './lib/load.js';
 import { describeCommit, describeMachine } from './lib/machine.js';
 import { renderMarkdown } from './lib/markdown.js';
 import { createPeer, type Peer, type PeerLine, peerBoxes } from './lib/peer.js';
-import { stageMeans } from './lib/prometheus.js';
 import type {
   BenchResults,
   DockerFigures,
@@ -185,8 +186,8 @@ async function measureLatency(api: ApiProcess, peer: Peer, inputs: BenchInput[],
   await peer.detect((inputs[0] as BenchInput).bytes);
   for (const input of inputs) {
     log(`latency at concurrency 1: ${input.id}`);
-    const body = predictBody(input);
-    const callApi = () => predict(api.url, input, body);
+    const request = predictRequest(input);
+    const callApi = () => predict(api.url, request);
     const callPeer = () => peer.detect(input.bytes);
     for (let i = 0; i < profile.warmup; i++) {
       await callApi();
@@ -196,14 +197,6 @@ async function measureLatency(api: ApiProcess, peer: Peer, inputs: BenchInput[],
     const apiRun = await timeSequential(callApi, profile.latency);
     const after = await scrape(api.url);
     const peerRun = await timeSequential(callPeer, profile.latency);
-    const requests = apiRun.latenciesMs.length;
-    const stages = Object.fromEntries(
-      Object.entries(stageMeans(before.stages, after.stages, requests)).map(([stage, s]) => [
-        stage,
-        s * 1000,
-      ]),
-    );
-    const server = stageMeans(before.routes, after.routes, requests)['/predict'];
     const apiSummary = summarize(apiRun.latenciesMs);
     const peerSummary = summarize(peerRun.latenciesMs);
     latency.push({
@@ -212,8 +205,7 @@ async function measureLatency(api: ApiProcess, peer: Peer, inputs: BenchInput[],
       peer: peerSummary,
       ratioP50: ratio(apiSummary.p50, peerSummary.p50),
       ratioP95: ratio(apiSummary.p95, peerSummary.p95),
-      stages,
-      ...(server === undefined ? {} : { serverMs: server * 1000 }),
+      ...stageBreakdown(before, after, apiRun.latenciesMs.length),
     });
     accuracy.push(agreement(input, apiRun.last, peerRun.last));
   }
@@ -251,22 +243,17 @@ async function measureTasks(input: BenchInput, cores: number, profile: Profile):
     try {
       for (const model of models) {
         log(`latency at concurrency 1: ${model.task} (${model.model}, synthetic) on ${input.id}`);
-        const body = predictBody(input, model.model);
-        const call = () => predict(api.url, input, body);
+        const request = predictRequest(input, model.model);
+        const call = () => predict(api.url, request);
         for (let i = 0; i < profile.warmup; i++) await call();
         const before = await scrape(api.url);
         const run = await timeSequential(call, profile.latency);
         const after = await scrape(api.url);
-        const requests = run.latenciesMs.length;
-        const ms = (seconds: Record<string, number>) =>
-          Object.fromEntries(Object.entries(seconds).map(([k, s]) => [k, s * 1000]));
-        const server = stageMeans(before.routes, after.routes, requests)['/predict'];
         results.push({
           ...model,
           input: input.id,
           latency: summarize(run.latenciesMs),
-          stages: ms(stageMeans(before.stages, after.stages, requests)),
-          ...(server === undefined ? {} : { serverMs: server * 1000 }),
+          ...stageBreakdown(before, after, run.latenciesMs.length),
           detections: run.last?.detections.length ?? 0,
         });
       }
@@ -290,12 +277,7 @@ async function measureThroughput(
   profile: Profile,
   p50Ms: number,
 ) {
-  const spec = {
-    path: '/predict',
-    method: 'POST' as const,
-    body: predictBody(input),
-    headers: { 'content-type': 'application/json' },
-  };
+  const spec = predictRequest(input);
   const runs: LoadRun[] = [];
   let health: HealthUnderLoad | null = null;
   const rss = sampleRss(api.url);
@@ -329,14 +311,7 @@ async function measureThroughput(
 async function measureLeak(api: ApiProcess, input: BenchInput, cores: number, requests: number) {
   log(`memory: RSS after ${requests} requests of ${input.id}`);
   const beforeMiB = mib((await scrape(api.url)).rssBytes);
-  const run = await runLoad(api.url, {
-    path: '/predict',
-    method: 'POST',
-    body: predictBody(input),
-    headers: { 'content-type': 'application/json' },
-    connections: cores,
-    amount: requests,
-  });
+  const run = await runLoad(api.url, { ...predictRequest(input), connections: cores, amount: requests });
   if (run.errors > 0) log(`warning: ${run.errors} errors during the memory run`);
   await waitIdle(api.url);
   const afterMiB = mib((await scrape(api.url)).rssBytes);
@@ -408,19 +383,16 @@ async function runExperiments(inputs: BenchInput[], cores: number, profile: Prof
       try {
         for (const id of variant.inputs) {
           const input = inputs.find((i) => i.id === id) as BenchInput;
-          const body = predictBody(input);
-          await predict(api.url, input, body);
-          const run = await timeSequential(() => predict(api.url, input, body), profile.experimentLatency);
+          const request = predictRequest(input);
+          await predict(api.url, request);
+          const run = await timeSequential(() => predict(api.url, request), profile.experimentLatency);
           experiments.push(sequentialExperiment(variant.name, variant.setting, input.id, run.latenciesMs));
         }
         if (variant.load) {
           const input = inputs.find((i) => i.id === variant.inputs[0]) as BenchInput;
           const p50 = experiments.at(-variant.inputs.length)?.latency.p50 ?? 0;
           const load = await runLoad(api.url, {
-            path: '/predict',
-            method: 'POST',
-            body: predictBody(input),
-            headers: { 'content-type': 'application/json' },
+            ...predictRequest(input),
             connections: cores,
             seconds: loadSeconds(profile.loadSeconds / 2, p50, cores, cores),
           });

@@ -1,8 +1,14 @@
 // What the benchmark reads from a running API: predictions, /metrics scrapes, RSS.
 import type { TextBox } from './cer.js';
 import { type BenchInput, predictBody } from './inputs.js';
-import { fetchRetry, requestJson } from './load.js';
-import { type HistogramTotals, histogramTotalsBy, parseSamples, sampleValue } from './prometheus.js';
+import { fetchRetry, type HttpRequestSpec, requestJson } from './load.js';
+import {
+  type HistogramTotals,
+  histogramTotalsBy,
+  parseSamples,
+  sampleValue,
+  stageMeans,
+} from './prometheus.js';
 
 export const STAGE_HISTOGRAM = 'modelship_inference_stage_duration_seconds';
 export const REQUEST_HISTOGRAM = 'modelship_http_request_duration_seconds';
@@ -13,17 +19,18 @@ export interface PredictResponse {
   detections: TextBox[];
 }
 
-export function predict(
-  baseUrl: string,
-  input: BenchInput,
-  body = predictBody(input),
-): Promise<PredictResponse> {
-  return requestJson<PredictResponse>(baseUrl, {
+/** POST /predict with the legacy JSON body, for one call or an autocannon run (body encoded once). */
+export function predictRequest(input: BenchInput, model?: string): HttpRequestSpec {
+  return {
     path: '/predict',
     method: 'POST',
-    body,
+    body: predictBody(input, model),
     headers: { 'content-type': 'application/json' },
-  });
+  };
+}
+
+export function predict(baseUrl: string, request: HttpRequestSpec): Promise<PredictResponse> {
+  return requestJson<PredictResponse>(baseUrl, request);
 }
 
 export interface Scrape {
@@ -42,6 +49,20 @@ export async function scrape(baseUrl: string): Promise<Scrape> {
     routes: histogramTotalsBy(samples, 'route', REQUEST_HISTOGRAM),
     rssBytes: sampleValue(samples, 'process_resident_memory_bytes'),
     inFlight: sampleValue(samples, 'modelship_inflight_requests'),
+  };
+}
+
+/** Mean milliseconds per request in each stage, and in the whole /predict route, between two scrapes. */
+export function stageBreakdown(
+  before: Scrape,
+  after: Scrape,
+  requests: number,
+): { stages: Record<string, number>; serverMs?: number } {
+  const stages = stageMeans(before.stages, after.stages, requests);
+  const server = stageMeans(before.routes, after.routes, requests)['/predict'];
+  return {
+    stages: Object.fromEntries(Object.entries(stages).map(([stage, s]) => [stage, s * 1000])),
+    ...(server === undefined ? {} : { serverMs: server * 1000 }),
   };
 }
 
