@@ -2,6 +2,7 @@
 // how many threads per session, graph optimisation.
 import { availableParallelism } from 'node:os';
 import { env, InferenceSession } from 'onnxruntime-node';
+import { firstLine } from '../errors.js';
 import { probeModel } from './probe-model.js';
 
 export interface ProviderChoice {
@@ -30,8 +31,7 @@ export async function chooseProviders(
       await session.release();
       usable.push(provider);
     } catch (error) {
-      const reason = String((error as Error).message ?? error).split('\n')[0];
-      warn(`execution provider "${provider}" cannot be loaded (${reason}); falling back to cpu`);
+      warn(`execution provider "${provider}" cannot be loaded (${firstLine(error)}); falling back to cpu`);
     }
   }
   const providers = [...usable, 'cpu'];
