@@ -5,9 +5,14 @@
  * (the "R-7" rule numpy and most spreadsheets use). NaN for no samples.
  */
 export function percentile(samples: readonly number[], q: number): number {
+  return sortedPercentile(ascending(samples), q);
+}
+
+const ascending = (samples: readonly number[]): number[] => [...samples].sort((a, b) => a - b);
+
+function sortedPercentile(sorted: readonly number[], q: number): number {
   if (!(q >= 0 && q <= 1)) throw new RangeError(`quantile must be within 0..1, got ${q}`);
-  if (samples.length === 0) return Number.NaN;
-  const sorted = [...samples].sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
   const position = (sorted.length - 1) * q;
   const lower = Math.floor(position);
   const upper = Math.ceil(position);
@@ -27,14 +32,14 @@ export interface LatencySummary {
 
 export function summarize(samples: readonly number[]): LatencySummary {
   const n = samples.length;
-  const mean = n === 0 ? Number.NaN : samples.reduce((sum, x) => sum + x, 0) / n;
+  const sorted = ascending(samples); // once for all three percentiles and the max
   return {
     n,
-    mean,
-    p50: percentile(samples, 0.5),
-    p95: percentile(samples, 0.95),
-    p99: percentile(samples, 0.99),
-    max: n === 0 ? Number.NaN : Math.max(...samples),
+    mean: n === 0 ? Number.NaN : samples.reduce((sum, x) => sum + x, 0) / n,
+    p50: sortedPercentile(sorted, 0.5),
+    p95: sortedPercentile(sorted, 0.95),
+    p99: sortedPercentile(sorted, 0.99),
+    max: n === 0 ? Number.NaN : (sorted[n - 1] as number),
   };
 }
 
