@@ -398,7 +398,7 @@ export function v2Router(deps: AppDeps) {
           };
         });
         const { body, headerLength } = binaryBody({ ...head, outputs: described }, chunks);
-        return c.body(new Uint8Array(body), 200, {
+        return c.body(body, 200, {
           'Content-Type': 'application/octet-stream',
           'Inference-Header-Content-Length': String(headerLength),
         });

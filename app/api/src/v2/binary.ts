@@ -59,7 +59,15 @@ export function cutChunks(
 export function binaryBody(
   header: unknown,
   chunks: readonly Uint8Array[],
-): { body: Buffer; headerLength: number } {
+): { body: Uint8Array<ArrayBuffer>; headerLength: number } {
   const json = Buffer.from(JSON.stringify(header), 'utf8');
-  return { body: Buffer.concat([json, ...chunks]), headerLength: json.length };
+  // One allocation of the final size, typed as a plain ArrayBuffer so it is the response body as is.
+  const body = new Uint8Array(chunks.reduce((total, chunk) => total + chunk.length, json.length));
+  body.set(json);
+  let at = json.length;
+  for (const chunk of chunks) {
+    body.set(chunk, at);
+    at += chunk.length;
+  }
+  return { body, headerLength: json.length };
 }
