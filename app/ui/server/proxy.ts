@@ -71,7 +71,7 @@ export function connectionErrorCode(error: unknown): string | undefined {
   return undefined;
 }
 
-function upstreamHeaders(c: Context): Headers {
+function upstreamHeaders(c: Context, url: URL): Headers {
   const headers = new Headers(c.req.raw.headers);
   for (const name of [...HOP_BY_HOP, 'host', RETRY_HEADER]) headers.delete(name);
   // The API is next door: ask for plain bodies, so that what fetch decodes is what the client receives.
@@ -86,7 +86,6 @@ function upstreamHeaders(c: Context): Headers {
     const prior = headers.get('x-forwarded-for');
     headers.set('x-forwarded-for', prior ? `${prior}, ${address}` : address);
   }
-  const url = new URL(c.req.url);
   if (!headers.has('x-forwarded-proto')) headers.set('x-forwarded-proto', url.protocol.replace(':', ''));
   if (!headers.has('x-forwarded-host')) headers.set('x-forwarded-host', url.host);
   return headers;
@@ -137,7 +136,7 @@ export function createApiProxy(options: ApiProxyOptions) {
         replayable = false;
       }
     }
-    const headers = upstreamHeaders(c);
+    const headers = upstreamHeaders(c, url);
     const retry = replayable && options.retryWindowMs > 0 && incoming.headers.get(RETRY_HEADER) !== 'off';
     const started = Date.now();
     const deadline = started + options.retryWindowMs;
