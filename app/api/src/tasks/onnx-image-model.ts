@@ -37,15 +37,6 @@ export async function openModel(ref: FileRef, context: LoadContext): Promise<Ope
   };
 }
 
-/** The v2 protocol's path for ONNX models: tensors straight into the session, every output back. */
-export async function runRaw(
-  session: InferenceSession,
-  inputs: Record<string, Tensor>,
-): Promise<Record<string, Tensor>> {
-  const results = await session.run(inputs);
-  return Object.fromEntries(Object.entries(results).map(([name, value]) => [name, value as Tensor]));
-}
-
 /** Manifest `labels`: inline class names, or a file with one name per line (line k is class k). */
 export const labelsSource = z.union([z.array(z.string().min(1)).min(1), fileRef]);
 
@@ -196,7 +187,8 @@ export function imagePredictor<P extends { pixels: Float32Array }>(
         },
       };
     },
-    infer: (inputs) => runRaw(session, inputs),
+    // The v2 protocol's path for ONNX models: tensors straight into the session, every output back.
+    infer: (inputs) => session.run(inputs),
     release: () => session.release(),
   };
 }
