@@ -1,4 +1,5 @@
 // Calls to the model server, through the UI server's /api proxy (same origin).
+import { predictUrl } from './curl.js';
 import { type ApiErrorBody, describeHttpError, describeNetworkError, type Problem } from './errors.js';
 import type { HealthResponse, ModelMeta, PredictResponse } from './types.js';
 
@@ -74,10 +75,6 @@ export async function listModels(): Promise<Outcome<ModelMeta[]>> {
   };
 }
 
-export function predictPath(model: string, confidence: number): string {
-  return `/api/v1/models/${encodeURIComponent(model)}/predict?confidence=${confidence}`;
-}
-
 /** Sends the image bytes as they are (no base64), and measures the round trip. */
 export async function predict(
   model: string,
@@ -87,7 +84,7 @@ export async function predict(
   const started = performance.now();
   let response: Response;
   try {
-    response = await fetch(predictPath(model, confidence), {
+    response = await fetch(predictUrl(window.location.origin, model, confidence), {
       method: 'POST',
       headers: { 'Content-Type': image.type, Accept: 'application/json' },
       body: image,
