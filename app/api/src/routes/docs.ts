@@ -58,7 +58,8 @@ export function mountDocs(app: Router, deps: AppDeps): void {
     ],
   });
 
-  const cache = new Map<string, Buffer>();
+  // Read once, and kept as a plain Uint8Array so each response sends it without a copy.
+  const cache = new Map<string, Uint8Array<ArrayBuffer>>();
   app.get('/docs', (c) => c.html(PAGE));
   app.get('/docs/init.js', (c) => c.body(INIT, 200, { 'Content-Type': 'text/javascript; charset=utf-8' }));
   app.get('/docs/:asset', async (c) => {
@@ -67,10 +68,10 @@ export function mountDocs(app: Router, deps: AppDeps): void {
     if (!type) return c.notFound();
     let body = cache.get(asset);
     if (!body) {
-      body = await readFile(join(swaggerDir, asset));
+      body = new Uint8Array(await readFile(join(swaggerDir, asset)));
       cache.set(asset, body);
     }
-    return c.body(new Uint8Array(body), 200, {
+    return c.body(body, 200, {
       'Content-Type': type,
       'Cache-Control': 'public, max-age=86400',
     });
