@@ -15,7 +15,7 @@ export const fileRef = z.union([
 export type FileRef = z.infer<typeof fileRef>;
 
 export const normalization = z.strictObject({
-  /** Per-channel mean and std, RGB order, applied after scaling pixels by `scale`. */
+  /** Per-channel mean and std in the input tensor's channel order (B, G, R for OCR's `channelOrder: "bgr"`), applied after scaling pixels by `scale`. */
   mean: z.tuple([z.number(), z.number(), z.number()]),
   std: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]),
   scale: z
