@@ -97,7 +97,10 @@ describe('desktop', () => {
   it('shows the API as ready and lists the model', async () => {
     await expect.poll(() => page.locator('#api-status').getAttribute('data-state')).toBe('ready');
     await expect.poll(() => page.locator('#api-status').textContent()).toMatch(/API ready · v\d/);
-    expect(await page.locator('#model option').evaluateAll((os) => os.map((o) => o.value))).toContain('ocr');
+    // The badge turns ready before the model list arrives (a second request), so wait for the list too.
+    await expect
+      .poll(() => page.locator('#model option').evaluateAll((os) => os.map((o) => o.value)))
+      .toContain('ocr');
     await page.getByLabel('Model', { exact: true }).selectOption('ocr');
     expect(await page.locator('#model-info').textContent()).toContain('CPU');
     expect(await page.locator('#predict').isDisabled()).toBe(true); // no image yet
