@@ -2,6 +2,7 @@
 
 import type { Hook } from '@hono/zod-openapi';
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { ErrorHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { routePath } from 'hono/route';
 import { secureHeaders } from 'hono/secure-headers';
@@ -97,11 +98,16 @@ export function createApp(deps: AppDeps): Router {
   app.notFound((c) =>
     errorResponse(c, new ApiError(404, 'not_found', `no route for ${c.req.method} ${c.req.path}`)),
   );
-  app.onError((error, c) => {
+  app.onError(handleErrors(deps));
+  return app;
+}
+
+/** An onError handler: anything thrown becomes a JSON error, and only unexpected faults are logged. */
+export function handleErrors(deps: AppDeps, body?: (error: ApiError) => object): ErrorHandler<AppEnv> {
+  return (error, c) => {
     const apiError = toApiError(error, c.req.header('content-type'));
     if (apiError.status >= 500 && !(error instanceof ApiError))
       deps.logger.error({ err: error }, 'unhandled error');
-    return errorResponse(c, apiError);
-  });
-  return app;
+    return errorResponse(c, apiError, body);
+  };
 }

@@ -44,6 +44,10 @@ export class ApiError extends Error {
   }
 }
 
+/** A 400 naming the field at fault: for a request the schema lets through but the protocol refuses. */
+export const badRequest = (detail: string, field?: string) =>
+  new ApiError(400, 'validation_error', detail, field ? { field } : {});
+
 export const notReady = () =>
   new ApiError(503, 'not_ready', 'the models are still loading; retry shortly', { retryAfter: 1 });
 
@@ -71,9 +75,14 @@ export function toApiError(error: unknown, contentType?: string): ApiError {
   return new ApiError(500, 'internal_error', 'internal error');
 }
 
-export function errorResponse(c: Context, error: ApiError): Response {
+/** The error as a JSON response; `body` shapes it where a protocol prescribes its own (v2). */
+export function errorResponse(
+  c: Context,
+  error: ApiError,
+  body: (error: ApiError) => object = (e) => e.toBody(),
+): Response {
   if (error.options.retryAfter !== undefined) c.header('Retry-After', String(error.options.retryAfter));
-  return c.json(error.toBody(), error.status);
+  return c.json(body(error), error.status);
 }
 
 /** The zod-openapi validation hook: the first bad field is named in `field`, all of them in `detail`. */

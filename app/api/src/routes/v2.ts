@@ -5,8 +5,8 @@
 import { performance } from 'node:perf_hooks';
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { type AppDeps, imageBodyLimit, newRouter } from '../app.js';
-import { ApiError, notReady, toApiError } from '../errors.js';
+import { type AppDeps, handleErrors, imageBodyLimit, newRouter } from '../app.js';
+import { ApiError, badRequest, notReady } from '../errors.js';
 import type { TensorData } from '../pool/protocol.js';
 import { predictImage, unknownModel } from '../predict.js';
 import type { ModelInfo, TensorSpec } from '../tasks/types.js';
@@ -220,9 +220,6 @@ function metadataOf(info: ModelInfo): { inputs: TensorSpec[]; outputs: TensorSpe
     : { inputs: IMAGE_INPUTS, outputs: IMAGE_OUTPUTS };
 }
 
-const bad = (detail: string, field?: string) =>
-  new ApiError(400, 'validation_error', detail, field ? { field } : {});
-
 /** Checks request tensors against the model's inputs: names, datatypes, ranks and fixed dimensions. */
 function checkInputs(inputs: readonly RequestTensor[], specs: readonly TensorSpec[], model: string): void {
   const expected = specs.map((s) => s.name).join(', ');
@@ -231,17 +228,23 @@ function checkInputs(inputs: readonly RequestTensor[], specs: readonly TensorSpe
     const field = `inputs.${i}`;
     const spec = specs.find((s) => s.name === input.name);
     if (!spec)
-      throw bad(`model "${model}" has no input "${input.name}"; its inputs: ${expected}`, `${field}.name`);
-    if (seen.has(input.name)) throw bad(`input "${input.name}" is given twice`, `${field}.name`);
+      throw badRequest(
+        `model "${model}" has no input "${input.name}"; its inputs: ${expected}`,
+        `${field}.name`,
+      );
+    if (seen.has(input.name)) throw badRequest(`input "${input.name}" is given twice`, `${field}.name`);
     seen.add(input.name);
     checkDatatype(input, field);
     if (input.datatype !== spec.datatype) {
-      throw bad(`input "${input.name}" is ${spec.datatype}, got ${input.datatype}`, `${field}.datatype`);
+      throw badRequest(
+        `input "${input.name}" is ${spec.datatype}, got ${input.datatype}`,
+        `${field}.datatype`,
+      );
     }
     const fits =
       input.shape.length === spec.shape.length && spec.shape.every((d, k) => d < 0 || d === input.shape[k]);
     if (!fits) {
-      throw bad(
+      throw badRequest(
         `input "${input.name}" has shape [${input.shape}]; the model takes [${spec.shape}] (-1: any size)`,
         `${field}.shape`,
       );
@@ -249,7 +252,7 @@ function checkInputs(inputs: readonly RequestTensor[], specs: readonly TensorSpe
   });
   const missing = specs.filter((s) => !seen.has(s.name)).map((s) => s.name);
   if (missing.length > 0)
-    throw bad(`missing input(s) ${missing.join(', ')}; the model's inputs: ${expected}`, 'inputs');
+    throw badRequest(`missing input(s) ${missing.join(', ')}; the model's inputs: ${expected}`, 'inputs');
 }
 
 /** Keeps the outputs the request asked for (all when it names none); unknown names are a 400. */
@@ -260,7 +263,10 @@ function selectOutputs(
   if (!requested || requested.length === 0) return (outputs) => outputs;
   requested.forEach((r, i) => {
     if (!all.includes(r.name)) {
-      throw bad(`the model has no output "${r.name}"; its outputs: ${all.join(', ')}`, `outputs.${i}.name`);
+      throw badRequest(
+        `the model has no output "${r.name}"; its outputs: ${all.join(', ')}`,
+        `outputs.${i}.name`,
+      );
     }
   });
   const names = requested.map((r) => r.name);
@@ -291,7 +297,7 @@ async function readRequest(
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const field = issue && issue.path.length > 0 ? issue.path.join('.') : 'body';
-    throw bad(`${field}: ${issue?.message ?? 'invalid request'}`, field);
+    throw badRequest(`${field}: ${issue?.message ?? 'invalid request'}`, field);
   }
   return { request: parsed.data, chunks: rest ? cutChunks(parsed.data.inputs, rest) : new Map() };
 }
@@ -299,14 +305,7 @@ async function readRequest(
 export function v2Router(deps: AppDeps) {
   const router = newRouter();
   // The protocol's error body is `{ "error": "<message>" }`.
-  router.onError((error, c) => {
-    const apiError = toApiError(error);
-    if (apiError.status >= 500 && !(error instanceof ApiError))
-      deps.logger.error({ err: error }, 'unhandled error');
-    if (apiError.options.retryAfter !== undefined)
-      c.header('Retry-After', String(apiError.options.retryAfter));
-    return c.json({ error: apiError.detail }, apiError.status);
-  });
+  router.onError(handleErrors(deps, (e) => ({ error: e.detail })));
 
   const findModel = (name: string, version?: string): ModelInfo => {
     if (!deps.pool.isReady) {
@@ -407,7 +406,7 @@ export function v2Router(deps: AppDeps) {
       const ownImageInput = info.rawTensors && info.inputs.some((s) => s.name === 'image');
       if (!info.rawTensors || (isImageRequest(request.inputs) && !ownImageInput)) {
         if (!isImageRequest(request.inputs)) {
-          throw bad(
+          throw badRequest(
             `model "${name}" takes one BYTES input named "image" holding a PNG, JPEG or WebP ` +
               '(base64 in JSON, or raw bytes with the binary extension)',
             'inputs',
@@ -421,7 +420,7 @@ export function v2Router(deps: AppDeps) {
         if (!parameters.success) {
           const issue = parameters.error.issues[0];
           const field = `parameters.${issue?.path.join('.') ?? ''}`;
-          throw bad(`${field}: ${issue?.message ?? 'invalid'}`, field);
+          throw badRequest(`${field}: ${issue?.message ?? 'invalid'}`, field);
         }
         const input = request.inputs[0] as RequestTensor;
         const image = imageBytes(input, 'inputs.0', chunks.get(0));

@@ -2,18 +2,15 @@
 // the Inference-Header-Content-Length header, followed by the raw data of every input whose parameters
 // carry `binary_data_size`, in the order of the inputs. Responses use the same framing for the outputs
 // the client asked to get in binary.
-import { ApiError } from '../errors.js';
+import { badRequest } from '../errors.js';
 
 export const HEADER_LENGTH = 'inference-header-content-length';
-
-const bad = (detail: string, field?: string) =>
-  new ApiError(400, 'validation_error', detail, field ? { field } : {});
 
 /** Parses the JSON part; the chunks are cut once the inputs are known (see `cutChunks`). */
 export function splitBinaryBody(body: Uint8Array, headerLength: string): { json: unknown; rest: Uint8Array } {
   const length = Number(headerLength);
   if (!Number.isInteger(length) || length < 0 || length > body.length) {
-    throw bad(
+    throw badRequest(
       `Inference-Header-Content-Length must be an integer between 0 and the body size (${body.length})`,
     );
   }
@@ -27,7 +24,7 @@ export function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw bad(`the request is not valid JSON: ${(error as Error).message}`);
+    throw badRequest(`the request is not valid JSON: ${(error as Error).message}`);
   }
 }
 
@@ -43,14 +40,16 @@ export function cutChunks(
     if (size === undefined) return;
     const field = `inputs.${i}.parameters.binary_data_size`;
     if (typeof size !== 'number' || !Number.isInteger(size) || size < 0)
-      throw bad(`${field} must be a whole number`, field);
+      throw badRequest(`${field} must be a whole number`, field);
     if (at + size > rest.length)
-      throw bad(`${field}: the body ends before this input's ${size} bytes`, field);
+      throw badRequest(`${field}: the body ends before this input's ${size} bytes`, field);
     chunks.set(i, rest.subarray(at, at + size));
     at += size;
   });
   if (at !== rest.length) {
-    throw bad(`the body has ${rest.length - at} bytes after the inputs' binary_data_size total (${at})`);
+    throw badRequest(
+      `the body has ${rest.length - at} bytes after the inputs' binary_data_size total (${at})`,
+    );
   }
   return chunks;
 }

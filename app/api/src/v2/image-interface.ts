@@ -2,7 +2,7 @@
 // `image` holding an encoded PNG/JPEG/WebP (base64 in JSON, raw bytes with the binary extension); the
 // prediction comes back as tensors, one row per detection.
 import { z } from 'zod';
-import { ApiError } from '../errors.js';
+import { badRequest } from '../errors.js';
 import { decodeBase64Image } from '../images/base64.js';
 import type { Detection, PredictOptions, TensorSpec } from '../tasks/types.js';
 import { elementCount, type OutputTensor, type RequestTensor, splitBytesElements } from './tensors.js';
@@ -28,13 +28,9 @@ export function isImageRequest(inputs: readonly RequestTensor[]): boolean {
 /** The encoded image: base64 text in JSON, or the raw bytes (with or without the 4-byte length prefix). */
 export function imageBytes(input: RequestTensor, field: string, binary?: Uint8Array): Uint8Array {
   if (elementCount(input.shape) !== 1) {
-    throw new ApiError(
-      400,
-      'validation_error',
+    throw badRequest(
       `input "image" holds one image: its shape must be [1], got [${input.shape}]`,
-      {
-        field: `${field}.shape`,
-      },
+      `${field}.shape`,
     );
   }
   if (binary) {
@@ -46,9 +42,7 @@ export function imageBytes(input: RequestTensor, field: string, binary?: Uint8Ar
   }
   const element = Array.isArray(input.data) ? input.data.flat(Number.POSITIVE_INFINITY) : [];
   if (element.length !== 1 || typeof element[0] !== 'string') {
-    throw new ApiError(400, 'validation_error', 'input "image": "data" must be one base64 string', {
-      field: `${field}.data`,
-    });
+    throw badRequest('input "image": "data" must be one base64 string', `${field}.data`);
   }
   return decodeBase64Image(element[0], `${field}.data`);
 }

@@ -1,7 +1,7 @@
 // Open Inference Protocol tensors <-> the plain tensors the worker pool runs. JSON `data` may be flat or
 // nested (row-major either way); binary data (the binary tensor extension) is little-endian, and BYTES
 // elements are each prefixed with their length as a 4-byte little-endian integer.
-import { ApiError } from '../errors.js';
+import { badRequest } from '../errors.js';
 import type { TensorData } from '../pool/protocol.js';
 import { DATATYPE_NAMES, DATATYPES, type DatatypeName, isDatatype, v2Datatype } from './datatypes.js';
 
@@ -29,8 +29,6 @@ export interface ResponseTensor {
   data: (number | string | boolean)[];
 }
 
-const bad = (field: string, detail: string) => new ApiError(400, 'validation_error', detail, { field });
-
 export function elementCount(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
@@ -39,9 +37,9 @@ export function elementCount(shape: readonly number[]): number {
 export function checkDatatype(tensor: RequestTensor, field: string): DatatypeName {
   if (isDatatype(tensor.datatype)) return tensor.datatype;
   const hint = tensor.datatype === 'FP16' ? ' (FP16 is not supported here; send FP32)' : '';
-  throw bad(
-    `${field}.datatype`,
+  throw badRequest(
     `input "${tensor.name}": unknown datatype "${tensor.datatype}"${hint}; expected one of ${DATATYPE_NAMES.join(', ')}`,
+    `${field}.datatype`,
   );
 }
 
@@ -57,19 +55,22 @@ export function decodeTensor(tensor: RequestTensor, field: string, binary?: Uint
 
 function fromJson(tensor: RequestTensor, datatype: DatatypeName, count: number, field: string) {
   if (!Array.isArray(tensor.data)) {
-    throw bad(`${field}.data`, `input "${tensor.name}": "data" must be an array (flat or nested, row-major)`);
+    throw badRequest(
+      `input "${tensor.name}": "data" must be an array (flat or nested, row-major)`,
+      `${field}.data`,
+    );
   }
   const values: unknown[] = tensor.data.flat(Number.POSITIVE_INFINITY);
   if (values.length !== count) {
-    throw bad(
-      `${field}.data`,
+    throw badRequest(
       `input "${tensor.name}": shape [${tensor.shape}] holds ${count} elements but "data" has ${values.length}`,
+      `${field}.data`,
     );
   }
   const wrong = (i: number, expected: string) =>
-    bad(
-      `${field}.data`,
+    badRequest(
       `input "${tensor.name}": element ${i} is ${JSON.stringify(values[i])}, expected ${expected}`,
+      `${field}.data`,
     );
   const spec = DATATYPES[datatype];
   if (datatype === 'BYTES') {
@@ -115,9 +116,9 @@ function fromBinary(
   if (datatype === 'BYTES')
     return splitBytesElements(bytes, count, tensor.name, field).map((b) => b.toString('utf8'));
   if (bytes.length !== count * spec.size) {
-    throw bad(
-      `${field}.parameters.binary_data_size`,
+    throw badRequest(
       `input "${tensor.name}": shape [${tensor.shape}] of ${datatype} needs ${count * spec.size} bytes, got ${bytes.length}`,
+      `${field}.parameters.binary_data_size`,
     );
   }
   // Copied so the typed array is aligned and owns its memory.
@@ -138,10 +139,10 @@ export function splitBytesElements(bytes: Uint8Array, count: number, name: strin
     at += 4 + length;
   }
   if (at !== buf.length || elements.length !== count) {
-    throw bad(
-      `${field}.parameters.binary_data_size`,
+    throw badRequest(
       `input "${name}": BYTES binary data must be ${count} element(s), each a 4-byte little-endian length ` +
         'followed by the bytes',
+      `${field}.parameters.binary_data_size`,
     );
   }
   return elements;
