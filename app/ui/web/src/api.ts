@@ -16,10 +16,15 @@ async function readJson(response: Response): Promise<unknown> {
   }
 }
 
-async function getJson<T>(path: string, headers?: Record<string, string>): Promise<Outcome<T>> {
+/** One call: the parsed JSON body, or the problem in plain words (`model` names it in a 404's wording). */
+async function requestJson<T>(
+  url: string,
+  init: Omit<RequestInit, 'headers'> & { headers?: Record<string, string> },
+  model?: string,
+): Promise<Outcome<T>> {
   let response: Response;
   try {
-    response = await fetch(path, { headers: { Accept: 'application/json', ...headers }, cache: 'no-store' });
+    response = await fetch(url, { ...init, headers: { Accept: 'application/json', ...init.headers } });
   } catch {
     return { ok: false, problem: describeNetworkError() };
   }
@@ -28,11 +33,14 @@ async function getJson<T>(path: string, headers?: Record<string, string>): Promi
     return {
       ok: false,
       status: response.status,
-      problem: describeHttpError(response.status, body as ApiErrorBody),
+      problem: describeHttpError(response.status, body as ApiErrorBody, model),
     };
   }
   return { ok: true, value: body as T };
 }
+
+const getJson = <T>(path: string, headers?: Record<string, string>) =>
+  requestJson<T>(path, { headers, cache: 'no-store' });
 
 export type ApiState =
   | { state: 'ready'; health: HealthResponse }
@@ -82,26 +90,14 @@ export async function predict(
   confidence: number,
 ): Promise<Outcome<{ response: PredictResponse; roundTripMs: number }>> {
   const started = performance.now();
-  let response: Response;
-  try {
-    response = await fetch(predictUrl(window.location.origin, model, confidence), {
-      method: 'POST',
-      headers: { 'Content-Type': image.type, Accept: 'application/json' },
-      body: image,
-    });
-  } catch {
-    return { ok: false, problem: describeNetworkError() };
-  }
-  const body = await readJson(response);
+  const outcome = await requestJson<PredictResponse | undefined>(
+    predictUrl(window.location.origin, model, confidence),
+    { method: 'POST', headers: { 'Content-Type': image.type }, body: image },
+    model,
+  );
   const roundTripMs = performance.now() - started;
-  if (!response.ok) {
-    return {
-      ok: false,
-      status: response.status,
-      problem: describeHttpError(response.status, body as ApiErrorBody, model),
-    };
-  }
-  const result = body as PredictResponse | undefined;
+  if (!outcome.ok) return outcome;
+  const result = outcome.value;
   if (!result || !Array.isArray(result.detections)) {
     return {
       ok: false,
