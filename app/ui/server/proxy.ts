@@ -71,9 +71,18 @@ export function connectionErrorCode(error: unknown): string | undefined {
   return undefined;
 }
 
+/** The innermost cause's message: fetch reports every failure as "fetch failed" and puts the reason there. */
+function rootMessage(error: unknown): string {
+  let e = error;
+  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
+  return e instanceof Error ? e.message : String(error);
+}
+
 function upstreamHeaders(c: Context, url: URL): Headers {
   const headers = new Headers(c.req.raw.headers);
-  for (const name of [...HOP_BY_HOP, 'host', RETRY_HEADER]) headers.delete(name);
+  // `expect: 100-continue` (curl sends it for bodies over 1 MB) is answered by this server, which already
+  // holds the body; fetch refuses to send the header at all, which failed every such upload.
+  for (const name of [...HOP_BY_HOP, 'host', 'expect', RETRY_HEADER]) headers.delete(name);
   // The API is next door: ask for plain bodies, so that what fetch decodes is what the client receives.
   headers.set('accept-encoding', 'identity');
   let address: string | undefined;
@@ -188,13 +197,14 @@ export function createApiProxy(options: ApiProxyOptions) {
           path,
           method,
           code,
+          reason: code ? undefined : rootMessage(error),
           attempts: attempt,
           ms: Date.now() - started,
         });
         return problem(
           502,
           'api_unreachable',
-          `The model server is not reachable (${code ?? (error instanceof Error ? error.message : 'error')}).`,
+          `The model server is not reachable (${code ?? rootMessage(error)}).`,
         );
       }
     }

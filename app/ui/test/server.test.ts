@@ -207,6 +207,26 @@ describe('/api proxy', () => {
     expect(JSON.parse(text)).toEqual({ bytes: 100_000, type: 'image/jpeg', last: 7 });
   });
 
+  it('forwards a body sent with Expect: 100-continue (as curl does over 1 MB)', async () => {
+    state.calls = 0;
+    state.notReadyFor = 0;
+    const body = new Uint8Array(200_000).fill(9);
+    const text = await new Promise<string>((resolve, reject) => {
+      const req = httpRequest(`${ui.url}/api/v1/models/ocr/predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'image/png', 'content-length': body.length, expect: '100-continue' },
+      });
+      req.on('continue', () => req.end(body));
+      req.on('response', (res) => {
+        let data = '';
+        res.on('data', (d) => (data += d));
+        res.on('end', () => resolve(`${res.statusCode} ${data}`));
+      });
+      req.on('error', reject);
+    });
+    expect(text).toBe(`200 ${JSON.stringify({ bytes: 200_000, type: 'image/png', last: 9 })}`);
+  });
+
   it('lets the API answer 413 to a body over its limit', async () => {
     state.calls = 0;
     state.notReadyFor = 0;
