@@ -13,7 +13,7 @@ export interface Running {
 }
 
 export function listen(app: Hono, port = 0): Promise<Running> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const server = serve({ fetch: app.fetch, port, hostname: '127.0.0.1' }, (info) => {
       resolve({
         url: `http://127.0.0.1:${info.port}`,
@@ -25,6 +25,7 @@ export function listen(app: Hono, port = 0): Promise<Running> {
           }),
       });
     });
+    server.once('error', reject); // e.g. EADDRINUSE: fail now, not at the test's timeout
   });
 }
 
