@@ -2,11 +2,12 @@
 // stack the way the VM does (only the compose files and the Caddyfile in a folder, images given by env,
 // `up --no-build`), then exercise it through the UI's /api proxy and through the Caddy HTTPS front.
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import bcrypt from 'bcryptjs';
+import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { textFixture } from '../fixtures/text-images.js';
 import { freePort } from '../helpers/free-port.js';
@@ -50,6 +51,37 @@ async function waitHealthy(service: string, timeoutMs = 240_000): Promise<string
     },
     timeoutMs,
   );
+}
+
+/**
+ * Posts the paragraph fixture at twice its size, uncompressed (over 1 MB, so curl first sends
+ * `Expect: 100-continue`), with curl as the "Copy as curl" command does, and checks every line is read.
+ */
+async function expectCurlUploadRead(apiBase: string, curlArgs: string[] = []) {
+  const paragraph = await textFixture('paragraph');
+  const { width } = await sharp(paragraph.png).metadata();
+  const png = await sharp(paragraph.png)
+    .resize({ width: width * 2 })
+    .png({ compressionLevel: 0 })
+    .toBuffer();
+  expect(png.length).toBeGreaterThan(MB);
+  const dir = mkdtempSync(join(tmpdir(), 'modelship-curl-'));
+  try {
+    writeFileSync(join(dir, 'scan.png'), png);
+    const out = await run('curl', [
+      '--silent',
+      '--show-error',
+      '--fail-with-body',
+      ...curlArgs,
+      '--form',
+      `image=@${join(dir, 'scan.png')};type=image/png`,
+      `${apiBase}/v1/models/ocr/predict`,
+    ]);
+    const body = JSON.parse(out) as { detections: { text?: string }[] };
+    expect(body.detections.map((d) => d.text)).toEqual(paragraph.lines);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 beforeAll(async () => {
@@ -232,6 +264,10 @@ describe('the stack', () => {
     expect(await unknown.json()).toMatchObject({ detail: expect.stringContaining('ocr') });
   });
 
+  it('reads an upload over 1 MB sent by curl (Expect: 100-continue) to the UI port', async () => {
+    await expectCurlUploadRead(`${uiUrl}/api`);
+  });
+
   it('restarts the API when its server process dies, and the UI proxy recovers', async () => {
     const id = await serviceId('api');
     const before = await containerState(id);
@@ -328,6 +364,21 @@ describe('the Caddy HTTPS front', () => {
     const redirect = await fetch(`http://127.0.0.1:${env.HTTP_PORT}/api/health`, { redirect: 'manual' });
     expect(redirect.status).toBe(308);
     expect(redirect.headers.get('location')).toMatch(/^https:\/\/[^/]+\/api\/health$/);
+  });
+
+  it('reads an upload over 1 MB sent by curl through Caddy over HTTPS', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'modelship-ca-'));
+    try {
+      writeFileSync(join(dir, 'ca.crt'), ca);
+      await expectCurlUploadRead(`https://localhost:${httpsPort}/api`, [
+        '--cacert',
+        join(dir, 'ca.crt'),
+        '--resolve',
+        `localhost:${httpsPort}:127.0.0.1`,
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('asks for the basic-auth password when BASIC_AUTH_USER and BASIC_AUTH_HASH are set', async () => {
