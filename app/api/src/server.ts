@@ -36,7 +36,10 @@ async function main(): Promise<void> {
       `listening on http://${config.host}:${port}`,
     );
   });
-  server.on('error', (error) => fatal(`cannot listen on ${config.host}:${config.port}: ${error.message}`));
+  server.on('error', (error: NodeJS.ErrnoException) => {
+    const hint = error.code === 'EADDRINUSE' ? ' (another program uses this port: stop it, or set PORT)' : '';
+    fatal(`cannot listen on ${config.host}:${config.port}: ${error.message}${hint}`);
+  });
 
   const started = performance.now();
   pool.ready.then(

@@ -24,6 +24,12 @@ const server = serve({ fetch: app.fetch, port: config.port, hostname: config.hos
   );
 });
 
+server.on('error', (error: NodeJS.ErrnoException) => {
+  const hint = error.code === 'EADDRINUSE' ? ' (another program uses this port: stop it, or set PORT)' : '';
+  console.error(`modelship ui: cannot listen on ${config.host}:${config.port}: ${error.message}${hint}`);
+  process.exit(1);
+});
+
 function shutdown(signal: string) {
   console.log(JSON.stringify({ service: 'ui', msg: 'shutting down', signal }));
   // Stop accepting, let requests in flight finish, then exit; don't hang on idle keep-alive sockets.

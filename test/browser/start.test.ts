@@ -1,0 +1,158 @@
+// `npm start` as the README gives it (scripts/start.mjs over the built servers, which this suite builds first):
+// both services on the chosen ports, Ctrl-C, a port already taken, and a service that fails.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { freePort } from '../helpers/free-port.js';
+import { ROOT } from './stack.js';
+
+interface Started {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function npmStart(env: Record<string, string>): Started {
+  const child = spawn(process.execPath, ['scripts/start.mjs'], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  const append = (chunk: Buffer) => {
+    log = (log + chunk.toString()).slice(-20_000);
+  };
+  child.stdout?.on('data', append);
+  child.stderr?.on('data', append);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => log, exited };
+}
+
+async function within<T>(what: string, promise: Promise<T>, ms: number, output: () => string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took over ${ms} ms\n${output()}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function waitReady(url: string, started: Started) {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (started.child.exitCode !== null) throw new Error(`npm start exited early\n${started.output()}`);
+    const ok = await fetch(url).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${url} not ready in 60 s\n${started.output()}`);
+}
+
+function occupy(port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
+}
+
+const isFree = (port: number) =>
+  occupy(port).then(
+    (server) => new Promise<boolean>((resolve) => server.close(() => resolve(true))),
+    () => false,
+  );
+
+describe('npm start', () => {
+  it('serves the page and the model on API_PORT and UI_PORT, and Ctrl-C stops both with exit 0', async () => {
+    const [apiPort, uiPort] = [await freePort(), await freePort()];
+    const started = npmStart({ API_PORT: String(apiPort), UI_PORT: String(uiPort) });
+    try {
+      await waitReady(`http://127.0.0.1:${uiPort}/api/ready`, started);
+      expect(started.output()).toContain(`ui  → http://localhost:${uiPort}`);
+
+      const page = await fetch(`http://127.0.0.1:${uiPort}/`);
+      expect(await page.text()).toContain('<title>modelship');
+      const receipt = await readFile(join(ROOT, 'app/ui/web/samples/receipt.png'));
+      const predicted = await fetch(`http://127.0.0.1:${uiPort}/api/v1/models/ocr/predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'image/png' },
+        body: receipt,
+      });
+      expect(predicted.status).toBe(200);
+      const body = (await predicted.json()) as { detections: { text?: string }[] };
+      expect(body.detections.map((d) => d.text)).toContain('TOTAL');
+      // The API itself listens on loopback, on its own port.
+      expect((await fetch(`http://127.0.0.1:${apiPort}/health`)).status).toBe(200);
+    } finally {
+      started.child.kill('SIGINT');
+    }
+    expect(await within('stopping', started.exited, 20_000, started.output)).toBe(0);
+    expect(await isFree(apiPort)).toBe(true);
+    expect(await isFree(uiPort)).toBe(true);
+  });
+
+  it('says which port is taken and how to choose others, and starts nothing', async () => {
+    const [apiPort, uiPort] = [await freePort(), await freePort()];
+    const taken = await occupy(apiPort);
+    try {
+      const started = npmStart({ API_PORT: String(apiPort), UI_PORT: String(uiPort) });
+      expect(await within('the refusal', started.exited, 10_000, started.output)).toBe(1);
+      expect(started.output()).toContain(`port ${apiPort} (api) is in use by another program`);
+      expect(started.output()).toContain('API_PORT=8100 UI_PORT=8600 npm start');
+      expect(await isFree(uiPort)).toBe(true);
+    } finally {
+      taken.close();
+    }
+  });
+
+  it('stops the other service and exits non-zero when one fails', async () => {
+    const [apiPort, uiPort] = [await freePort(), await freePort()];
+    const started = npmStart({
+      API_PORT: String(apiPort),
+      UI_PORT: String(uiPort),
+      MODELS_DIR: join(ROOT, 'no-such-models-dir'),
+    });
+    const code = await within('the exit', started.exited, 30_000, started.output);
+    expect(code).not.toBe(0);
+    expect(started.output()).toMatch(/api exited \(\d+\); stopping/);
+    expect(await isFree(uiPort)).toBe(true);
+  });
+
+  it('has each server, run alone, say in one line that its port is taken (no stack trace)', async () => {
+    for (const entry of ['app/api/dist/server.js', 'app/ui/dist/server/server.js']) {
+      const port = await freePort();
+      const taken = await occupy(port);
+      try {
+        const child = spawn(process.execPath, [entry], {
+          cwd: ROOT,
+          env: { ...process.env, HOST: '127.0.0.1', PORT: String(port) },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let stderr = '';
+        child.stderr?.on('data', (chunk: Buffer) => {
+          stderr += chunk.toString();
+        });
+        const code = await within(
+          entry,
+          new Promise<number | null>((resolve) => child.once('exit', resolve)),
+          30_000,
+          () => stderr,
+        );
+        expect(code, entry).toBe(1);
+        expect(stderr, entry).toContain(`cannot listen on 127.0.0.1:${port}`);
+        expect(stderr, entry).toContain('another program uses this port: stop it, or set PORT');
+        expect(stderr, entry).not.toMatch(/\n\s+at /);
+      } finally {
+        taken.close();
+      }
+    }
+  });
+});
