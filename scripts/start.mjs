@@ -16,8 +16,6 @@ const services = [
     // Only the UI needs to be reachable from other machines (it proxies /api), so the API stays on loopback.
     host: process.env.API_HOST ?? '127.0.0.1',
     port: apiPort,
-    portVariable: 'API_PORT',
-    env: {},
     url: `http://localhost:${apiPort}/docs`,
   },
   {
@@ -25,7 +23,6 @@ const services = [
     entry: 'app/ui/dist/server/server.js',
     host: process.env.UI_HOST ?? '0.0.0.0',
     port: uiPort,
-    portVariable: 'UI_PORT',
     env: { API_URL: `http://127.0.0.1:${apiPort}` },
     url: `http://localhost:${uiPort}`,
   },

@@ -1,34 +1,13 @@
 // `npm start` as the README gives it (scripts/start.mjs over the built servers, which this suite builds first):
 // both services on the chosen ports, Ctrl-C, a port already taken, and a service that fails.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/free-port.js';
-import { ROOT } from './stack.js';
+import { ROOT, spawnNode, waitFor } from './stack.js';
 
-interface Started {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-function npmStart(env: Record<string, string>): Started {
-  const child = spawn(process.execPath, ['scripts/start.mjs'], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let log = '';
-  const append = (chunk: Buffer) => {
-    log = (log + chunk.toString()).slice(-20_000);
-  };
-  child.stdout?.on('data', append);
-  child.stderr?.on('data', append);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => log, exited };
-}
+const npmStart = (env: Record<string, string>) => spawnNode(['scripts/start.mjs'], env);
 
 async function within<T>(what: string, promise: Promise<T>, ms: number, output: () => string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -40,20 +19,6 @@ async function within<T>(what: string, promise: Promise<T>, ms: number, output: 
   } finally {
     clearTimeout(timer);
   }
-}
-
-async function waitReady(url: string, started: Started) {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (started.child.exitCode !== null) throw new Error(`npm start exited early\n${started.output()}`);
-    const ok = await fetch(url).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${url} not ready in 60 s\n${started.output()}`);
 }
 
 function occupy(port: number): Promise<Server> {
@@ -75,7 +40,7 @@ describe('npm start', () => {
     const [apiPort, uiPort] = [await freePort(), await freePort()];
     const started = npmStart({ API_PORT: String(apiPort), UI_PORT: String(uiPort) });
     try {
-      await waitReady(`http://127.0.0.1:${uiPort}/api/ready`, started);
+      await waitFor(`http://127.0.0.1:${uiPort}/api/ready`, started.child, started.output, 60_000);
       expect(started.output()).toContain(`ui  → http://localhost:${uiPort}`);
 
       const page = await fetch(`http://127.0.0.1:${uiPort}/`);
@@ -131,25 +96,12 @@ describe('npm start', () => {
       const port = await freePort();
       const taken = await occupy(port);
       try {
-        const child = spawn(process.execPath, [entry], {
-          cwd: ROOT,
-          env: { ...process.env, HOST: '127.0.0.1', PORT: String(port) },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        let stderr = '';
-        child.stderr?.on('data', (chunk: Buffer) => {
-          stderr += chunk.toString();
-        });
-        const code = await within(
-          entry,
-          new Promise<number | null>((resolve) => child.once('exit', resolve)),
-          30_000,
-          () => stderr,
-        );
+        const server = spawnNode([entry], { HOST: '127.0.0.1', PORT: String(port) });
+        const code = await within(entry, server.exited, 30_000, server.output);
         expect(code, entry).toBe(1);
-        expect(stderr, entry).toContain(`cannot listen on 127.0.0.1:${port}`);
-        expect(stderr, entry).toContain('another program uses this port: stop it, or set PORT');
-        expect(stderr, entry).not.toMatch(/\n\s+at /);
+        expect(server.output(), entry).toContain(`cannot listen on 127.0.0.1:${port}`);
+        expect(server.output(), entry).toContain('another program uses this port: stop it, or set PORT');
+        expect(server.output(), entry).not.toMatch(/\n\s+at /);
       } finally {
         taken.close();
       }
