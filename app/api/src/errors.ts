@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'image_too_large'
   | 'queue_full'
   | 'not_ready'
+  | 'deadline_exceeded'
   | 'internal_error';
 
 export interface ErrorBody {

@@ -1,12 +1,14 @@
 // Everything the server runs, assembled from a config: manifests, providers, the worker pool, metrics and
 // the app. Tests build the same runtime in-process; server.ts adds the listening socket and signals.
 import type { Logger } from 'pino';
-import { type AppDeps, createApp, type Router } from './app.js';
+import { createApp } from './app.js';
 import type { Config } from './config.js';
+import { DataPlane } from './data-plane.js';
 import { createMetrics } from './metrics.js';
 import { loadManifests } from './models/manifests.js';
 import { chooseProviders, sessionOptions } from './ort/session.js';
 import { InferencePool } from './pool/pool.js';
+import type { AppDeps, Router } from './routes/router.js';
 import { appVersion } from './version.js';
 
 export interface Runtime {
@@ -33,6 +35,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     providers,
     sessionOptions: sessionOptions(providers, config.workers),
     maxPixels: config.maxPixels,
+    maxBoxes: config.maxBoxes,
     workers: config.workers,
     queueSize: config.queueSize,
     onError: (error) => logger.error({ err: error }, 'inference worker failed; replacing it'),
@@ -42,10 +45,10 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     inFlight: pool.inFlight,
     workers: pool.workers,
   }));
+  const plane = new DataPlane({ pool, config, modelNames: manifests.map((m) => m.name), metrics });
   const deps: AppDeps = {
-    pool,
+    plane,
     config,
-    modelNames: manifests.map((m) => m.name),
     version: appVersion(config.appVersion),
     logger,
     metrics,

@@ -24,13 +24,11 @@ export const normalization = z.strictObject({
     .default(1 / 255),
 });
 
+/** What a model may be called: also what the API accepts as a model name before looking it up. */
+export const MODEL_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+
 export const baseManifest = z.strictObject({
-  name: z
-    .string()
-    .regex(
-      /^[a-z0-9][a-z0-9._-]{0,62}$/,
-      'lower-case letters, digits, ".", "_" or "-", starting alphanumeric',
-    ),
+  name: z.string().regex(MODEL_NAME, 'lower-case letters, digits, ".", "_" or "-", starting alphanumeric'),
   task: z.string(),
   version: z.string().default('1'),
   description: z.string().optional(),

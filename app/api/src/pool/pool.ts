@@ -7,12 +7,20 @@ import type {
   InferResponse,
   InfoResponse,
   PredictResponse,
+  RunBounds,
   TensorData,
   WorkerData,
   WorkerFailure,
   WorkerRequest,
   WorkerStatus,
 } from './protocol.js';
+
+/** How a caller bounds one task: its signal's `reason` is what the task rejects with when it aborts. */
+export interface RunOptions {
+  signal?: AbortSignal;
+  /** Date.now() after which the worker wraps up and returns what it has, marked truncated. */
+  stopAt?: number;
+}
 
 export interface PoolOptions extends WorkerData {
   workers: number;
@@ -32,8 +40,9 @@ export class InferencePool {
   private admitted = 0;
   private infos: ModelInfo[] = [];
   private started = false;
-  private draining = false;
   private closing = false;
+  /** Aborted by stopAll() at the server's drain deadline: every task still running wraps up. */
+  private readonly stopping = new AbortController();
   /** Resolves once every worker has loaded and warmed up every model; rejects if one failed. */
   readonly ready: Promise<void>;
   /** Resolves once every worker has finished loading, successfully or not. */
@@ -47,6 +56,7 @@ export class InferencePool {
       sessionOptions: options.sessionOptions,
       providers: options.providers,
       maxPixels: options.maxPixels,
+      maxBoxes: options.maxBoxes,
     };
     this.piscina = new Piscina({
       filename: workerFile.href,
@@ -103,19 +113,9 @@ export class InferencePool {
     });
   }
 
-  /** True once every model is loaded and warmed up in every worker, until shutdown begins (`/ready`). */
-  get isReady(): boolean {
-    return this.started && !this.draining && !this.closing;
-  }
-
-  /** True while requests are taken: from warm-up until close(), including the drain after SIGTERM. */
+  /** True from the end of warm-up until close(): tasks are taken. */
   get isAccepting(): boolean {
     return this.started && !this.closing;
-  }
-
-  /** Shutdown has begun: report not ready (so balancers stop sending) but finish the requests arriving. */
-  drain(): void {
-    this.draining = true;
   }
 
   get models(): ModelInfo[] {
@@ -133,25 +133,44 @@ export class InferencePool {
   }
 
   /** Decodes the image in a worker and runs the model. The bytes are moved to the worker, not copied. */
-  async predict(model: string, image: Uint8Array, options: PredictOptions): Promise<PredictResult> {
+  async predict(
+    model: string,
+    image: Uint8Array,
+    options: PredictOptions,
+    run: RunOptions = {},
+  ): Promise<PredictResult> {
     const buffer = transferable(image);
-    const response = (await this.admit(() =>
-      this.piscina.run({ kind: 'predict', model, image: buffer, options } satisfies WorkerRequest, {
-        transferList: [buffer],
-      }),
+    const response = (await this.admit(
+      (bounds) => ({ kind: 'predict', model, image: buffer, options, bounds }),
+      run,
+      [buffer],
     )) as PredictResponse;
     return unwrap(response).result;
   }
 
   /** Runs raw tensors through a model's `infer` (the v2 protocol). */
-  async infer(model: string, inputs: Record<string, TensorData>): Promise<Record<string, TensorData>> {
-    const response = (await this.admit(() =>
-      this.piscina.run({ kind: 'infer', model, inputs } satisfies WorkerRequest),
+  async infer(
+    model: string,
+    inputs: Record<string, TensorData>,
+    run: RunOptions = {},
+  ): Promise<Record<string, TensorData>> {
+    const response = (await this.admit(
+      (bounds) => ({ kind: 'infer', model, inputs, bounds }),
+      run,
     )) as InferResponse;
     return unwrap(response).outputs;
   }
 
-  private async admit(run: () => Promise<unknown>): Promise<unknown> {
+  /**
+   * Queues the task unless the pool is full. When `run.signal` aborts (client gone, deadline, stopAll), the
+   * caller gets the signal's reason at once and the worker is told to stop: a queued task is dropped when it
+   * comes up, a running one wraps up at its next check. The slot stays taken until the worker lets go.
+   */
+  private async admit(
+    task: (bounds: RunBounds) => WorkerRequest,
+    run: RunOptions,
+    transferList: ArrayBuffer[] = [],
+  ): Promise<unknown> {
     if (this.closing) throw new ApiError(503, 'not_ready', 'the server is shutting down', { retryAfter: 1 });
     if (!this.started)
       throw new ApiError(503, 'not_ready', 'the models are still loading', { retryAfter: 1 });
@@ -165,12 +184,29 @@ export class InferencePool {
         },
       );
     }
+    const bounds: RunBounds = {
+      stop: new SharedArrayBuffer(4),
+      stopAt: run.stopAt ?? Number.POSITIVE_INFINITY,
+    };
+    const signal = run.signal ? AbortSignal.any([run.signal, this.stopping.signal]) : this.stopping.signal;
     this.admitted += 1;
-    try {
-      return await run();
-    } finally {
+    const result = this.piscina.run(task(bounds), { transferList }).finally(() => {
       this.admitted -= 1;
-    }
+    });
+    return new Promise((resolve, reject) => {
+      const abort = () => {
+        Atomics.store(new Int32Array(bounds.stop), 0, 1);
+        reject(signal.reason);
+      };
+      if (signal.aborted) abort();
+      signal.addEventListener('abort', abort, { once: true });
+      result.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+    });
+  }
+
+  /** The drain deadline: every task running or queued stops at its next check and answers 503. */
+  stopAll(): void {
+    this.stopping.abort(new ApiError(503, 'not_ready', 'the server is shutting down', { retryAfter: 1 }));
   }
 
   /** Refuses new work, lets running and queued tasks finish, then stops the workers. */

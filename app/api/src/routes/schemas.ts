@@ -39,6 +39,12 @@ export const PredictResponseSchema = z
     timings: z
       .record(z.string(), z.number())
       .openapi({ description: 'Seconds per stage: decode, preprocess, detection, recognition, postprocess' }),
+    truncated: z.literal(true).optional().openapi({
+      description: 'Present when the work was cut short: the detections cover part of the image only',
+    }),
+    truncated_reason: z.enum(['max_boxes', 'deadline']).optional().openapi({
+      description: 'max_boxes: more text boxes than OCR_MAX_BOXES; deadline: REQUEST_TIMEOUT was near',
+    }),
   })
   .openapi('PredictResponse');
 
@@ -85,6 +91,7 @@ export const predictResponses = {
   415: error('Unsupported image format or Content-Type'),
   422: error('A missing or mistyped field, named in `field`'),
   503: error('Not ready yet, shutting down, or the queue is full (see Retry-After)'),
+  504: error('Not done within REQUEST_TIMEOUT (deadline_exceeded); its work was stopped'),
 } as const;
 
 export const notReadyError = { 503: error('Models still loading (see Retry-After)') } as const;

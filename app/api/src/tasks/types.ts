@@ -43,10 +43,23 @@ export interface PredictOptions {
 export type StageTimings = Partial<Record<Stage, number>>;
 export type Stage = 'decode' | 'preprocess' | 'detection' | 'recognition' | 'inference' | 'postprocess';
 
+/** Why a prediction returned less than the whole image: the box cap, or the request's deadline. */
+export type TruncatedReason = 'max_boxes' | 'deadline';
+
 export interface PredictResult {
   detections: Detection[];
   classes?: RankedClass[];
   timings: StageTimings;
+  /** Set when the work was cut short: the detections cover part of the image only. */
+  truncated?: TruncatedReason;
+}
+
+/** The bounds on one prediction's work, set by the server per request (REQUEST_TIMEOUT, OCR_MAX_BOXES). */
+export interface RunLimits {
+  /** True once the client left, the deadline is near or the server stops: return what is done, truncated. */
+  shouldStop(): boolean;
+  /** OCR: most text boxes recognised per image, in reading order; the rest are left out, truncated. */
+  maxBoxes: number;
 }
 
 /** Tensor metadata as the Open Inference Protocol (v2) reports it. */
@@ -76,7 +89,7 @@ export interface ModelInfo {
 
 export interface Predictor {
   readonly info: ModelInfo;
-  predict(image: RgbImage, options: PredictOptions): Promise<PredictResult>;
+  predict(image: RgbImage, options: PredictOptions, limits?: RunLimits): Promise<PredictResult>;
   /** Raw tensors in, raw tensors out: the v2 protocol for plain ONNX models. */
   infer?(inputs: Record<string, Tensor>): Promise<Record<string, Tensor>>;
   release(): Promise<void>;
