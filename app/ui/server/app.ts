@@ -25,13 +25,8 @@ export function createApp(options: AppOptions): Hono {
     log: options.log,
   });
 
-  // The API's answers pass through as they are (status, headers, body).
-  app.all('/api', proxy);
-  app.all('/api/*', proxy);
-
-  // For the container healthcheck: the UI process itself, independent of the API's state.
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
-
+  // The security headers apply to everything served from this origin, proxied answers included (the API's
+  // /docs page is HTML too).
   app.use(
     '*',
     secureHeaders({
@@ -51,6 +46,14 @@ export function createApp(options: AppOptions): Hono {
       referrerPolicy: 'strict-origin-when-cross-origin',
     }),
   );
+
+  // The API's answers pass through as they are (status, headers, body).
+  app.all('/api', proxy);
+  app.all('/api/*', proxy);
+
+  // For the container healthcheck: the UI process itself, independent of the API's state.
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+
   app.use('*', async (c, next) => {
     await next();
     if (c.res.status === 200 || c.res.status === 206 || c.res.status === 304) {

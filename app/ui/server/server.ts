@@ -12,17 +12,33 @@ try {
 }
 
 const app = createApp(config);
-const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
-  console.log(
-    JSON.stringify({
-      service: 'ui',
-      msg: 'listening',
-      port: info.port,
-      api: config.apiUrl,
-      static: config.staticDir,
-    }),
-  );
-});
+const timeouts = config.httpTimeouts;
+const server = serve(
+  {
+    fetch: app.fetch,
+    port: config.port,
+    hostname: config.host,
+    // Explicit bounds on slow clients (Node's defaults are 60 s for headers and 300 s for the request),
+    // checked every second.
+    serverOptions: {
+      headersTimeout: timeouts.headers * 1000,
+      requestTimeout: timeouts.upload * 1000,
+      keepAliveTimeout: timeouts.keepAlive * 1000,
+      connectionsCheckingInterval: 1_000,
+    },
+  },
+  (info) => {
+    console.log(
+      JSON.stringify({
+        service: 'ui',
+        msg: 'listening',
+        port: info.port,
+        api: config.apiUrl,
+        static: config.staticDir,
+      }),
+    );
+  },
+);
 
 server.on('error', (error: NodeJS.ErrnoException) => {
   const hint = error.code === 'EADDRINUSE' ? ' (another program uses this port: stop it, or set PORT)' : '';
