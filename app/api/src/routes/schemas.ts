@@ -59,6 +59,10 @@ export const ModelInfoSchema = z
     rawTensors: z.boolean().optional().openapi({
       description: 'v2 clients send the network tensors themselves (otherwise one BYTES image input)',
     }),
+    batching: z
+      .object({ maxBatchSize: z.number().int(), maxBatchDelayMs: z.number() })
+      .optional()
+      .openapi({ description: 'Present when concurrent requests are stacked into one network run' }),
   })
   .openapi('ModelInfo');
 

@@ -2,6 +2,7 @@
 // A task turns a validated manifest into a Predictor; the worker pool owns Predictors, one set per worker.
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import type { z } from 'zod';
+import type { BatchPolicy } from '../pool/dynamic-batcher.js';
 
 /** Decoded pixels, RGB, 8 bits per channel, row-major (what sharp's `.raw()` returns). */
 export interface RgbImage {
@@ -82,6 +83,8 @@ export interface ModelInfo {
    * send those tensors. Otherwise (pipelines such as OCR) v2 clients send one BYTES image instead.
    */
   rawTensors?: boolean;
+  /** Set when concurrent requests are stacked into one run (see Predictor.predictBatch). */
+  batching?: BatchPolicy;
 }
 
 export interface Predictor {
@@ -93,6 +96,8 @@ export interface Predictor {
    */
   decodeSize?(width: number, height: number): { width: number; height: number };
   predict(image: RgbImage, options: PredictOptions): Promise<PredictResult>;
+  /** Several images in one network run; the same results as predict() on each. Present with `info.batching`. */
+  predictBatch?(images: RgbImage[], options: PredictOptions[]): Promise<PredictResult[]>;
   /** Raw tensors in, raw tensors out: the v2 protocol for plain ONNX models. */
   infer?(inputs: Record<string, Tensor>): Promise<Record<string, Tensor>>;
   release(): Promise<void>;
