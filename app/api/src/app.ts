@@ -18,6 +18,8 @@ import { metricsRouter } from './routes/metrics.js';
 import { v1Router } from './routes/v1.js';
 import { v2Router } from './routes/v2.js';
 
+const PROBES = new Set(['/health', '/ready', '/v2/health/live', '/v2/health/ready']);
+
 export interface AppDeps {
   pool: InferencePool;
   config: Pick<Config, 'bodyLimitBytes' | 'maxPixels'>;
@@ -82,8 +84,11 @@ export function createApp(deps: AppDeps): Router {
     deps.metrics.requests.inc(labels);
     deps.metrics.requestDuration.observe(labels, seconds);
     // One line per request, without bodies, query strings or headers (they may carry images or credentials).
-    // 503 is an expected state (warming up, busy, stopping), not a fault.
-    deps.logger[c.res.status >= 500 && c.res.status !== 503 ? 'error' : 'info']({
+    // 503 is an expected state (warming up, busy, stopping), not a fault. Health probes (Docker, `npm start`,
+    // load balancers) poll every few seconds: they are logged at debug level only.
+    const level =
+      c.res.status >= 500 && c.res.status !== 503 ? 'error' : PROBES.has(c.req.path) ? 'debug' : 'info';
+    deps.logger[level]({
       method: c.req.method,
       path: c.req.path,
       status: c.res.status,
