@@ -41,31 +41,6 @@ export const GCP_KEYS = ['gcp:project', 'gcp:region', 'gcp:zone'] as const;
 /** Raw values as Pulumi config holds them: strings (arrays as JSON), or undefined when unset. */
 export type RawConfig = Partial<Record<(typeof PROJECT_KEYS)[number] | (typeof GCP_KEYS)[number], string>>;
 
-export interface DeployConfig {
-  shape: Shape;
-  project: string;
-  region: string;
-  zone: string;
-  machineType: string;
-  /** The GPU attached to the VM; undefined for a CPU-only VM. */
-  gpu?: { type: Exclude<GpuType, 'none'>; count: number };
-  spot: boolean;
-  bootDiskGb: number;
-  vmImage: string;
-  /** The public hostname; undefined means the static IP's sslip.io name. */
-  domain?: string;
-  /** Existing Cloud DNS managed zone that gets the A record for `domain`. */
-  dnsZone?: string;
-  sshSourceRanges: string[];
-  /** Plain credentials from the secret `basicAuth`; the program keeps everything derived from them secret. */
-  basicAuth?: { user: string; password: string };
-  apiReplicas: number;
-  /** Inference workers per API replica; undefined lets the API pick (one per vCPU). */
-  apiWorkers?: number;
-  registryKeepVersions: number;
-  readinessTimeoutMinutes: number;
-}
-
 /** L4s that each g2 machine type carries by itself (GCE attaches them; the count is not ours to choose). */
 const G2_L4_COUNT: Record<string, number> = {
   'g2-standard-4': 1,
@@ -329,9 +304,48 @@ export class ConfigError extends Error {
   }
 }
 
+/** The combinations GCE refuses become issues on their key; only then is the result shaped. */
+const configSchema = rawSchema.transform((c, ctx) => {
+  const problems = crossChecks(c);
+  for (const p of problems) ctx.addIssue({ code: 'custom', path: [p.key], message: p.message });
+  return problems.length > 0 ? z.NEVER : toDeployConfig(c);
+});
+
+/** What the program deploys: validated settings with defaults applied, derived from the schema. */
+export type DeployConfig = z.output<typeof configSchema>;
+/** The settings of the single-vm shape. */
+export type SingleVmConfig = Extract<DeployConfig, { shape: 'single-vm' }>;
+
+function toDeployConfig(c: Parsed) {
+  return {
+    shape: c.shape,
+    project: c['gcp:project'],
+    region: regionOf(c['gcp:zone']),
+    zone: c['gcp:zone'],
+    machineType: c.machineType,
+    /** The GPU attached to the VM; undefined for a CPU-only VM. */
+    ...(c.gpu !== 'none' && { gpu: { type: c.gpu, count: c.gpuCount } }),
+    spot: c.spot,
+    bootDiskGb: c.bootDiskGb,
+    vmImage: c.vmImage,
+    /** The public hostname; undefined means the static IP's sslip.io name. */
+    ...(c.domain && { domain: c.domain }),
+    /** Existing Cloud DNS managed zone that gets the A record for `domain`. */
+    ...(c.dnsZone && { dnsZone: c.dnsZone }),
+    sshSourceRanges: c.sshSourceRanges,
+    /** Plain credentials from the secret `basicAuth`; the program keeps everything derived from them secret. */
+    ...(c.basicAuth && { basicAuth: c.basicAuth }),
+    apiReplicas: c.apiReplicas,
+    /** Inference workers per API replica; undefined lets the API pick (one per vCPU). */
+    ...(c.apiWorkers > 0 && { apiWorkers: c.apiWorkers }),
+    registryKeepVersions: c.registryKeepVersions,
+    readinessTimeoutMinutes: c.readinessTimeoutMinutes,
+  };
+}
+
 /** Validates raw config values; throws a ConfigError listing every problem, each naming its key. */
 export function parseConfig(raw: RawConfig): DeployConfig {
-  const result = rawSchema.safeParse(raw);
+  const result = configSchema.safeParse(raw);
   if (!result.success) {
     throw new ConfigError(
       result.error.issues.map((issue) => ({
@@ -340,28 +354,7 @@ export function parseConfig(raw: RawConfig): DeployConfig {
       })),
     );
   }
-  const c = result.data;
-  const problems = crossChecks(c);
-  if (problems.length > 0) throw new ConfigError(problems);
-  return {
-    shape: c.shape,
-    project: c['gcp:project'],
-    region: regionOf(c['gcp:zone']),
-    zone: c['gcp:zone'],
-    machineType: c.machineType,
-    ...(c.gpu !== 'none' && { gpu: { type: c.gpu, count: c.gpuCount } }),
-    spot: c.spot,
-    bootDiskGb: c.bootDiskGb,
-    vmImage: c.vmImage,
-    ...(c.domain && { domain: c.domain }),
-    ...(c.dnsZone && { dnsZone: c.dnsZone }),
-    sshSourceRanges: c.sshSourceRanges,
-    ...(c.basicAuth && { basicAuth: c.basicAuth }),
-    apiReplicas: c.apiReplicas,
-    ...(c.apiWorkers > 0 && { apiWorkers: c.apiWorkers }),
-    registryKeepVersions: c.registryKeepVersions,
-    readinessTimeoutMinutes: c.readinessTimeoutMinutes,
-  };
+  return result.data;
 }
 
 /** Reads the stack's config (project keys and gcp:project/region/zone) and validates it. */

@@ -5,8 +5,9 @@ import { fileURLToPath } from 'node:url';
 import * as pulumi from '@pulumi/pulumi';
 import bcrypt from 'bcryptjs';
 import { describe, expect, it } from 'vitest';
+import { buildInfo } from '../build-info.js';
 import { type DeployConfig, parseConfig, type RawConfig } from '../config.js';
-import { deploySingleVm, REQUIRED_SERVICES } from '../stacks/single-vm.js';
+import { REQUIRED_SERVICES, SingleVm } from '../stacks/single-vm.js';
 import { renderStartupScript } from '../vm/metadata.js';
 import {
   type Inputs,
@@ -41,7 +42,10 @@ function deploy(raw: RawConfig, stack = 'dev') {
 async function deployFresh(raw: RawConfig, stack: string) {
   const { resources, calls } = await installMocks(stack);
   const config: DeployConfig = parseConfig(raw);
-  const out = deploySingleVm(config, { stack, repoRoot });
+  if (config.shape !== 'single-vm') throw new Error('a single-vm config');
+  const context = { stack, repoRoot, packageVersion: pkgVersion, build: buildInfo(repoRoot) };
+  const shape = new SingleVm('modelship', { config, context });
+  const out = shape.outputs;
   const outputs = {
     url: await outputValue(out.url),
     apiDocsUrl: await outputValue(out.apiDocsUrl),
@@ -60,7 +64,7 @@ async function deployFresh(raw: RawConfig, stack: string) {
     expect(found, type).toHaveLength(1);
     return found[0] as Recorded;
   };
-  return { resources, calls, outputs, ofType, one, raw: out };
+  return { resources, calls, outputs, ofType, one, raw: out, shape };
 }
 
 const must = <T>(value: T | undefined, what: string): T => {
@@ -417,6 +421,31 @@ describe('basic auth', () => {
   it('without basic auth nothing in the VM is secret', async () => {
     const d = await deploy(DEV);
     expect(d.one('gcp:compute/instance:Instance').secretPaths).toEqual([]);
+  });
+});
+
+describe('the SingleVm shape', () => {
+  it('reads no file and runs no git: the build info comes in through the context', async () => {
+    const { resources } = await installMocks('dev');
+    const config = parseConfig(CPU);
+    if (config.shape !== 'single-vm') throw new Error('a single-vm config');
+    const build = { revision: 'f'.repeat(40), source: 'https://example.com/class/modelship.git' };
+    const context = { stack: 'dev', repoRoot: '/nonexistent/checkout', packageVersion: '9.9.9', build };
+    const out = new SingleVm('modelship', { config, context }).outputs;
+    expect(await outputValue(out.apiImage)).toContain('/api@sha256:');
+    await settle();
+    const images = resources.filter((r) => r.type === 'docker:index/image:Image');
+    expect(images).toHaveLength(2);
+    for (const image of images) {
+      expect(image.inputs.imageName).toMatch(/:9\.9\.9$/);
+      expect(image.inputs.build.args).toEqual({
+        VERSION: '9.9.9',
+        REVISION: build.revision,
+        SOURCE: build.source,
+      });
+      expect(image.inputs.build.context).toBe('/nonexistent/checkout');
+    }
+    expect(resources.filter((r) => r.type === 'modelship:stacks:SingleVm')).toHaveLength(1);
   });
 });
 
