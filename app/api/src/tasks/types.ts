@@ -8,6 +8,16 @@ export interface RgbImage {
   data: Uint8Array;
   width: number;
   height: number;
+  /**
+   * The image's size as sent (after EXIF orientation) when it was decoded straight to a smaller working size
+   * (see Predictor.decodeSize): results map back to this size. Unset when the pixels are the full image.
+   */
+  source?: { width: number; height: number };
+}
+
+/** The size results refer to: the image as sent. */
+export function sourceSize(image: RgbImage): { width: number; height: number } {
+  return image.source ?? { width: image.width, height: image.height };
 }
 
 /** The hands-on's detection shape, kept for its clients; OCR adds `text` and `polygon`. */
@@ -76,6 +86,12 @@ export interface ModelInfo {
 
 export interface Predictor {
   readonly info: ModelInfo;
+  /**
+   * The size an image of `width` × `height` (after EXIF orientation) is resized to before the network, when the
+   * task resizes it anyway: the worker then decodes straight to that size (sharp shrinks JPEGs on load, with a
+   * bilinear kernel) instead of decoding the full image and resizing it again.
+   */
+  decodeSize?(width: number, height: number): { width: number; height: number };
   predict(image: RgbImage, options: PredictOptions): Promise<PredictResult>;
   /** Raw tensors in, raw tensors out: the v2 protocol for plain ONNX models. */
   infer?(inputs: Record<string, Tensor>): Promise<Record<string, Tensor>>;
