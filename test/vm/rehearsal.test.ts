@@ -31,6 +31,8 @@ const registryAnswers = () =>
     (r) => r.status === 200,
     () => false,
   );
+/** The idle limit of step 8, in place of idleStopMinutes. */
+const IDLE_SECONDS = 8;
 
 const user = 'class';
 const password = randomBytes(12).toString('hex');
@@ -129,6 +131,10 @@ async function cleanUp() {
     process.kill(-pid, 'SIGTERM'); // the watcher runs in its own session: its curl and docker children too
     for (let i = 0; i < 50 && alive(pid); i++) await sleep(100);
   }
+  const idlePid = root
+    ? Number(await readFile(join(root, '.state/idle-stop.pid'), 'utf8').catch(() => '0'))
+    : 0;
+  if (idlePid > 0 && alive(idlePid)) process.kill(-idlePid, 'SIGTERM');
   const label = `label=com.docker.compose.project=${PROJECT}`;
   const containers = (await docker('ps', '-aq', '--filter', label)).stdout.split('\n').filter(Boolean);
   if (containers.length > 0) await docker('rm', '-f', '-v', ...containers);
@@ -212,6 +218,11 @@ describe.sequential('VM rehearsal', () => {
       HTTPS_PORT: String(httpsPort),
       UI_PORT: String(uiPort),
       CADDY_IMAGE: images.caddy,
+      // the idle auto-stop (step 8), when it gets turned on: seconds instead of minutes, a file instead of
+      // powering this machine off
+      MODELSHIP_IDLE_STOP_SECONDS: String(IDLE_SECONDS),
+      MODELSHIP_IDLE_CHECK_SECONDS: '1',
+      MODELSHIP_IDLE_STOP_COMMAND: `touch ${join(root, 'powered-off')}`,
     };
     const refused = await fetch(`${metadata.url}/instance/attributes/modelship-env`);
     expect(refused.status).toBe(403);
@@ -348,7 +359,55 @@ describe.sequential('VM rehearsal', () => {
     expect(await health.json()).toMatchObject({ version: VERSIONS[1] });
   }, 300_000);
 
-  it('8. cleans up everything: containers, the watcher, the files', async () => {
+  it('8. stops itself when idle: predictions keep it up, silence powers it off', async () => {
+    const poweredOff = join(root, 'powered-off');
+    const idleLog = () => readFile(join(root, 'idle-stop.log'), 'utf8').catch(() => '');
+    metadata.setAttributes(
+      renderVmMetadata({
+        ...metadataArgs,
+        apiImage: images.api2,
+        version: VERSIONS[1],
+        idleStopMinutes: 120,
+      }),
+    );
+    for (let i = 0; i < 600 && !(await watcherLog()).includes('idle-stop: started'); i++) await sleep(200);
+    expect(await watcherLog()).toContain('idle-stop: started');
+
+    // busy for twice the limit: one prediction per second keeps it up
+    const image = await textImage('BUSY');
+    const busyUntil = Date.now() + 2 * IDLE_SECONDS * 1000;
+    let predictions = 0;
+    while (Date.now() < busyUntil) {
+      const response = await fetch(`${front}/api/predict`, {
+        method: 'POST',
+        headers: { ...auth, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ model: 'ocr', image }),
+      });
+      expect(response.status).toBe(200);
+      predictions++;
+      await sleep(1_000);
+    }
+    const lastPrediction = Date.now();
+    await expect(stat(poweredOff), `stopped while busy:\n${await idleLog()}`).rejects.toThrow();
+
+    // then silence: the stop command runs once the limit has passed
+    for (let i = 0; i < 300; i++) {
+      if (await stat(poweredOff).catch(() => undefined)) break;
+      await sleep(200);
+    }
+    const stoppedAfter = (Date.now() - lastPrediction) / 1000;
+    const log = await idleLog();
+    console.log(
+      `--- idle-stop log\n${log}idle stop: ${predictions} predictions kept it up; stopped ${stoppedAfter}s after the last one (limit ${IDLE_SECONDS}s)`,
+    );
+    expect((await stat(poweredOff)).isFile()).toBe(true);
+    expect(stoppedAfter).toBeGreaterThanOrEqual(IDLE_SECONDS - 1);
+    expect(stoppedAfter).toBeLessThan(IDLE_SECONDS + 15);
+    expect(log).toMatch(/idle-stop: no prediction request for \d+s \(limit \d+s\); stopping the VM/);
+    expect(log).toContain('gcloud compute instances start');
+  }, 300_000);
+
+  it('9. cleans up everything: containers, the watcher, the files', async () => {
     const pid = await watcherPid();
     await cleanUp();
     expect(alive(pid)).toBe(false);

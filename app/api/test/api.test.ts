@@ -555,13 +555,22 @@ describe('through a real listening server', () => {
     const lines = rt.logLines.slice(before).map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toEqual([
       expect.objectContaining({
-        method: 'POST',
-        path: '/predict',
-        status: 200,
+        severity: 'INFO',
+        httpRequest: expect.objectContaining({
+          requestMethod: 'POST',
+          requestUrl: '/predict',
+          status: 200,
+          latency: expect.stringMatching(/^\d+\.\d{3}s$/),
+        }),
         model: 'ocr',
-        durationMs: expect.any(Number),
       }),
-      expect.objectContaining({ method: 'GET', path: '/v1/models/nope', status: 404 }),
+      expect.objectContaining({
+        httpRequest: expect.objectContaining({
+          requestMethod: 'GET',
+          requestUrl: '/v1/models/nope',
+          status: 404,
+        }),
+      }),
     ]);
     const base64 = png.toString('base64');
     for (const line of rt.logLines) expect(line).not.toContain(base64.slice(100, 160));
