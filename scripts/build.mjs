@@ -13,7 +13,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const SKIPPED_DIRS = new Set(['dist', 'node_modules', 'test']);
 const COMMON = ['tsconfig.base.json', 'package-lock.json'];
 /** Files outside a workspace that its build reads: the page's types come from the API's contract. */
-const SHARED = { 'app/ui': ['app/api/src/contract'] };
+const SHARED = { 'app/ui': ['app/api/src/contract.ts', 'app/api/package.json'] };
 
 function* files(path) {
   const entries = readdirSync(join(root, path), { withFileTypes: true });
