@@ -3,6 +3,7 @@ import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 import { DEFAULT_PROXY, type ProxySettings } from './config.js';
+import type { Log } from './log.js';
 import { createApiProxy } from './proxy.js';
 
 export interface AppOptions {
@@ -10,7 +11,7 @@ export interface AppOptions {
   /** The Vite build output (index.html, assets/ with hashed names, and their .br/.gz siblings). */
   staticDir: string;
   proxy?: Partial<ProxySettings>;
-  log?: (event: Record<string, unknown>) => void;
+  log?: Log;
 }
 
 /** Vite puts content-hashed files here: their URL changes whenever their bytes do. */

@@ -1,13 +1,11 @@
 // Dynamic batching, as Triton's dynamic batcher does it: requests for one model that arrive within
 // `maxBatchDelayMs` of the first waiting one are handed on together, up to `maxBatchSize`, so a GPU runs
-// them as one stacked tensor instead of one at a time.
+// them as one stacked tensor instead of one at a time. A batch is dispatched as soon as it holds
+// maxBatchSize requests, or maxBatchDelayMs after its first request arrived, whichever comes first.
 
-export interface BatchPolicy {
-  /** A batch is dispatched as soon as it holds this many requests. */
-  maxBatchSize: number;
-  /** ...or this long after its first request arrived, whichever comes first. */
-  maxBatchDelayMs: number;
-}
+import type { BatchPolicy } from '../contract.js';
+
+export type { BatchPolicy } from '../contract.js';
 
 interface Waiting<I, O> {
   item: I;
