@@ -12,6 +12,8 @@ import type { ProxySettings } from './config.js';
 
 export interface ApiProxyOptions extends ProxySettings {
   apiUrl: string;
+  /** Resolves to an ID token the API requires (a private Cloud Run service); unset, none is sent. */
+  idToken?: () => Promise<string>;
   /** One line per notable event (retries, failures); defaults to a JSON line on stderr. */
   log?: (event: Record<string, unknown>) => void;
 }
@@ -146,6 +148,18 @@ export function createApiProxy(options: ApiProxyOptions) {
       }
     }
     const headers = upstreamHeaders(c, url);
+    if (options.idToken) {
+      try {
+        headers.set('authorization', `Bearer ${await options.idToken()}`);
+      } catch (error) {
+        log({ msg: 'no id token for the api', path, method, reason: rootMessage(error) });
+        return problem(
+          502,
+          'api_auth',
+          `The UI could not authenticate to the model server (${rootMessage(error)}).`,
+        );
+      }
+    }
     const retry = replayable && options.retryWindowMs > 0 && incoming.headers.get(RETRY_HEADER) !== 'off';
     const started = Date.now();
     const deadline = started + options.retryWindowMs;
