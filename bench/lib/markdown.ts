@@ -1,4 +1,5 @@
 // Renders bench results as the Markdown table in bench/results/latest.md.
+import type { ModelSplit } from './model-split.js';
 import type { BenchResults } from './results.js';
 
 /** A GitHub pipe table; `|` in cells is escaped, numeric-looking columns are right-aligned. */
@@ -43,8 +44,8 @@ export interface Headline {
   peerCer: number;
   throughput: number | null;
   coldStartMs: number;
-  /** p50 ms of each task on its synthetic model (pipeline overhead), e.g. { detect: 12, classify: 9 }. */
-  taskP50: Record<string, number>;
+  /** Per task and input: the model's p50 against everything else's p50 (ms). */
+  splits: { label: string; split: ModelSplit }[];
 }
 
 export function headline(r: BenchResults): Headline {
@@ -58,8 +59,17 @@ export function headline(r: BenchResults): Headline {
     peerCer: r.accuracy.peerCer,
     throughput: saturated,
     coldStartMs: r.coldStart.medianMs,
-    taskP50: Object.fromEntries(r.tasks.map((t) => [t.task, t.latency.p50])),
+    splits: [
+      ...r.latency.flatMap((l) => (l.split ? [{ label: `ocr on ${l.input}`, split: l.split }] : [])),
+      ...r.tasks.map((t) => ({ label: `${t.task} on ${t.input} (synthetic model)`, split: t.split })),
+    ],
   };
+}
+
+/** "4.50 vs 3.20 (42%)": the model's p50, the rest's p50, the rest's share of server time. */
+export function splitCell(split: ModelSplit | undefined): string {
+  if (!split) return 'n/a';
+  return `${num(split.modelP50)} vs ${num(split.otherP50)} (${percent(split.otherShareP50)})`;
 }
 
 /** The detect and classify section: p50/p95 at concurrency 1 and the stage breakdown, per task. */
@@ -75,7 +85,20 @@ export function renderTasks(tasks: BenchResults['tasks']): string[] {
     'YOLO or ResNet would take to compute. A second API serves only them; `POST /predict`, base64 JSON.',
     '',
     markdownTable(
-      ['task', 'model', 'input', 'n', 'p50', 'p95', 'p99', ...stages, 'server total', 'detections'],
+      [
+        'task',
+        'model',
+        'input',
+        'n',
+        'p50',
+        'p95',
+        'p99',
+        ...stages,
+        'server total',
+        'overhead (server − inference)',
+        'model vs rest, p50',
+        'detections',
+      ],
       tasks.map((t) => [
         t.task,
         t.model,
@@ -86,6 +109,8 @@ export function renderTasks(tasks: BenchResults['tasks']): string[] {
         num(t.latency.p99),
         ...stages.map((s) => num(t.stages[s])),
         num(t.serverMs),
+        num(t.serverMs === undefined ? undefined : t.serverMs - (t.stages.inference ?? 0)),
+        splitCell(t.split),
         String(t.detections),
       ]),
     ),
@@ -133,9 +158,9 @@ export function renderMarkdown(r: BenchResults): string {
         ['character error rate, peer (spaces included)', percent(h.peerCer)],
         ['throughput, best (req/s)', num(h.throughput)],
         ['cold start, spawn → /ready (ms, median)', num(h.coldStartMs, 0)],
-        ...Object.entries(h.taskP50).map(([task, p50]) => [
-          `${task} p50, synthetic tiny model: pipeline overhead (ms)`,
-          num(p50),
+        ...h.splits.map(({ label, split }) => [
+          `${label}: model vs everything else, p50 ms (other's share)`,
+          splitCell(split),
         ]),
       ],
     ),

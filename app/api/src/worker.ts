@@ -72,11 +72,21 @@ function predictorFor(name: string): Predictor | WorkerFailure {
   return predictors.get(name) ?? fail(404, 'model_not_found', `unknown model "${name}"`);
 }
 
-async function decode(bytes: ArrayBuffer): Promise<RgbImage> {
+async function decode(bytes: ArrayBuffer, decodeSize: Predictor['decodeSize']): Promise<RgbImage> {
   // rotate() applies the EXIF orientation; flatten() puts transparent pixels on white and drops alpha;
   // the pixel limit is enforced again here in case a header lied.
-  const { data, info } = await sharp(new Uint8Array(bytes), { limitInputPixels: config.maxPixels })
-    .rotate()
+  const pipeline = sharp(new Uint8Array(bytes), { limitInputPixels: config.maxPixels }).rotate();
+  let source: RgbImage['source'];
+  if (decodeSize) {
+    // Decoded straight to the task's working size: JPEGs shrink on load, and no full-size copy is made.
+    const { autoOrient } = await pipeline.metadata();
+    const size = decodeSize(autoOrient.width, autoOrient.height);
+    if (size.width !== autoOrient.width || size.height !== autoOrient.height) {
+      pipeline.resize(size.width, size.height, { fit: 'fill', kernel: 'linear' });
+      source = autoOrient;
+    }
+  }
+  const { data, info } = await pipeline
     .flatten({ background: '#ffffff' })
     .toColourspace('srgb')
     .raw()
@@ -86,6 +96,7 @@ async function decode(bytes: ArrayBuffer): Promise<RgbImage> {
     data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
     width: info.width,
     height: info.height,
+    ...(source ? { source: { width: source.width, height: source.height } } : {}),
   };
 }
 
@@ -95,7 +106,7 @@ async function predict(request: Extract<WorkerRequest, { kind: 'predict' }>): Pr
   const started = performance.now();
   let image: RgbImage;
   try {
-    image = await decode(request.image);
+    image = await decode(request.image, predictor.decodeSize);
   } catch (error) {
     return fail(400, 'invalid_image', `the image cannot be decoded: ${firstLine(error)}`);
   }

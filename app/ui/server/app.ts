@@ -4,6 +4,7 @@ import { Hono } from 'hono';
 import { basicAuth } from 'hono/basic-auth';
 import { secureHeaders } from 'hono/secure-headers';
 import { DEFAULT_PROXY, type ProxySettings } from './config.js';
+import type { Log } from './log.js';
 import { createApiProxy } from './proxy.js';
 
 export interface AppOptions {
@@ -11,7 +12,7 @@ export interface AppOptions {
   /** The Vite build output (index.html, assets/ with hashed names, and their .br/.gz siblings). */
   staticDir: string;
   proxy?: Partial<ProxySettings>;
-  log?: (event: Record<string, unknown>) => void;
+  log?: Log;
   /** Sent as a bearer token with every API request (see id-token.ts). */
   idToken?: () => Promise<string>;
   /** Required of every request but the health check. */

@@ -186,7 +186,7 @@ describe('the UI proxy in front of a private API', () => {
       const body = (await res.json()) as { error: string; detail: string };
       expect(body.error).toBe('api_auth');
       expect(body.detail).toMatch(/HTTP 403 permission denied/);
-      expect(events.map((e) => e.msg)).toContain('no id token for the api');
+      expect(events.map((e) => e.message)).toContain('no id token for the api');
     } finally {
       await ui.close();
     }

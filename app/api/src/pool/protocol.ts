@@ -1,7 +1,7 @@
 // Messages between the main thread and the inference workers (worker.ts). Everything here crosses a
 // thread boundary by structured clone, so it is plain data: no classes, no functions.
 import type { InferenceSession } from 'onnxruntime-node';
-import type { ErrorCode } from '../errors.js';
+import type { ErrorCode } from '../contract.js';
 import type { ModelInfo, PredictOptions, PredictResult } from '../tasks/types.js';
 
 export interface WorkerModel {
