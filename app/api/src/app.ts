@@ -1,7 +1,9 @@
 // createApp(deps): the HTTP API, composed of one router per area around the data plane.
+import { getConnInfo } from '@hono/node-server/conninfo';
 import { routePath } from 'hono/route';
 import { secureHeaders } from 'hono/secure-headers';
 import { ApiError, errorResponse } from './errors.js';
+import { requestLogFields } from './logger.js';
 import { mountDocs } from './routes/docs.js';
 import { healthRouter } from './routes/health.js';
 import { legacyRouter } from './routes/legacy.js';
@@ -16,6 +18,8 @@ import {
 } from './routes/router.js';
 import { v1Router } from './routes/v1.js';
 import { v2Router } from './routes/v2.js';
+
+const PROBES = new Set(['/health', '/ready', '/v2/health/live', '/v2/health/ready']);
 
 /**
  * The routers mounted at the root, in order. Another area plugs in by adding its factory here; it gets the
@@ -43,16 +47,32 @@ export function createApp(deps: AppDeps): Router {
     };
     deps.metrics.requests.inc(labels);
     deps.metrics.requestDuration.observe(labels, seconds);
-    // One line per request, without bodies, query strings or headers (they may carry images or credentials).
-    // 503 is an expected state (warming up, busy, stopping), not a fault; nor is a client that left.
-    deps.logger[status >= 500 && status !== 503 ? 'error' : 'info']({
-      method: c.req.method,
-      path: c.req.path.slice(0, 256),
-      status,
-      durationMs: Math.round(seconds * 1e4) / 10,
-      model: labels.model || undefined,
-      ...(status === CLIENT_CLOSED ? { aborted: true } : {}),
-    });
+    // One line per request, shaped as a Cloud Logging request log (logger.ts), without bodies, query strings
+    // or credentials. 503 is an expected state (warming up, busy, stopping), not a fault, and a client that
+    // left (499) none either. Health probes (Docker, `npm start`, load balancers) poll every few seconds:
+    // they are logged at debug level only.
+    const level = status >= 500 && status !== 503 ? 'error' : PROBES.has(c.req.path) ? 'debug' : 'info';
+    const path = c.req.path.slice(0, 256);
+    deps.logger[level](
+      {
+        ...requestLogFields(
+          {
+            method: c.req.method,
+            path,
+            status,
+            seconds,
+            headers: c.req.raw.headers,
+            // When the handler declares it (the node server adds Content-Length only while writing).
+            responseSize: c.res.headers.get('content-length'),
+            socketIp: socketAddress(c),
+          },
+          deps.config.cloudProject,
+        ),
+        model: labels.model || undefined,
+        ...(status === CLIENT_CLOSED ? { aborted: true } : {}),
+      },
+      `${c.req.method} ${path} ${status === CLIENT_CLOSED ? 'aborted by the client' : status}`,
+    );
   });
 
   for (const factory of routers) app.route('/', factory(deps));
@@ -66,4 +86,13 @@ export function createApp(deps: AppDeps): Router {
   );
   app.onError(handleErrors(deps));
   return app;
+}
+
+/** The peer address under @hono/node-server; undefined under app.request() in tests. */
+function socketAddress(c: Parameters<typeof getConnInfo>[0]): string | undefined {
+  try {
+    return getConnInfo(c).remote.address;
+  } catch {
+    return undefined;
+  }
 }

@@ -39,6 +39,10 @@ const envSchema = z.object({
   UPLOAD_TIMEOUT: z.coerce.number().positive().max(3600).default(60),
   KEEP_ALIVE_TIMEOUT: z.coerce.number().positive().max(600).default(5),
   APP_VERSION: z.string().min(1).optional(),
+  GOOGLE_CLOUD_PROJECT: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'must be a GCP project ID')
+    .optional(),
 });
 
 export interface Config {
@@ -63,7 +67,12 @@ export interface Config {
   httpTimeouts: { headers: number; upload: number; keepAlive: number };
   /** Overrides the package.json version in /health (container and VM rollout tests use it). */
   appVersion: string | undefined;
+  /** The GCP project, for trace links in the request log (`projects/P/traces/ID`); set by the deployment. */
+  cloudProject: string | undefined;
 }
+
+/** Requests that may wait for a worker when QUEUE_SIZE is unset (the cloud-run shape sizes its concurrency by it). */
+export const defaultQueueSize = (workers: number): number => 4 * workers;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -88,7 +97,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     providers: e.ORT_PROVIDERS,
     workers,
-    queueSize: e.QUEUE_SIZE ?? 4 * workers,
+    queueSize: e.QUEUE_SIZE ?? defaultQueueSize(workers),
     bodyLimitBytes: Math.round(e.BODY_LIMIT_MB * 1024 * 1024),
     maxPixels: Math.floor(e.MAX_PIXELS),
     modelsDir: resolve(e.MODELS_DIR),
@@ -98,5 +107,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxBoxes: e.OCR_MAX_BOXES,
     httpTimeouts: { headers: e.HEADERS_TIMEOUT, upload: e.UPLOAD_TIMEOUT, keepAlive: e.KEEP_ALIVE_TIMEOUT },
     appVersion: e.APP_VERSION,
+    cloudProject: e.GOOGLE_CLOUD_PROJECT,
   };
 }

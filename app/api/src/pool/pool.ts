@@ -3,9 +3,11 @@
 import { Piscina } from 'piscina';
 import { ApiError } from '../errors.js';
 import type { ModelInfo, PredictOptions, PredictResult } from '../tasks/types.js';
+import { DynamicBatcher } from './dynamic-batcher.js';
 import type {
   InferResponse,
   InfoResponse,
+  PredictBatchResponse,
   PredictResponse,
   RunBounds,
   TensorData,
@@ -20,6 +22,12 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Date.now() after which the worker wraps up and returns what it has, marked truncated. */
   stopAt?: number;
+}
+
+/** One request waiting in a model's batcher. */
+interface BatchItem {
+  image: ArrayBuffer;
+  options: PredictOptions;
 }
 
 export interface PoolOptions extends WorkerData {
@@ -39,6 +47,7 @@ export class InferencePool {
   private readonly piscina: Piscina;
   private admitted = 0;
   private infos: ModelInfo[] = [];
+  private readonly batchers = new Map<string, DynamicBatcher<BatchItem, PredictResponse>>();
   private started = false;
   private closing = false;
   /** Aborted by stopAll() at the server's drain deadline: every task still running wraps up. */
@@ -77,6 +86,7 @@ export class InferencePool {
       if (failure) throw new Error(`a worker could not load the models: ${failure.error}`);
       const response = (await this.piscina.run({ kind: 'info' } satisfies WorkerRequest)) as InfoResponse;
       this.infos = unwrap(response).models;
+      this.startBatchers();
       this.started = true;
     });
     // A rejected `ready` is handled by whoever awaits it; this keeps an unawaited one from crashing the process.
@@ -132,7 +142,10 @@ export class InferencePool {
     return this.admitted;
   }
 
-  /** Decodes the image in a worker and runs the model. The bytes are moved to the worker, not copied. */
+  /**
+   * Decodes the image in a worker and runs the model, alone or stacked with other requests when the model
+   * batches. The bytes are moved to the worker, not copied.
+   */
   async predict(
     model: string,
     image: Uint8Array,
@@ -140,12 +153,42 @@ export class InferencePool {
     run: RunOptions = {},
   ): Promise<PredictResult> {
     const buffer = transferable(image);
+    const batcher = this.batchers.get(model);
     const response = (await this.admit(
-      (bounds) => ({ kind: 'predict', model, image: buffer, options, bounds }),
+      (bounds) =>
+        batcher
+          ? batcher.submit({ image: buffer, options })
+          : this.piscina.run(
+              { kind: 'predict', model, image: buffer, options, bounds } satisfies WorkerRequest,
+              {
+                transferList: [buffer],
+              },
+            ),
       run,
-      [buffer],
     )) as PredictResponse;
     return unwrap(response).result;
+  }
+
+  /** Batches run so far for a model that batches (undefined for the others). */
+  batchStats(model: string): DynamicBatcher<BatchItem, PredictResponse>['stats'] | undefined {
+    return this.batchers.get(model)?.stats;
+  }
+
+  private startBatchers(): void {
+    for (const info of this.infos) {
+      if (!info.batching) continue;
+      const model = info.name;
+      const batcher = new DynamicBatcher<BatchItem, PredictResponse>(info.batching, async (items) => {
+        const images = items.map((item) => item.image);
+        const options = items.map((item) => item.options);
+        const request: WorkerRequest = { kind: 'predictBatch', model, images, options };
+        const response = (await this.piscina.run(request, {
+          transferList: images,
+        })) as PredictBatchResponse;
+        return unwrap(response).results;
+      });
+      this.batchers.set(model, batcher);
+    }
   }
 
   /** Runs raw tensors through a model's `infer` (the v2 protocol). */
@@ -155,7 +198,7 @@ export class InferencePool {
     run: RunOptions = {},
   ): Promise<Record<string, TensorData>> {
     const response = (await this.admit(
-      (bounds) => ({ kind: 'infer', model, inputs, bounds }),
+      (bounds) => this.piscina.run({ kind: 'infer', model, inputs, bounds } satisfies WorkerRequest),
       run,
     )) as InferResponse;
     return unwrap(response).outputs;
@@ -165,12 +208,9 @@ export class InferencePool {
    * Queues the task unless the pool is full. When `run.signal` aborts (client gone, deadline, stopAll), the
    * caller gets the signal's reason at once and the worker is told to stop: a queued task is dropped when it
    * comes up, a running one wraps up at its next check. The slot stays taken until the worker lets go.
+   * (A request in a dynamic batch runs with its batch: batches are short, and not worth splitting.)
    */
-  private async admit(
-    task: (bounds: RunBounds) => WorkerRequest,
-    run: RunOptions,
-    transferList: ArrayBuffer[] = [],
-  ): Promise<unknown> {
+  private async admit(start: (bounds: RunBounds) => Promise<unknown>, run: RunOptions): Promise<unknown> {
     if (this.closing) throw new ApiError(503, 'not_ready', 'the server is shutting down', { retryAfter: 1 });
     if (!this.started)
       throw new ApiError(503, 'not_ready', 'the models are still loading', { retryAfter: 1 });
@@ -190,7 +230,7 @@ export class InferencePool {
     };
     const signal = run.signal ? AbortSignal.any([run.signal, this.stopping.signal]) : this.stopping.signal;
     this.admitted += 1;
-    const result = this.piscina.run(task(bounds), { transferList }).finally(() => {
+    const result = start(bounds).finally(() => {
       this.admitted -= 1;
     });
     return new Promise((resolve, reject) => {

@@ -13,7 +13,7 @@ import type { Metrics } from '../metrics.js';
 export interface AppDeps {
   /** Model lookup, readiness and drain, deadlines: every route serves models through it. */
   plane: DataPlane;
-  config: Pick<Config, 'bodyLimitBytes'>;
+  config: Pick<Config, 'bodyLimitBytes' | 'cloudProject'>;
   version: string;
   logger: Logger;
   metrics: Metrics;

@@ -1,11 +1,11 @@
 // /v1: model metadata, and predictions on an image sent as multipart (`image` field) or as the raw body.
 import { performance } from 'node:perf_hooks';
 import { createRoute, z } from '@hono/zod-openapi';
+import { ModelInfoSchema } from '../contract.js';
 import { ApiError } from '../errors.js';
 import { type AppDeps, imageBodyLimit, newRouter } from './router.js';
 import {
   confidenceSchema,
-  ModelInfoSchema,
   ModelNameParam,
   notFoundError,
   notReadyError,

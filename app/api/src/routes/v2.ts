@@ -5,9 +5,9 @@
 import { performance } from 'node:perf_hooks';
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { type ModelInfo, type TensorSpec, TensorSpecSchema } from '../contract.js';
 import { badRequest } from '../errors.js';
 import type { TensorData } from '../pool/protocol.js';
-import type { ModelInfo, TensorSpec } from '../tasks/types.js';
 import { binaryBody, cutChunks, HEADER_LENGTH, parseJson, splitBinaryBody } from '../v2/binary.js';
 import {
   detectionTensors,
@@ -38,9 +38,6 @@ const errors = (...statuses: (400 | 404 | 413 | 503)[]) =>
   );
 
 const Parameters = z.record(z.string(), z.unknown()).openapi('V2Parameters');
-const MetadataTensor = z
-  .object({ name: z.string(), datatype: z.string(), shape: z.array(z.number().int()) })
-  .openapi('V2MetadataTensor');
 
 const RequestInput = z
   .object({
@@ -146,8 +143,8 @@ const ModelMetadata = z
     name: z.string(),
     versions: z.array(z.string()),
     platform: z.string(),
-    inputs: z.array(MetadataTensor),
-    outputs: z.array(MetadataTensor),
+    inputs: z.array(TensorSpecSchema),
+    outputs: z.array(TensorSpecSchema),
     parameters: Parameters.optional(),
   })
   .openapi('V2ModelMetadata');
