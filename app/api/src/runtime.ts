@@ -1,10 +1,11 @@
 // Everything the server runs, assembled from a config: manifests, providers, the worker pool, metrics and
 // the app. Tests build the same runtime in-process; server.ts adds the listening socket and signals.
+//
+// Cold start is a user's wait on a service that scales from zero, so the workers start first: they load and
+// warm up the models (the long part) while this thread loads the HTTP app, which is imported only then.
 import type { Logger } from 'pino';
-import { createApp } from './app.js';
 import type { Config } from './config.js';
 import { DataPlane } from './data-plane.js';
-import { createMetrics } from './metrics.js';
 import { loadManifests } from './models/manifests.js';
 import { chooseProviders, sessionOptions } from './ort/session.js';
 import { InferencePool } from './pool/pool.js';
@@ -40,6 +41,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     queueSize: config.queueSize,
     onError: (error) => logger.error({ err: error }, 'inference worker failed; replacing it'),
   });
+  const [{ createApp }, { createMetrics }] = await Promise.all([import('./app.js'), import('./metrics.js')]);
   const metrics = createMetrics(() => ({
     queueDepth: pool.queueDepth,
     inFlight: pool.inFlight,

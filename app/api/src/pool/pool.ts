@@ -180,15 +180,19 @@ export class InferencePool {
     for (const info of this.infos) {
       if (!info.batching) continue;
       const model = info.name;
-      const batcher = new DynamicBatcher<BatchItem, PredictResponse>(info.batching, async (items) => {
-        const images = items.map((item) => item.image);
-        const options = items.map((item) => item.options);
-        const request: WorkerRequest = { kind: 'predictBatch', model, images, options };
-        const response = (await this.piscina.run(request, {
-          transferList: images,
-        })) as PredictBatchResponse;
-        return unwrap(response).results;
-      });
+      const batcher = new DynamicBatcher<BatchItem, PredictResponse>(
+        info.batching,
+        async (items) => {
+          const images = items.map((item) => item.image);
+          const options = items.map((item) => item.options);
+          const request: WorkerRequest = { kind: 'predictBatch', model, images, options };
+          const response = (await this.piscina.run(request, {
+            transferList: images,
+          })) as PredictBatchResponse;
+          return unwrap(response).results;
+        },
+        this.workers,
+      );
       this.batchers.set(model, batcher);
     }
   }
