@@ -355,7 +355,8 @@ describe('when things go wrong', () => {
   });
 
   it('says the image is too large when it is over the upload limit', async () => {
-    const small = await startUi(api.url, { PROXY_MAX_BODY_BYTES: '20000' });
+    // BODY_LIMIT_MB is in MiB: 0.019 MiB is 19,922 bytes, under the fixture's size.
+    const small = await startUi(api.url, { BODY_LIMIT_MB: '0.019' });
     try {
       const page = await browser.context.newPage();
       await page.goto(small.url);
