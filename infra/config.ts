@@ -31,6 +31,10 @@ export const DEFAULTS = {
   apiWorkers: 0,
   registryKeepVersions: 5,
   readinessTimeoutMinutes: 20,
+  alertEmail: '',
+  billingAccount: '',
+  monthlyBudget: 0,
+  idleStopMinutes: 0,
 } as const;
 
 /** Project-namespace keys (`pulumi config set <key> ...`), in the order they are documented. */
@@ -64,6 +68,12 @@ export interface DeployConfig {
   apiWorkers?: number;
   registryKeepVersions: number;
   readinessTimeoutMinutes: number;
+  /** Where alert (and budget) e-mails go; undefined: no alert policies. */
+  alertEmail?: string;
+  /** A monthly Cloud Billing budget for the project. */
+  budget?: { billingAccount: string; monthlyAmount: number };
+  /** The VM powers itself off after this many minutes without a prediction; undefined: never. */
+  idleStopMinutes?: number;
 }
 
 /** L4s that each g2 machine type carries by itself (GCE attaches them; the count is not ours to choose). */
@@ -254,6 +264,21 @@ const rawSchema = z.object({
   apiWorkers: intSetting('apiWorkers', DEFAULTS.apiWorkers, 0, 64),
   registryKeepVersions: intSetting('registryKeepVersions', DEFAULTS.registryKeepVersions, 1, 100),
   readinessTimeoutMinutes: intSetting('readinessTimeoutMinutes', DEFAULTS.readinessTimeoutMinutes, 1, 120),
+  alertEmail: textSetting(
+    'alertEmail',
+    DEFAULTS.alertEmail,
+    /^[^\s@,;]+@[^\s@,;]+\.[^\s@,;]+$/,
+    'one e-mail address such as you@example.com',
+  ),
+  billingAccount: textSetting(
+    'billingAccount',
+    DEFAULTS.billingAccount,
+    /^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$/,
+    'a billing account ID such as 012345-6789AB-CDEF01 (gcloud billing accounts list)',
+  ),
+  monthlyBudget: intSetting('monthlyBudget', DEFAULTS.monthlyBudget, 0, 1_000_000),
+  // a week at most; under 10 minutes a VM could stop before its first boot has finished
+  idleStopMinutes: intSetting('idleStopMinutes', DEFAULTS.idleStopMinutes, 0, 10_080),
 });
 
 type Parsed = z.output<typeof rawSchema>;
@@ -311,6 +336,23 @@ function crossChecks(c: Parsed): Problem[] {
       message: `is none but ${c.machineType} always carries an L4; use gpu nvidia-l4, or a CPU machine type such as e2-standard-4`,
     });
   }
+  if (c.billingAccount && c.monthlyBudget === 0) {
+    problems.push({
+      key: 'monthlyBudget',
+      message: `billingAccount is set but monthlyBudget is not; set the amount too: ${set('monthlyBudget')}`,
+    });
+  } else if (c.monthlyBudget > 0 && !c.billingAccount) {
+    problems.push({
+      key: 'billingAccount',
+      message: `monthlyBudget is set but billingAccount is not (gcloud billing accounts list); ${set('billingAccount')}`,
+    });
+  }
+  if (c.idleStopMinutes > 0 && c.idleStopMinutes < 10) {
+    problems.push({
+      key: 'idleStopMinutes',
+      message: `must be 0 (off) or at least 10, so that the VM can boot and load the models first (got ${c.idleStopMinutes})`,
+    });
+  }
   if (c.dnsZone && !c.domain) {
     problems.push({
       key: 'dnsZone',
@@ -361,6 +403,9 @@ export function parseConfig(raw: RawConfig): DeployConfig {
     ...(c.apiWorkers > 0 && { apiWorkers: c.apiWorkers }),
     registryKeepVersions: c.registryKeepVersions,
     readinessTimeoutMinutes: c.readinessTimeoutMinutes,
+    ...(c.alertEmail && { alertEmail: c.alertEmail }),
+    ...(c.billingAccount && { budget: { billingAccount: c.billingAccount, monthlyAmount: c.monthlyBudget } }),
+    ...(c.idleStopMinutes > 0 && { idleStopMinutes: c.idleStopMinutes }),
   };
 }
 

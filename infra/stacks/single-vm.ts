@@ -15,6 +15,7 @@ import { Vm } from '../components/vm.js';
 import type { DeployConfig } from '../config.js';
 import { hourlyCostEstimate } from '../pricing.js';
 import { renderStartupScript, renderVmMetadata } from '../vm/metadata.js';
+import { deployOperations } from './operate.js';
 
 /** APIs the deployment uses. Left enabled on destroy: other things in the project may rely on them. */
 export const REQUIRED_SERVICES = [
@@ -26,6 +27,9 @@ export const REQUIRED_SERVICES = [
   'cloudresourcemanager.googleapis.com',
   // Cloud IAP's TCP forwarding, behind `gcloud compute ssh --tunnel-through-iap`.
   'iap.googleapis.com',
+  // The Ops Agent's logs and metrics, the dashboard, the uptime check and the alerts.
+  'logging.googleapis.com',
+  'monitoring.googleapis.com',
 ] as const;
 
 export interface SingleVmOutputs {
@@ -38,6 +42,14 @@ export interface SingleVmOutputs {
   apiImage: pulumi.Output<string>;
   uiImage: pulumi.Output<string>;
   hourlyCostEstimate: string;
+  dashboardUrl: pulumi.Output<string>;
+  logsUrl: pulumi.Output<string>;
+  /** The `gcloud logging read` line for the containers' logs. */
+  logsCommand: pulumi.Output<string>;
+  /** Starts the VM again after an idle auto-stop (or any stop). */
+  startCommand: pulumi.Output<string>;
+  /** The idle auto-stop setting in words, with the way back. */
+  idleStop: pulumi.Output<string> | string;
 }
 
 export interface StackContext {
@@ -147,6 +159,8 @@ export function deploySingleVm(config: DeployConfig, ctx: StackContext = default
           bcryptHashValue && { basicAuth: { user: basicAuth.user, bcryptHash: bcryptHashValue } }),
         api,
         version: appVersion,
+        project: config.project,
+        ...(config.idleStopMinutes && { idleStopMinutes: config.idleStopMinutes }),
       }),
       // SSH (through IAP) with the user's Google identity and IAM roles, not project-wide keys.
       'enable-oslogin': 'TRUE',
@@ -174,6 +188,7 @@ export function deploySingleVm(config: DeployConfig, ctx: StackContext = default
   );
 
   const url = pulumi.interpolate`https://${hostname}`;
+  const startCommand = pulumi.interpolate`gcloud compute instances start ${vm.instanceName} --zone ${config.zone} --project ${config.project}`;
   const sshCommand = pulumi.interpolate`gcloud compute ssh ${vm.instanceName} --zone ${config.zone} --project ${config.project} --tunnel-through-iap`;
 
   new Readiness(
@@ -186,9 +201,30 @@ export function deploySingleVm(config: DeployConfig, ctx: StackContext = default
       hint: pulumi.interpolate`The VM keeps trying; read its log with: ${sshCommand} -- sudo journalctl -u google-startup-scripts -u modelship-watcher -e`,
       triggers: [images.apiImage, images.uiImage, renderStartupScript()],
       repoRoot: ctx.repoRoot,
+      // a VM stopped by the idle auto-stop (or by hand) gets the new metadata and applies it when started
+      vmStatus: vm.instance.currentStatus,
+      stoppedHint: pulumi.interpolate`It deploys this version when started: ${startCommand}`,
     },
     // Poll only once the instance (with its new metadata) and the DNS record are in place.
     { dependsOn: [vm.instance, ...(dns ? [dns.record] : [])] },
+  );
+
+  // The Ops Agent names the log after its receiver (infra/vm/ops-agent.ts).
+  const logsQuery = pulumi.interpolate`resource.type="gce_instance" AND resource.labels.instance_id="${vm.instance.instanceId}" AND log_id("modelship_containers")`;
+  const idleHint = config.idleStopMinutes
+    ? `the VM stops itself after ${config.idleStopMinutes} min without a prediction request (idleStopMinutes);`
+    : 'the VM may be stopped (spot preemption, or by hand);';
+  const operations = deployOperations(
+    config,
+    {
+      shape: 'single-vm',
+      stackSlug,
+      url,
+      logsQuery,
+      downHint: pulumi.interpolate`If ${idleHint} start it again with: ${startCommand}`,
+      labels,
+    },
+    afterServices,
   );
 
   return {
@@ -201,5 +237,11 @@ export function deploySingleVm(config: DeployConfig, ctx: StackContext = default
     apiImage: images.apiImage,
     uiImage: images.uiImage,
     hourlyCostEstimate: hourlyCostEstimate(config).summary,
+    ...operations,
+    logsCommand: pulumi.interpolate`gcloud logging read '${logsQuery}' --project ${config.project} --freshness 1h --limit 50`,
+    startCommand,
+    idleStop: config.idleStopMinutes
+      ? pulumi.interpolate`stops after ${config.idleStopMinutes} min without a prediction; the URL then fails until: ${startCommand}`
+      : 'off (set idleStopMinutes, e.g. 120, to stop the VM when nobody uses it)',
   };
 }

@@ -207,7 +207,47 @@ describe('parseConfig', () => {
       { ...BASE, readinessTimeoutMinutes: '0' },
       /^readinessTimeoutMinutes: must be an integer from 1 to 120/,
     ],
+    ['a malformed alert e-mail', { ...BASE, alertEmail: 'me at example' }, /^alertEmail: must be one e-mail/],
+    ['two alert e-mails', { ...BASE, alertEmail: 'a@x.com,b@x.com' }, /^alertEmail: must be one e-mail/],
+    [
+      'a malformed billing account',
+      { ...BASE, billingAccount: '0123-4567', monthlyBudget: '50' },
+      /^billingAccount: must be a billing account ID such as 012345-6789AB-CDEF01/,
+    ],
+    [
+      'a billing account without an amount',
+      { ...BASE, billingAccount: '012345-6789AB-CDEF01' },
+      /^monthlyBudget: billingAccount is set but monthlyBudget is not/,
+    ],
+    [
+      'an amount without a billing account',
+      { ...BASE, monthlyBudget: '50' },
+      /^billingAccount: monthlyBudget is set but billingAccount is not/,
+    ],
+    ['a negative budget', { ...BASE, monthlyBudget: '-5' }, /^monthlyBudget: must be an integer from 0/],
+    [
+      'a 5-minute idle stop',
+      { ...BASE, idleStopMinutes: '5' },
+      /^idleStopMinutes: must be 0 \(off\) or at least 10/,
+    ],
+    ['a fractional idle stop', { ...BASE, idleStopMinutes: '90.5' }, /^idleStopMinutes: must be an integer/],
   ];
+
+  it('accepts the operate settings: alert e-mail, budget, idle stop', () => {
+    const c = parseConfig({
+      ...BASE,
+      alertEmail: 'teacher@example.edu',
+      billingAccount: '012345-6789AB-CDEF01',
+      monthlyBudget: '50',
+      idleStopMinutes: '120',
+    });
+    expect(c).toMatchObject({
+      alertEmail: 'teacher@example.edu',
+      budget: { billingAccount: '012345-6789AB-CDEF01', monthlyAmount: 50 },
+      idleStopMinutes: 120,
+    });
+    expect(parseConfig({ ...BASE, idleStopMinutes: '0' }).idleStopMinutes).toBeUndefined();
+  });
   it.each(cases)('rejects %s with a message naming the key', (_label, raw, message) => {
     const problems = problemsOf(raw);
     expect(

@@ -6,6 +6,8 @@ import * as pulumi from '@pulumi/pulumi';
 export const MOCK_IP = '34.1.2.3';
 export const MOCK_TOKEN = 'ya29.mock-access-token';
 export const MOCK_ZONE_DNS_NAME = 'example.com.';
+export const MOCK_INSTANCE_ID = '4242424242424242424';
+export const MOCK_PROJECT_NUMBER = '123456789012';
 
 // biome-ignore lint/suspicious/noExplicitAny: mocked inputs are untyped JSON; tests read them by property
 export type Inputs = Record<string, any>;
@@ -68,6 +70,10 @@ export async function installMocks(stack = 'dev') {
             break;
           case 'gcp:compute/instance:Instance':
             state.name = `${args.name}-a1b2c3d`;
+            state.instanceId = MOCK_INSTANCE_ID;
+            break;
+          case 'gcp:monitoring/uptimeCheckConfig:UptimeCheckConfig':
+            state.uptimeCheckId = `${args.name}-check-id`;
             break;
           case 'gcp:compute/subnetwork:Subnetwork':
           case 'gcp:compute/network:Network':
@@ -80,6 +86,9 @@ export async function installMocks(stack = 'dev') {
         calls.push({ token: args.token, inputs: args.inputs });
         if (args.token === 'gcp:organizations/getClientConfig:getClientConfig') {
           return { accessToken: MOCK_TOKEN, project: 'p', region: 'r', zone: 'z', id: 'x' };
+        }
+        if (args.token === 'gcp:organizations/getProject:getProject') {
+          return { projectId: args.inputs.projectId, number: MOCK_PROJECT_NUMBER, id: 'p' };
         }
         if (args.token === 'gcp:dns/getManagedZone:getManagedZone') {
           return { name: args.inputs.name, dnsName: MOCK_ZONE_DNS_NAME, id: 'zone', managedZoneId: '1' };

@@ -440,7 +440,12 @@ describe('infra/index.ts (the entry point Pulumi runs)', () => {
       [
         'apiDocsUrl',
         'apiImage',
+        'dashboardUrl',
         'hourlyCostEstimate',
+        'idleStop',
+        'logsCommand',
+        'logsUrl',
+        'startCommand',
         'instanceName',
         'ip',
         'sshCommand',
