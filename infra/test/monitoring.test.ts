@@ -2,14 +2,16 @@
 // collector exports (the real API registry as the Ops Agent keeps it, the agent's GPU metrics, Cloud Run's
 // built-in metrics); the uptime check targets the output URL's health path, with the credentials when the
 // site has basic auth; alerts exist only with an e-mail; the budget only with a billing account.
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../../app/api/src/metrics.js';
+import { buildInfo } from '../build-info.js';
 import { Monitoring } from '../components/monitoring.js';
 import { parseConfig, type RawConfig } from '../config.js';
 import { metricNames, shapeQueries } from '../monitoring/queries.js';
 import { HEALTH_PATH } from '../readiness/wait.js';
-import { deploySingleVm } from '../stacks/single-vm.js';
+import { SingleVm } from '../stacks/single-vm.js';
 import { KEPT_METRICS_PREFIX } from '../vm/ops-agent.js';
 import {
   installMocks,
@@ -22,6 +24,12 @@ import {
 } from './mocks.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');
+const context = {
+  stack: 'dev',
+  repoRoot,
+  packageVersion: JSON.parse(readFileSync(`${repoRoot}/package.json`, 'utf8')).version as string,
+  build: buildInfo(repoRoot),
+};
 const DEV: RawConfig = { 'gcp:project': 'student-proj-1', 'gcp:zone': 'us-central1-a' };
 const CPU: RawConfig = { ...DEV, machineType: 'e2-standard-4', gpu: 'none' };
 const SITE = `https://${MOCK_IP.replaceAll('.', '-')}.sslip.io`;
@@ -50,7 +58,9 @@ const CLOUD_RUN = [
 
 async function deploy(raw: RawConfig) {
   const { resources, calls } = await installMocks('dev');
-  const out = deploySingleVm(parseConfig(raw), { stack: 'dev', repoRoot });
+  const config = parseConfig(raw);
+  if (config.shape !== 'single-vm') throw new Error('a single-vm config');
+  const out = new SingleVm('modelship', { config, context }).outputs;
   const outputs = {
     url: await outputValue(out.url),
     dashboardUrl: await outputValue(out.dashboardUrl),

@@ -20,6 +20,8 @@ import { metricsRouter } from './routes/metrics.js';
 import { v1Router } from './routes/v1.js';
 import { v2Router } from './routes/v2.js';
 
+const PROBES = new Set(['/health', '/ready', '/v2/health/live', '/v2/health/ready']);
+
 export interface AppDeps {
   pool: InferencePool;
   config: Pick<Config, 'bodyLimitBytes' | 'maxPixels' | 'cloudProject'>;
@@ -84,29 +86,29 @@ export function createApp(deps: AppDeps): Router {
     deps.metrics.requests.inc(labels);
     deps.metrics.requestDuration.observe(labels, seconds);
     // One line per request, shaped as a Cloud Logging request log (logger.ts), without bodies, query strings
-    // or credentials. 503 is an expected state (warming up, busy, stopping), not a fault.
+    // or credentials. 503 is an expected state (warming up, busy, stopping), not a fault. Health probes
+    // (Docker, `npm start`, load balancers) poll every few seconds: they are logged at debug level only.
     const status = c.res.status;
-    // responseSize: when the handler declares it (the node server adds Content-Length only while writing).
-    const log = (responseSize: string | null) =>
-      deps.logger[status >= 500 && status !== 503 ? 'error' : 'info'](
-        {
-          ...requestLogFields(
-            {
-              method: c.req.method,
-              path: c.req.path,
-              status,
-              seconds,
-              headers: c.req.raw.headers,
-              responseSize,
-              socketIp: socketAddress(c),
-            },
-            deps.config.cloudProject,
-          ),
-          model: labels.model || undefined,
-        },
-        `${c.req.method} ${c.req.path} ${status}`,
-      );
-    log(c.res.headers.get('content-length'));
+    const level = status >= 500 && status !== 503 ? 'error' : PROBES.has(c.req.path) ? 'debug' : 'info';
+    deps.logger[level](
+      {
+        ...requestLogFields(
+          {
+            method: c.req.method,
+            path: c.req.path,
+            status,
+            seconds,
+            headers: c.req.raw.headers,
+            // when the handler declares it (the node server adds Content-Length only while writing)
+            responseSize: c.res.headers.get('content-length'),
+            socketIp: socketAddress(c),
+          },
+          deps.config.cloudProject,
+        ),
+        model: labels.model || undefined,
+      },
+      `${c.req.method} ${c.req.path} ${status}`,
+    );
   });
 
   for (const factory of routers) app.route('/', factory(deps));
