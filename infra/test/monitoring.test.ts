@@ -11,6 +11,7 @@ import { Monitoring } from '../components/monitoring.js';
 import { parseConfig, type RawConfig } from '../config.js';
 import { metricNames, shapeQueries } from '../monitoring/queries.js';
 import { HEALTH_PATH } from '../readiness/wait.js';
+import { CloudRun } from '../stacks/cloud-run.js';
 import { SingleVm } from '../stacks/single-vm.js';
 import { KEPT_METRICS_PREFIX } from '../vm/ops-agent.js';
 import {
@@ -20,6 +21,7 @@ import {
   MOCK_PROJECT_NUMBER,
   outputValue,
   type Recorded,
+  runAppUrl,
   settle,
 } from './mocks.js';
 
@@ -295,5 +297,48 @@ describe('outputs and VM settings', () => {
     expect(instance.inputs.metadata['modelship-env']).not.toContain('IDLE_STOP_MINUTES');
     expect(instance.inputs.metadata['modelship-ops-agent']).not.toContain('nvml');
     expect(d.outputs.idleStop).toMatch(/^off/);
+  });
+});
+
+describe('cloud-run shape', () => {
+  async function deployRun(raw: RawConfig) {
+    const { resources } = await installMocks('dev');
+    const config = parseConfig({
+      'gcp:project': 'student-proj-1',
+      'gcp:region': 'us-central1',
+      shape: 'cloud-run',
+      ...raw,
+    });
+    if (config.shape !== 'cloud-run') throw new Error('a cloud-run config');
+    const out = new CloudRun('modelship', { config, context }).outputs;
+    const outputs = {
+      logsUrl: await outputValue(out.logsUrl),
+      dashboardUrl: await outputValue(out.dashboardUrl),
+    };
+    await settle();
+    return { outputs, ofType: (type: string) => resources.filter((r) => r.type === type) };
+  }
+
+  it('checks the UI URL, plots the API service, links both services logs, and alerts by e-mail', async () => {
+    const d = await deployRun({
+      basicAuth: 'class:correct-horse-battery',
+      alertEmail: 'teacher@example.edu',
+    });
+    const check = d.ofType('gcp:monitoring/uptimeCheckConfig:UptimeCheckConfig')[0] as Recorded;
+    expect(check.inputs.monitoredResource.labels.host).toBe(new URL(runAppUrl('modelship-dev-ui')).host);
+    expect(check.inputs.httpCheck).toMatchObject({ path: '/api/health', authInfo: { username: 'class' } });
+    const dashboard = d.ofType('gcp:monitoring/dashboard:Dashboard')[0] as Recorded;
+    expect(dashboard.inputs.dashboardJson).toContain('service_name=\\"modelship-dev-api\\"');
+    expect(d.ofType('gcp:monitoring/alertPolicy:AlertPolicy')).toHaveLength(3);
+    expect(decodeURIComponent(d.outputs.logsUrl)).toContain(
+      'resource.type="cloud_run_revision" AND resource.labels.service_name=("modelship-dev-api" OR "modelship-dev-ui")',
+    );
+    expect(d.outputs.dashboardUrl).toMatch(
+      /^https:\/\/console\.cloud\.google\.com\/monitoring\/dashboards\/custom\//,
+    );
+    const api = d
+      .ofType('gcp:cloudrunv2/service:Service')
+      .find((r) => r.inputs.name === 'modelship-dev-api') as Recorded;
+    expect(JSON.stringify(api.inputs.template.containers[0].envs)).toContain('GOOGLE_CLOUD_PROJECT');
   });
 });
