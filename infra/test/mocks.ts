@@ -1,6 +1,7 @@
 // Pulumi mocks for the program tests: every registered resource is recorded with its resolved inputs, and the
 // few outputs the cloud would compute (IP, image digests, e-mails, names) get realistic values.
 import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import * as pulumi from '@pulumi/pulumi';
 
 export const MOCK_IP = '34.1.2.3';
@@ -125,6 +126,14 @@ export function lookups(resources: Recorded[]) {
   };
   return { ofType, one };
 }
+
+/** The stack context the shapes get in tests: this checkout, with a fixed version and build. */
+export const TEST_CONTEXT = {
+  stack: 'dev',
+  repoRoot: fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, ''),
+  packageVersion: '1.2.3',
+  build: { revision: 'a'.repeat(40), source: 'https://example.com/modelship.git' },
+};
 
 /** The value of an output (mocks resolve everything), secret or not. */
 export function outputValue<T>(output: pulumi.Input<T>): Promise<T> {

@@ -2,11 +2,8 @@
 // collector exports (the real API registry as the Ops Agent keeps it, the agent's GPU metrics, Cloud Run's
 // built-in metrics); the uptime check targets the output URL's health path, with the credentials when the
 // site has basic auth; alerts exist only with an e-mail; the budget only with a billing account.
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../../app/api/src/metrics.js';
-import { buildInfo } from '../build-info.js';
 import { Monitoring } from '../components/monitoring.js';
 import { parseConfig, type RawConfig } from '../config.js';
 import { metricNames, shapeQueries } from '../monitoring/queries.js';
@@ -23,15 +20,10 @@ import {
   type Recorded,
   runAppUrl,
   settle,
+  TEST_CONTEXT,
 } from './mocks.js';
 
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');
-const context = {
-  stack: 'dev',
-  repoRoot,
-  packageVersion: JSON.parse(readFileSync(`${repoRoot}/package.json`, 'utf8')).version as string,
-  build: buildInfo(repoRoot),
-};
+const context = TEST_CONTEXT;
 const DEV: RawConfig = { 'gcp:project': 'student-proj-1', 'gcp:zone': 'us-central1-a' };
 const CPU: RawConfig = { ...DEV, machineType: 'e2-standard-4', gpu: 'none' };
 const SITE = `https://${MOCK_IP.replaceAll('.', '-')}.sslip.io`;
