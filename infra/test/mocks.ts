@@ -12,7 +12,6 @@ export const MOCK_INSTANCE_ID = '4870213549321675112';
 export const MOCK_LB_IP = '34.120.0.1';
 /** Cloud Run's URL for a service: https://<name>-<project hash>.<region code>.run.app */
 export const runAppUrl = (service: string) => `https://${service}-abc123xyz-uc.a.run.app`;
-export const MOCK_INSTANCE_ID = '4242424242424242424';
 export const MOCK_PROJECT_NUMBER = '123456789012';
 
 // biome-ignore lint/suspicious/noExplicitAny: mocked inputs are untyped JSON; tests read them by property
