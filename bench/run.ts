@@ -24,6 +24,7 @@ import { type BenchInput, describeInput, loadInputs } from './lib/inputs.js';
 import { loadSeconds, runLoad, type SequentialBudget, timeSequential } from './lib/load.js';
 import { describeCommit, describeMachine } from './lib/machine.js';
 import { renderMarkdown } from './lib/markdown.js';
+import { type OcrEvalResults, runOcrEval } from './lib/ocr-eval/bench.js';
 import { createPeer, type Peer, type PeerLine, peerBoxes } from './lib/peer.js';
 import type {
   BenchResults,
@@ -122,6 +123,7 @@ async function main(): Promise<void> {
   let accuracy: SizeAccuracy[];
   let throughput: Awaited<ReturnType<typeof measureThroughput>>;
   let memory: Memory;
+  let ocrEval: OcrEvalResults;
   const peer = await createPeer();
   try {
     const idleMiB = mib((await scrape(api.url)).rssBytes);
@@ -130,6 +132,7 @@ async function main(): Promise<void> {
     throughput = await measureThroughput(api, byId(THROUGHPUT_INPUT), machine.cores, profile, typical);
     const afterRequests = await measureLeak(api, byId(MEMORY_INPUT), machine.cores, profile.memoryRequests);
     memory = { idleMiB, peakUnderLoadMiB: throughput.peakMiB, afterRequests };
+    ocrEval = await runOcrEval(api.url, mode === 'quick', log);
   } finally {
     await api.stop();
   }
@@ -170,6 +173,7 @@ async function main(): Promise<void> {
     docker,
     experiments,
     notes,
+    ocrEval,
   };
   const base = join(values.out, mode === 'quick' ? 'quick' : 'latest');
   await mkdir(values.out, { recursive: true });

@@ -1,4 +1,5 @@
 // Renders bench results as the Markdown table in bench/results/latest.md.
+import { renderOcrEvalSection } from './ocr-eval/markdown.js';
 import type { BenchResults } from './results.js';
 
 /** A GitHub pipe table; `|` in cells is escaped, numeric-looking columns are right-aligned. */
@@ -273,6 +274,7 @@ export function renderMarkdown(r: BenchResults): string {
       '',
     );
   }
+  out.push(...renderOcrEvalSection(r.ocrEval));
   if (r.experiments.length > 0) {
     out.push(
       '## Where the time goes: experiments',

@@ -23,6 +23,13 @@ export const DetectionSchema = z
       .array(z.tuple([z.number(), z.number()]))
       .optional()
       .openapi({ description: 'OCR: 4 points, clockwise from top-left, original-image pixels' }),
+    words: z
+      .array(z.array(z.tuple([z.number(), z.number()])))
+      .optional()
+      .openapi({
+        description:
+          'OCR: the word boxes (4 points each) that were read together as this line; absent when the line is one box',
+      }),
   })
   .openapi('Detection');
 

@@ -22,6 +22,8 @@ export interface Detection {
   text?: string;
   /** 4 points, clockwise from top-left, original-image pixels. */
   polygon?: [number, number][];
+  /** OCR: the detector's word boxes that make up this line (4 points each), when it holds more than one. */
+  words?: [number, number][][];
 }
 
 export interface RankedClass {

@@ -1,4 +1,5 @@
-// Runs the recogniser over detected boxes: crop + deskew, width-sorted batches, CTC decode.
+// Runs the recogniser over detected lines: crop + deskew, width-sorted batches, CTC decode, and a second read of
+// the lines whose character pitch came out far from the one the recogniser reads best.
 import { type InferenceSession, Tensor } from 'onnxruntime-node';
 import type { RgbImage } from '../types.js';
 import { ctcGreedyDecode, type DecodedText } from './ctc.js';
@@ -15,14 +16,57 @@ export interface Recognizer {
   batchSize: number;
 }
 
+interface Read extends DecodedText {
+  /** CTC time steps that cover the crop itself (not the batch padding). */
+  steps: number;
+}
+
 /** Text and confidence for each box, in the boxes' order. */
 export async function recognizeBoxes(
-  { session, settings, order, labels, batchSize }: Recognizer,
+  recognizer: Recognizer,
   image: RgbImage,
   boxes: readonly TextBox[],
 ): Promise<DecodedText[]> {
-  const crops = boxes.map((box) => cropForRecognition(image, box.quad, settings));
-  const results: DecodedText[] = new Array(boxes.length);
+  const { settings } = recognizer;
+  const crop = (box: TextBox, widthScale: number) =>
+    cropForRecognition(image, box.quad, { ...settings, widthScale: settings.widthScale * widthScale });
+  const reads = await readCrops(
+    recognizer,
+    boxes.map((box) => crop(box, 1)),
+  );
+  const { target, tolerance } = settings.pitch;
+  if (target === 0) return reads;
+  // Lines read at a pitch far from the target are cropped again, stretched or squeezed to it, and read again.
+  const again = reads.flatMap((read, i) => {
+    const pitch = stepsPerColumn(read);
+    return pitch !== undefined && Math.abs(Math.log(pitch / target)) > Math.log(1 + tolerance) ? [i] : [];
+  });
+  if (again.length === 0) return reads;
+  const rereads = await readCrops(
+    recognizer,
+    again.map((i) => crop(boxes[i] as TextBox, target / (stepsPerColumn(reads[i] as Read) as number))),
+  );
+  again.forEach((i, k) => {
+    reads[i] = rereads[k] as Read;
+  });
+  return reads;
+}
+
+// East Asian wide characters (CJK, Hangul, full-width forms) take two columns, as in a terminal (wcwidth).
+const WIDE = /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/u;
+
+/** CTC steps per character column of the text read, or undefined for too little text to judge. */
+function stepsPerColumn(read: Read): number | undefined {
+  let columns = 0;
+  for (const ch of read.text) columns += WIDE.test(ch) ? 2 : 1;
+  return columns < 4 ? undefined : read.steps / columns;
+}
+
+async function readCrops(
+  { session, settings, order, labels, batchSize }: Recognizer,
+  crops: readonly RgbImage[],
+): Promise<Read[]> {
+  const results: Read[] = new Array(crops.length);
   for (const batch of widthSortedBatches(
     crops.map((c) => c.width),
     batchSize,
@@ -40,7 +84,15 @@ export async function recognizeBoxes(
     const [, steps, classes] = probs.dims as [number, number, number];
     const values = probs.data as Float32Array;
     batch.forEach((index, n) => {
-      results[index] = ctcGreedyDecode(values, n * steps * classes, steps, classes, labels);
+      const decoded = ctcGreedyDecode(
+        values,
+        n * steps * classes,
+        steps,
+        classes,
+        labels,
+        settings.spaceThreshold,
+      );
+      results[index] = { ...decoded, steps: ((crops[index] as RgbImage).width * steps) / dims[3] };
     });
     probs.dispose();
   }
