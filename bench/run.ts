@@ -24,6 +24,7 @@ import { type BenchInput, describeInput, loadInputs } from './lib/inputs.js';
 import { loadSeconds, runLoad, type SequentialBudget, timeSequential } from './lib/load.js';
 import { describeCommit, describeMachine } from './lib/machine.js';
 import { renderMarkdown } from './lib/markdown.js';
+import { splitRecorder } from './lib/model-split.js';
 import { type OcrEvalResults, runOcrEval } from './lib/ocr-eval/bench.js';
 import { createPeer, type Peer, type PeerLine, peerBoxes } from './lib/peer.js';
 import type {
@@ -35,10 +36,15 @@ import type {
   Memory,
   SizeAccuracy,
   SizeLatency,
-  TaskLatency,
 } from './lib/results.js';
 import { median, ratio, summarize } from './lib/stats.js';
-import { writeTaskModels } from './lib/tasks.js';
+import {
+  measureTaskLoad,
+  measureTasks,
+  type TaskInput,
+  taskInputs,
+  writeTasksOnly,
+} from './lib/task-bench.js';
 
 interface Profile {
   coldStarts: number;
@@ -94,6 +100,8 @@ async function main(): Promise<void> {
       // Runs the experiments even when the main figures took long (a loaded machine): unbounded then.
       experiments: { type: 'boolean', default: false },
       out: { type: 'string', default: 'bench/results' },
+      // `--only tasks`: just the detect/classify figures, written to <out>/tasks.{md,json}.
+      only: { type: 'string' },
     },
   });
   const mode = values.quick ? 'quick' : 'default';
@@ -108,6 +116,24 @@ async function main(): Promise<void> {
   const inputs = await loadInputs();
   const byId = (id: string) => inputs.find((i) => i.id === id) as BenchInput;
   log(`${mode} run on ${machine.cores} cores (${machine.cpuModel}), Node ${machine.node}`);
+  const runTasks = async () => {
+    const taskIn = await taskInputs(byId(TASK_INPUT));
+    const tasks = await measureTasks(taskIn, machine.cores, profile.warmup, profile.latency, log);
+    const seconds = Math.max(2, profile.loadSeconds / 2);
+    const load = await measureTaskLoad(
+      taskIn[0] as TaskInput,
+      machine.cores,
+      4 * machine.cores,
+      seconds,
+      log,
+    );
+    return { tasks, load };
+  };
+  if (values.only === 'tasks') {
+    const { tasks, load } = await runTasks();
+    await writeTasksOnly(values.out, tasks, load, log);
+    return;
+  }
 
   log('cold start: spawn → /ready');
   const coldStarts: number[] = [];
@@ -148,7 +174,7 @@ async function main(): Promise<void> {
       `Experiments skipped: the main figures took ${elapsed.toFixed(0)} s (a loaded machine?); \`--experiments\` forces them.`,
     );
   }
-  const tasks = await measureTasks(byId(TASK_INPUT), machine.cores, profile);
+  const { tasks, load: taskLoad } = await runTasks();
   const docker = await measureDocker(notes);
 
   const results: BenchResults = {
@@ -169,6 +195,7 @@ async function main(): Promise<void> {
     },
     throughput: { input: THROUGHPUT_INPUT, runs: throughput.runs, health: throughput.health },
     tasks,
+    taskLoad,
     memory,
     docker,
     experiments,
@@ -197,8 +224,9 @@ async function measureLatency(api: ApiProcess, peer: Peer, inputs: BenchInput[],
       await callApi();
       await callPeer();
     }
+    const split = splitRecorder(['detection', 'recognition']);
     const before = await scrape(api.url);
-    const apiRun = await timeSequential(callApi, profile.latency);
+    const apiRun = await timeSequential(split.wrap(callApi), profile.latency);
     const after = await scrape(api.url);
     const peerRun = await timeSequential(callPeer, profile.latency);
     const apiSummary = summarize(apiRun.latenciesMs);
@@ -210,6 +238,7 @@ async function measureLatency(api: ApiProcess, peer: Peer, inputs: BenchInput[],
       ratioP50: ratio(apiSummary.p50, peerSummary.p50),
       ratioP95: ratio(apiSummary.p95, peerSummary.p95),
       ...stageBreakdown(before, after, apiRun.latenciesMs.length),
+      split: split.summary(),
     });
     accuracy.push(agreement(input, apiRun.last, peerRun.last));
   }
@@ -235,43 +264,7 @@ function agreement(
 }
 
 /**
- * The detect and classify tasks at concurrency 1, on synthetic tiny models (bench/lib/tasks.ts) served by a
- * second API with only those models in its MODELS_DIR, so the OCR figures above are not touched.
- */
-async function measureTasks(input: BenchInput, cores: number, profile: Profile): Promise<TaskLatency[]> {
-  const modelsDir = await mkdtemp(join(tmpdir(), 'modelship-bench-tasks-'));
-  const results: TaskLatency[] = [];
-  try {
-    const models = await writeTaskModels(modelsDir);
-    const api = await startApi({ WORKERS: String(cores), ORT_PROVIDERS: 'cpu', MODELS_DIR: modelsDir });
-    try {
-      for (const model of models) {
-        log(`latency at concurrency 1: ${model.task} (${model.model}, synthetic) on ${input.id}`);
-        const request = predictRequest(input, model.model);
-        const call = () => predict(api.url, request);
-        for (let i = 0; i < profile.warmup; i++) await call();
-        const before = await scrape(api.url);
-        const run = await timeSequential(call, profile.latency);
-        const after = await scrape(api.url);
-        results.push({
-          ...model,
-          input: input.id,
-          latency: summarize(run.latenciesMs),
-          ...stageBreakdown(before, after, run.latenciesMs.length),
-          detections: run.last?.detections.length ?? 0,
-        });
-      }
-    } finally {
-      await api.stop();
-    }
-  } finally {
-    await rm(modelsDir, { recursive: true, force: true });
-  }
-  return results;
-}
-
-/**
- * autocannon at concurrency = cores and 4 × cores. During the saturated run a light probe (20 req/s, one
+ * autocannon at concurrency 1, cores, 2 × cores and 4 × cores. During the saturated run a light probe (20 req/s, one
  * connection) times GET /health, and RSS is sampled from /metrics.
  */
 async function measureThroughput(
@@ -285,7 +278,8 @@ async function measureThroughput(
   const runs: LoadRun[] = [];
   let health: HealthUnderLoad | null = null;
   const rss = sampleRss(api.url);
-  for (const connections of [cores, 4 * cores]) {
+  // 1 to 4 × cores clients: how throughput scales with concurrency, and where it saturates.
+  for (const connections of [...new Set([1, cores, 2 * cores, 4 * cores])]) {
     const seconds = loadSeconds(profile.loadSeconds, p50Ms, connections, cores);
     log(`throughput: ${input.id} at concurrency ${connections} for ${seconds} s`);
     const saturated = connections === 4 * cores;

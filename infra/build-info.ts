@@ -1,6 +1,7 @@
 // OCI labels for the pushed images (org.opencontainers.image.revision/source), read from the checkout that
 // `pulumi up` runs in. A tarball without git still deploys, labelled "unknown".
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 export interface BuildInfo {
   revision: string;
@@ -26,4 +27,9 @@ export function buildInfo(repoRoot: string): BuildInfo {
   // Never publish credentials embedded in a remote URL (https://user:token@host/...).
   const source = git(repoRoot, ['remote', 'get-url', 'origin'])?.replace(/\/\/[^/@]+@/, '//');
   return { revision: revision ? `${revision}${dirty}` : 'unknown', source: source ?? 'unknown' };
+}
+
+/** The app's version, from the root package.json. */
+export function packageVersion(repoRoot: string): string {
+  return JSON.parse(readFileSync(`${repoRoot}/package.json`, 'utf8')).version;
 }

@@ -1,13 +1,29 @@
-// Pulumi entry point (Pulumi.yaml `main`): read and validate the stack's config, build the configured shape,
-// and export its outputs (`pulumi stack output`).
-import { loadConfig, type Shape } from './config.js';
-import { deploySingleVm, type SingleVmOutputs } from './stacks/single-vm.js';
+// Pulumi entry point (Pulumi.yaml `main`): read and validate the stack's config, gather what the build needs
+// (the only file and git reads of the program), build the configured shape, and export its outputs
+// (`pulumi stack output`).
+import { fileURLToPath } from 'node:url';
+import * as pulumi from '@pulumi/pulumi';
+import { buildInfo, packageVersion } from './build-info.js';
+import { loadConfig } from './config.js';
+import { CloudRun, type CloudRunOutputs } from './stacks/cloud-run.js';
+import type { StackContext } from './stacks/context.js';
+import { SingleVm, type SingleVmOutputs } from './stacks/single-vm.js';
 
-const shapes: Record<Shape, (config: ReturnType<typeof loadConfig>) => SingleVmOutputs> = {
-  'single-vm': (config) => deploySingleVm(config),
-};
+export type StackOutputs = SingleVmOutputs | CloudRunOutputs;
 
-export default function main(): SingleVmOutputs {
+export default function main(): StackOutputs {
   const config = loadConfig();
-  return shapes[config.shape](config);
+  const repoRoot = fileURLToPath(new URL('../', import.meta.url)).replace(/\/$/, '');
+  const context: StackContext = {
+    stack: pulumi.getStack(),
+    repoRoot,
+    packageVersion: packageVersion(repoRoot),
+    build: buildInfo(repoRoot),
+  };
+  switch (config.shape) {
+    case 'single-vm':
+      return new SingleVm('modelship', { config, context }).outputs;
+    case 'cloud-run':
+      return new CloudRun('modelship', { config, context }).outputs;
+  }
 }

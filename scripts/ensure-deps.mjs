@@ -19,6 +19,9 @@ const installed = mtime('node_modules/.package-lock.json');
 if (installed === undefined || (lock !== undefined && installed < lock)) {
   console.error(`modelship: ${installed === undefined ? 'installing' : 'updating'} dependencies (npm ci)…`);
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  const result = spawnSync(npm, ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  // npm 11+ skips onnxruntime-node's CUDA download by package.json's allowScripts; npm 10 runs its install
+  // script, which reads this variable (the CPU binaries ship inside the package).
+  const env = { ONNXRUNTIME_NODE_INSTALL: 'skip', ...process.env };
+  const result = spawnSync(npm, ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit', env });
   if (result.status !== 0) process.exit(result.status ?? 1);
 }

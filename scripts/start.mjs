@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // `npm start`: the API (:8000) and the UI (:8501) together, with the bundled model. Ctrl-C stops both.
 // API_PORT and UI_PORT choose other ports; the exit code is the first failing service's.
+// Order: the ports are checked first (a copy already running keeps its dist/ untouched), then the workspaces
+// whose sources changed are built, then both servers start, and one line says when the page is usable.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { buildIfChanged } from './build.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const apiPort = process.env.API_PORT ?? '8000';
@@ -17,6 +19,7 @@ const services = [
     host: process.env.API_HOST ?? '127.0.0.1',
     port: apiPort,
     url: `http://localhost:${apiPort}/docs`,
+    ready: '/ready',
   },
   {
     name: 'ui',
@@ -25,8 +28,9 @@ const services = [
     port: uiPort,
     env: { API_URL: `http://127.0.0.1:${apiPort}` },
     url: `http://localhost:${uiPort}`,
+    ready: '/healthz',
   },
-].filter((s) => existsSync(new URL(`../${s.entry}`, import.meta.url)));
+];
 
 /** The error code binding host:port gives now (EADDRINUSE, EACCES...), or undefined when it is free. */
 function bindError(host, port) {
@@ -37,8 +41,8 @@ function bindError(host, port) {
   });
 }
 
-// Checked up front so that a port left taken by the hands-on's FastAPI or docker compose gets one clear line
-// saying what to do, not a service that starts and one that dies.
+// Checked before anything else so that a port left taken by the hands-on's FastAPI, docker compose or another
+// `npm start` gets one clear line saying what to do, not a rebuild and then a service that dies.
 for (const s of services) {
   const error = await bindError(s.host, s.port);
   if (error) {
@@ -52,7 +56,33 @@ for (const s of services) {
 }
 
 let stopping = false;
-const children = services.map((s) => {
+/** The build or the servers: whatever runs now, so that a signal stops it. */
+const children = [];
+
+function stop(code) {
+  if (stopping) return;
+  stopping = true;
+  process.exitCode = code;
+  for (const child of children)
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  // The children finish their requests in flight; don't wait on one that hangs.
+  setTimeout(() => process.exit(), 15_000).unref();
+}
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => stop(0));
+// npm runs scripts through `sh -c`; package.json's `exec` makes this process npm's own child, so npm forwards
+// SIGINT and SIGTERM here. npm does not forward SIGHUP (a closed terminal tab, `kill -HUP`): it just exits, so
+// when our parent is gone, stop too instead of living on with both servers.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) stop(0);
+}, 500).unref();
+
+const built = await buildIfChanged({ onSpawn: (child) => children.push(child) });
+if (stopping) process.exit();
+if (built !== 0) process.exit(built);
+children.length = 0;
+
+for (const s of services) {
   const child = spawn(process.execPath, [s.entry], {
     cwd: root,
     env: { ...process.env, ...s.env, PORT: s.port, HOST: s.host },
@@ -64,18 +94,22 @@ const children = services.map((s) => {
       stop(code || 1);
     }
   });
-  return child;
-});
-for (const s of services) console.log(`modelship: ${s.name.padEnd(3)} → ${s.url}`);
-
-function stop(code) {
-  if (stopping) return;
-  stopping = true;
-  process.exitCode = code;
-  for (const child of children)
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-  // The children finish their requests in flight; don't wait on one that hangs.
-  setTimeout(() => process.exit(), 15_000).unref();
+  children.push(child);
+  console.log(`modelship: ${s.name.padEnd(3)} → ${s.url}`);
 }
-process.on('SIGINT', () => stop(0));
-process.on('SIGTERM', () => stop(0));
+
+/** Resolves once `path` answers 2xx on the service, or when stopping. */
+async function untilReady(s) {
+  const host = s.host === '0.0.0.0' || s.host === '::' ? '127.0.0.1' : s.host;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${s.port}${s.ready}`;
+  while (!stopping) {
+    try {
+      if ((await fetch(url, { signal: AbortSignal.timeout(2_000) })).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+await Promise.all(services.map(untilReady));
+if (!stopping) console.log(`modelship: ready: open http://localhost:${uiPort}`);

@@ -15,12 +15,15 @@ export const REQUEST_HISTOGRAM = 'modelship_http_request_duration_seconds';
 
 export interface PredictResponse {
   model: string;
+  /** Seconds from the route's start to the worker's answer. */
   time: number;
   detections: TextBox[];
+  /** Seconds per server stage (decode, preprocess, inference, ...). */
+  timings: Record<string, number>;
 }
 
 /** POST /predict with the legacy JSON body, for one call or an autocannon run (body encoded once). */
-export function predictRequest(input: BenchInput, model?: string): HttpRequestSpec {
+export function predictRequest(input: Pick<BenchInput, 'bytes'>, model?: string): HttpRequestSpec {
   return {
     path: '/predict',
     method: 'POST',

@@ -53,6 +53,6 @@ export function describeInput(input: BenchInput): InputInfo {
 }
 
 /** The legacy JSON body: `{model, image: base64}`. */
-export function predictBody(input: BenchInput, model = 'ocr'): string {
+export function predictBody(input: Pick<BenchInput, 'bytes'>, model = 'ocr'): string {
   return JSON.stringify({ model, image: input.bytes.toString('base64') });
 }

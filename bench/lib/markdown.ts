@@ -1,6 +1,9 @@
 // Renders bench results as the Markdown table in bench/results/latest.md.
+
+import type { ModelSplit } from './model-split.js';
 import { renderOcrEvalSection } from './ocr-eval/markdown.js';
-import type { BenchResults } from './results.js';
+import type { BenchResults, TaskLoad } from './results.js';
+import { ratio } from './stats.js';
 
 /** A GitHub pipe table; `|` in cells is escaped, numeric-looking columns are right-aligned. */
 export function markdownTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -44,8 +47,8 @@ export interface Headline {
   peerCer: number;
   throughput: number | null;
   coldStartMs: number;
-  /** p50 ms of each task on its synthetic model (pipeline overhead), e.g. { detect: 12, classify: 9 }. */
-  taskP50: Record<string, number>;
+  /** Per task and input: the model's p50 against everything else's p50 (ms). */
+  splits: { label: string; split: ModelSplit }[];
 }
 
 export function headline(r: BenchResults): Headline {
@@ -59,8 +62,17 @@ export function headline(r: BenchResults): Headline {
     peerCer: r.accuracy.peerCer,
     throughput: saturated,
     coldStartMs: r.coldStart.medianMs,
-    taskP50: Object.fromEntries(r.tasks.map((t) => [t.task, t.latency.p50])),
+    splits: [
+      ...r.latency.flatMap((l) => (l.split ? [{ label: `ocr on ${l.input}`, split: l.split }] : [])),
+      ...r.tasks.map((t) => ({ label: `${t.task} on ${t.input} (synthetic model)`, split: t.split })),
+    ],
   };
+}
+
+/** "4.50 vs 3.20 (42%)": the model's p50, the rest's p50, the rest's share of server time. */
+export function splitCell(split: ModelSplit | undefined): string {
+  if (!split) return 'n/a';
+  return `${num(split.modelP50)} vs ${num(split.otherP50)} (${percent(split.otherShareP50)})`;
 }
 
 /** The detect and classify section: p50/p95 at concurrency 1 and the stage breakdown, per task. */
@@ -76,7 +88,20 @@ export function renderTasks(tasks: BenchResults['tasks']): string[] {
     'YOLO or ResNet would take to compute. A second API serves only them; `POST /predict`, base64 JSON.',
     '',
     markdownTable(
-      ['task', 'model', 'input', 'n', 'p50', 'p95', 'p99', ...stages, 'server total', 'detections'],
+      [
+        'task',
+        'model',
+        'input',
+        'n',
+        'p50',
+        'p95',
+        'p99',
+        ...stages,
+        'server total',
+        'overhead (server − inference)',
+        'model vs rest, p50',
+        'detections',
+      ],
       tasks.map((t) => [
         t.task,
         t.model,
@@ -87,11 +112,42 @@ export function renderTasks(tasks: BenchResults['tasks']): string[] {
         num(t.latency.p99),
         ...stages.map((s) => num(t.stages[s])),
         num(t.serverMs),
+        num(t.serverMs === undefined ? undefined : t.serverMs - (t.stages.inference ?? 0)),
+        splitCell(t.split),
         String(t.detections),
       ]),
     ),
     '',
     ...tasks.map((t) => `- \`${t.model}\`: ${t.description}.`),
+    '',
+  ];
+}
+
+/** The load section for detect and classify: batching off and on, on this machine's CPU. */
+export function renderTaskLoad(runs: readonly TaskLoad[] | undefined): string[] {
+  if (!runs || runs.length === 0) return [];
+  return [
+    '## detect and classify under load: dynamic batching on CPU',
+    '',
+    'The synthetic models above under autocannon, batching off (1 client and many) and on (`"batching"` in',
+    'model.json), each from a freshly started API. Their networks cost next to nothing, so this measures what',
+    'stacking requests does to the pipeline around a model on a CPU. **The GPU gain is unmeasured here**: this',
+    'machine has no GPU, and batching is off by default on CPU and on by default with CUDA.',
+    '',
+    markdownTable(
+      ['task', 'input', 'batching', 'clients', 'requests', 'req/s', 'p50 ms', 'p95 ms', 'errors'],
+      runs.map((r) => [
+        r.task,
+        r.input,
+        r.batching,
+        String(r.concurrency),
+        String(r.requests),
+        num(r.requestsPerSecond),
+        num(r.latency.p50),
+        num(r.latency.p95),
+        String(r.errors),
+      ]),
+    ),
     '',
   ];
 }
@@ -134,9 +190,9 @@ export function renderMarkdown(r: BenchResults): string {
         ['character error rate, peer (spaces included)', percent(h.peerCer)],
         ['throughput, best (req/s)', num(h.throughput)],
         ['cold start, spawn → /ready (ms, median)', num(h.coldStartMs, 0)],
-        ...Object.entries(h.taskP50).map(([task, p50]) => [
-          `${task} p50, synthetic tiny model: pipeline overhead (ms)`,
-          num(p50),
+        ...h.splits.map(({ label, split }) => [
+          `${label}: model vs everything else, p50 ms (other's share)`,
+          splitCell(split),
         ]),
       ],
     ),
@@ -210,12 +266,18 @@ export function renderMarkdown(r: BenchResults): string {
     `## Throughput (input \`${r.throughput.input}\`)`,
     '',
     markdownTable(
-      ['concurrency', 'seconds', 'requests', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors'],
+      ['concurrency', 'seconds', 'requests', 'req/s', 'vs 1 client', 'p50 ms', 'p95 ms', 'p99 ms', 'errors'],
       r.throughput.runs.map((t) => [
         String(t.concurrency),
         num(t.seconds, 0),
         String(t.requests),
         num(t.requestsPerSecond),
+        times(
+          ratio(
+            t.requestsPerSecond,
+            r.throughput.runs.find((one) => one.concurrency === 1)?.requestsPerSecond,
+          ),
+        ),
         num(t.latency.p50),
         num(t.latency.p95),
         num(t.latency.p99),
@@ -230,6 +292,7 @@ export function renderMarkdown(r: BenchResults): string {
       : 'Health under load: n/a.',
     '',
     ...renderTasks(r.tasks),
+    ...renderTaskLoad(r.taskLoad),
     '## Cold start and memory',
     '',
     markdownTable(

@@ -1,6 +1,7 @@
 // The shape of bench/results/latest.json. Times in milliseconds, memory in MiB, sizes in MB (10^6 bytes).
 
 import type { CerScore } from './cer.js';
+import type { ModelSplit } from './model-split.js';
 import type { OcrEvalResults } from './ocr-eval/bench.js';
 import type { LatencySummary } from './stats.js';
 
@@ -35,6 +36,8 @@ export interface SizeLatency {
   stages: Record<string, number>;
   /** Server-side total (the per-model request histogram), to separate HTTP + JSON overhead. */
   serverMs?: number;
+  /** Per request: the network stages (detection + recognition) against everything else (p50s). */
+  split?: ModelSplit;
 }
 
 /** A detect or classify model at concurrency 1 (synthetic tiny models: see bench/lib/tasks.ts). */
@@ -48,8 +51,19 @@ export interface TaskLatency {
   /** Mean milliseconds per request in each server stage (decode, preprocess, inference, postprocess). */
   stages: Record<string, number>;
   serverMs?: number;
+  /** Per request: the model's run against everything else the server did (p50s). */
+  split: ModelSplit;
   /** Entries in the last response's `detections` (boxes after NMS, or top-k classes). */
   detections: number;
+}
+
+/** A detect or classify model under autocannon load, with dynamic batching off or on (CPU). */
+export interface TaskLoad extends LoadRun {
+  task: 'detect' | 'classify';
+  model: string;
+  input: string;
+  /** The manifest's batching setting, e.g. "off" or "on: maxBatchSize 8, maxBatchDelayMs 2". */
+  batching: string;
 }
 
 export interface SizeAccuracy {
@@ -128,6 +142,8 @@ export interface BenchResults {
   throughput: { input: string; runs: LoadRun[]; health: HealthUnderLoad | null };
   /** The detect and classify tasks on synthetic tiny models, from a second API serving only them. */
   tasks: TaskLatency[];
+  /** The same models under load, batching off and on (absent in results from before it was measured). */
+  taskLoad?: TaskLoad[];
   memory: Memory;
   docker: DockerFigures;
   experiments: Experiment[];

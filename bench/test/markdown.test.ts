@@ -110,6 +110,7 @@ function sampleResults(): BenchResults {
         latency: summarize([20, 22, 24]),
         stages: { decode: 3, preprocess: 5, inference: 4, postprocess: 6 },
         serverMs: 19,
+        split: { modelStages: ['inference'], modelP50: 4, otherP50: 15, otherShareP50: 0.79 },
         detections: 20,
       },
       {
@@ -119,6 +120,7 @@ function sampleResults(): BenchResults {
         input: 'photo',
         latency: summarize([10, 11, 12]),
         stages: { decode: 3, preprocess: 2, inference: 1, postprocess: 0.5 },
+        split: { modelStages: ['inference'], modelP50: 1, otherP50: 9, otherShareP50: 0.9 },
         detections: 5,
       },
     ],
@@ -155,14 +157,44 @@ describe('renderMarkdown', () => {
   it('reports detect and classify with their stages, labelled as synthetic tiny models', () => {
     const md = renderMarkdown(sampleResults());
     expect(md).toContain('## detect and classify at concurrency 1 (ms): synthetic tiny models');
-    expect(md).toContain('| decode | preprocess | inference | postprocess | server total | detections |');
     expect(md).toContain(
-      '| detect | synthetic-yolo | photo | 3 | 22.0 | 23.8 | 24.0 | 3.00 | 5.00 | 4.00 | 6.00 | 19.0 | 20 |',
+      '| decode | preprocess | inference | postprocess | server total | overhead (server − inference) | model vs rest, p50 | detections |',
+    );
+    expect(md).toContain(
+      '| detect | synthetic-yolo | photo | 3 | 22.0 | 23.8 | 24.0 | 3.00 | 5.00 | 4.00 | 6.00 | 19.0 | 15.0 | 4.00 vs 15.0 (79.0%) | 20 |',
     );
     expect(md).toContain('| classify | synthetic-classifier | photo | 3 | 11.0 |');
-    expect(md).toMatch(/\| classify .* \| 0\.50 \| n\/a \| 5 \|/);
+    expect(md).toMatch(/\| classify .* \| 0\.50 \| n\/a \| n\/a \| 1\.00 vs 9\.00 \(90\.0%\) \| 5 \|/);
     expect(md).toContain('- `synthetic-yolo`: YOLOv8 layout.');
-    expect(md).toContain('| detect p50, synthetic tiny model: pipeline overhead (ms) | 22.0 |');
+    expect(md).toContain(
+      "| detect on photo (synthetic model): model vs everything else, p50 ms (other's share) | 4.00 vs 15.0 (79.0%) |",
+    );
+  });
+
+  it('shows throughput against one client, and the batching rows with the GPU caveat', () => {
+    const r = sampleResults();
+    const one = {
+      ...r.throughput.runs[0],
+      concurrency: 1,
+      requestsPerSecond: 8,
+    } as (typeof r.throughput.runs)[0];
+    r.throughput.runs.unshift(one);
+    r.taskLoad = [
+      { ...one, task: 'detect', model: 'synthetic-yolo', input: 'photo', batching: 'off', concurrency: 8 },
+      {
+        ...one,
+        task: 'detect',
+        model: 'synthetic-yolo',
+        input: 'photo',
+        batching: 'on: maxBatchSize 8',
+        concurrency: 8,
+      },
+    ];
+    const md = renderMarkdown(r);
+    expect(md).toMatch(/\| 1 \| 10 \| 150 \| 8\.00 \| 1\.00× \|/);
+    expect(md).toMatch(/\| 2 \| 10 \| 150 \| 15\.0 \| 1\.88× \|/);
+    expect(md).toContain('**The GPU gain is unmeasured here**');
+    expect(md).toContain('| detect | photo | on: maxBatchSize 8 | 8 | 150 | 8.00 |');
   });
 
   it('leaves the task section out when no task was measured', () => {
@@ -201,7 +233,16 @@ describe('renderMarkdown', () => {
       peerCer: 3 / 44,
       throughput: 16,
       coldStartMs: 1000,
-      taskP50: { detect: 22, classify: 11 },
+      splits: [
+        {
+          label: 'detect on photo (synthetic model)',
+          split: { modelStages: ['inference'], modelP50: 4, otherP50: 15, otherShareP50: 0.79 },
+        },
+        {
+          label: 'classify on photo (synthetic model)',
+          split: { modelStages: ['inference'], modelP50: 1, otherP50: 9, otherShareP50: 0.9 },
+        },
+      ],
     });
   });
 });

@@ -1,20 +1,26 @@
 // The hands-on shape: one VM behind a static IP, running the API and the UI with docker compose and Caddy
 // (HTTPS), its images in Artifact Registry. This is what the students did by hand, as one `pulumi up`.
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import * as gcp from '@pulumi/gcp';
 import * as pulumi from '@pulumi/pulumi';
 import { bcryptHash } from '../basic-auth.js';
-import { buildInfo } from '../build-info.js';
 import { Dns, siteHostname } from '../components/dns.js';
 import { Network } from '../components/network.js';
 import { Readiness } from '../components/readiness.js';
-import { RegistryImages } from '../components/registry-images.js';
 import { Vm } from '../components/vm.js';
-import type { DeployConfig } from '../config.js';
+import type { SingleVmConfig } from '../config.js';
 import { hourlyCostEstimate } from '../pricing.js';
 import { renderStartupScript, renderVmMetadata } from '../vm/metadata.js';
+import {
+  deployVersion,
+  enableServices,
+  Shape,
+  type ShapeArgs,
+  type ShapeOutputs,
+  type StackContext,
+  shapeChild,
+  shapeImages,
+  slug,
+  stackLabels,
+} from './context.js';
 
 /** APIs the deployment uses. Left enabled on destroy: other things in the project may rely on them. */
 export const REQUIRED_SERVICES = [
@@ -28,83 +34,32 @@ export const REQUIRED_SERVICES = [
   'iap.googleapis.com',
 ] as const;
 
-export interface SingleVmOutputs {
-  url: pulumi.Output<string>;
-  apiDocsUrl: pulumi.Output<string>;
+export interface SingleVmOutputs extends ShapeOutputs {
   instanceName: pulumi.Output<string>;
   zone: string;
   ip: pulumi.Output<string>;
   sshCommand: pulumi.Output<string>;
-  apiImage: pulumi.Output<string>;
-  uiImage: pulumi.Output<string>;
-  hourlyCostEstimate: string;
 }
 
-export interface StackContext {
-  /** Pulumi stack name; names the per-stack GCP resources so several stacks can share a project. */
-  stack: string;
-  /** Repository root: the Docker build context and where the readiness script runs. */
-  repoRoot: string;
+export type SingleVmArgs = ShapeArgs<SingleVmConfig>;
+
+export class SingleVm extends Shape<SingleVmConfig, SingleVmOutputs> {
+  constructor(name: string, args: SingleVmArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('modelship:stacks:SingleVm', name, args, deploy, opts);
+  }
 }
 
-export const defaultContext = (): StackContext => ({
-  stack: pulumi.getStack(),
-  repoRoot: fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, ''),
-});
-
-/** Lowercase letters, digits and hyphens, starting with a letter: safe in GCP IDs, tags and labels. */
-export function slug(stack: string, max: number): string {
-  const s = stack
-    .toLowerCase()
-    .replace(/[^a-z0-9-]+/g, '-')
-    .replace(/^[^a-z]+/, '')
-    .slice(0, max)
-    .replace(/-+$/, '');
-  return s || 'stack';
-}
-
-/**
- * The version the API reports (APP_VERSION): the app's package version plus a digest of what was deployed,
- * so the readiness check can tell the new deployment from the one it replaces.
- */
-export function deployVersion(packageVersion: string, parts: readonly unknown[]): string {
-  const digest = createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 12);
-  return `${packageVersion}+${digest}`;
-}
-
-export function deploySingleVm(config: DeployConfig, ctx: StackContext = defaultContext()): SingleVmOutputs {
+function deploy(shape: pulumi.Resource, config: SingleVmConfig, ctx: StackContext): SingleVmOutputs {
   const name = 'modelship';
   const stackSlug = slug(ctx.stack, 20);
-  const labels = { app: 'modelship', stack: stackSlug, 'managed-by': 'pulumi' };
+  const labels = stackLabels(ctx.stack);
   const tag = `modelship-${stackSlug}`;
-  const packageVersion: string = JSON.parse(readFileSync(`${ctx.repoRoot}/package.json`, 'utf8')).version;
-  const build = buildInfo(ctx.repoRoot);
+  const { packageVersion } = ctx;
 
-  const services = REQUIRED_SERVICES.map(
-    (service) =>
-      new gcp.projects.Service(`${name}-${service.split('.')[0]}`, {
-        project: config.project,
-        service,
-        disableOnDestroy: false,
-      }),
-  );
-  const afterServices = { dependsOn: services };
+  const services = enableServices(shape, config.project, REQUIRED_SERVICES);
+  const afterServices = shapeChild(shape, services);
 
-  const images = new RegistryImages(
-    `${name}-images`,
-    {
-      project: config.project,
-      region: config.region,
-      repositoryId: `modelship-${stackSlug}`,
-      keepVersions: config.registryKeepVersions,
-      gpu: config.gpu !== undefined,
-      repoRoot: ctx.repoRoot,
-      tag: packageVersion,
-      buildArgs: { VERSION: packageVersion, REVISION: build.revision, SOURCE: build.source },
-      labels,
-    },
-    afterServices,
-  );
+  const images = shapeImages(ctx, { ...config, gpu: config.gpu !== undefined }, afterServices);
 
   const network = new Network(
     `${name}-net`,
@@ -188,7 +143,7 @@ export function deploySingleVm(config: DeployConfig, ctx: StackContext = default
       repoRoot: ctx.repoRoot,
     },
     // Poll only once the instance (with its new metadata) and the DNS record are in place.
-    { dependsOn: [vm.instance, ...(dns ? [dns.record] : [])] },
+    shapeChild(shape, [vm.instance, ...(dns ? [dns.record] : [])]),
   );
 
   return {

@@ -122,8 +122,9 @@ describe('app/api/Dockerfile', () => {
     expect(needed).toContain('build');
   });
 
-  it('installs with npm ci through a BuildKit cache, with the .npmrc that skips the CUDA download', () => {
+  it('installs with npm ci through a BuildKit cache, skipping the CUDA download on npm 10 too', () => {
     expect(text(stage(file, 'manifests'), 'COPY').join('\n')).toMatch(/\.npmrc/);
+    expect(text(stage(file, 'manifests'), 'ENV').join('\n')).toMatch(/ONNXRUNTIME_NODE_INSTALL=skip/);
     for (const name of ['build', 'prod-deps']) {
       const [run] = keyword(stage(file, name), 'RUN');
       expect(run && flagValue(run, 'mount'), name).toBe('type=cache,target=/root/.npm');

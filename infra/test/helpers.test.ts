@@ -5,7 +5,7 @@ import { bcryptHash } from '../basic-auth.js';
 import { recordName, siteHostname, sslipHostname } from '../components/dns.js';
 import { acceleratorsFor, schedulingFor, shieldedConfigFor } from '../components/vm.js';
 import { hourlyCostEstimate, PRICE_DATE } from '../pricing.js';
-import { deployVersion, slug } from '../stacks/single-vm.js';
+import { deployVersion, slug } from '../stacks/context.js';
 
 describe('hostnames', () => {
   it('maps the static IP to its sslip.io name, or uses the domain', () => {

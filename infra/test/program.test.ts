@@ -5,17 +5,18 @@ import { fileURLToPath } from 'node:url';
 import * as pulumi from '@pulumi/pulumi';
 import bcrypt from 'bcryptjs';
 import { describe, expect, it } from 'vitest';
+import { buildInfo } from '../build-info.js';
 import { type DeployConfig, parseConfig, type RawConfig } from '../config.js';
-import { deploySingleVm, REQUIRED_SERVICES } from '../stacks/single-vm.js';
+import { REQUIRED_SERVICES, SingleVm } from '../stacks/single-vm.js';
 import { renderStartupScript } from '../vm/metadata.js';
 import {
   type Inputs,
   installMocks,
   isSecret,
+  lookups,
   MOCK_IP,
   MOCK_TOKEN,
   outputValue,
-  type Recorded,
   settle,
 } from './mocks.js';
 
@@ -41,7 +42,10 @@ function deploy(raw: RawConfig, stack = 'dev') {
 async function deployFresh(raw: RawConfig, stack: string) {
   const { resources, calls } = await installMocks(stack);
   const config: DeployConfig = parseConfig(raw);
-  const out = deploySingleVm(config, { stack, repoRoot });
+  if (config.shape !== 'single-vm') throw new Error('a single-vm config');
+  const context = { stack, repoRoot, packageVersion: pkgVersion, build: buildInfo(repoRoot) };
+  const shape = new SingleVm('modelship', { config, context });
+  const out = shape.outputs;
   const outputs = {
     url: await outputValue(out.url),
     apiDocsUrl: await outputValue(out.apiDocsUrl),
@@ -54,13 +58,8 @@ async function deployFresh(raw: RawConfig, stack: string) {
     hourlyCostEstimate: out.hourlyCostEstimate,
   };
   await settle();
-  const ofType = (type: string) => resources.filter((r) => r.type === type);
-  const one = (type: string): Recorded => {
-    const found = ofType(type);
-    expect(found, type).toHaveLength(1);
-    return found[0] as Recorded;
-  };
-  return { resources, calls, outputs, ofType, one, raw: out };
+  const { ofType, one } = lookups(resources);
+  return { resources, calls, outputs, ofType, one, raw: out, shape };
 }
 
 const must = <T>(value: T | undefined, what: string): T => {
@@ -420,6 +419,31 @@ describe('basic auth', () => {
   });
 });
 
+describe('the SingleVm shape', () => {
+  it('reads no file and runs no git: the build info comes in through the context', async () => {
+    const { resources } = await installMocks('dev');
+    const config = parseConfig(CPU);
+    if (config.shape !== 'single-vm') throw new Error('a single-vm config');
+    const build = { revision: 'f'.repeat(40), source: 'https://example.com/class/modelship.git' };
+    const context = { stack: 'dev', repoRoot: '/nonexistent/checkout', packageVersion: '9.9.9', build };
+    const out = new SingleVm('modelship', { config, context }).outputs;
+    expect(await outputValue(out.apiImage)).toContain('/api@sha256:');
+    await settle();
+    const images = resources.filter((r) => r.type === 'docker:index/image:Image');
+    expect(images).toHaveLength(2);
+    for (const image of images) {
+      expect(image.inputs.imageName).toMatch(/:9\.9\.9$/);
+      expect(image.inputs.build.args).toEqual({
+        VERSION: '9.9.9',
+        REVISION: build.revision,
+        SOURCE: build.source,
+      });
+      expect(image.inputs.build.context).toBe('/nonexistent/checkout');
+    }
+    expect(resources.filter((r) => r.type === 'modelship:stacks:SingleVm')).toHaveLength(1);
+  });
+});
+
 describe('infra/index.ts (the entry point Pulumi runs)', () => {
   it('reads the stack config and exports the outputs of the configured shape', async () => {
     await installMocks('dev');
@@ -431,6 +455,7 @@ describe('infra/index.ts (the entry point Pulumi runs)', () => {
     });
     const { default: main } = await import('../index.js');
     const out = main();
+    if (!('zone' in out)) throw new Error('expected the single-vm outputs');
     expect(await outputValue(out.url)).toBe('https://34-1-2-3.sslip.io');
     expect(out.zone).toBe('europe-west4-a');
     expect(await outputValue(out.apiImage)).toMatch(

@@ -60,7 +60,11 @@ describe('renderVmMetadata', () => {
 
   it('maps every shipped attribute to a file under the VM root', () => {
     const lines = metadata['modelship-files']?.trimEnd().split('\n') ?? [];
-    expect(lines).toEqual([...Object.entries(VM_FILES).map(([k, p]) => `${k} ${p}`), 'modelship-env .env']);
+    expect(lines).toEqual([
+      ...Object.entries(VM_FILES).map(([k, p]) => `${k} ${p}`),
+      'modelship-env .env',
+      'modelship-ops-agent ops-agent.yaml',
+    ]);
     for (const line of lines) expect(metadata[line.split(' ')[0] ?? '']).toBeDefined();
   });
 

@@ -69,8 +69,8 @@ describe('sync_files', () => {
     expect(await readFile(join(root, 'bin/modelship-vm'), 'utf8')).toBe(metadata['startup-script']);
     expect((await stat(join(root, 'bin/modelship-vm'))).mode & 0o777).toBe(0o755);
     expect(await readFile(join(root, '.state/modelship-registry'), 'utf8')).toBe('127.0.0.1:5000');
-    // 5 files from modelship-files, 5 settings, the script itself
-    expect(run.stdout).toContain('changed=11');
+    // 7 files from modelship-files, 5 settings, the script itself
+    expect(run.stdout).toContain('changed=13');
   });
 
   it('changes nothing on a second run, and exactly the changed file on a new digest', async () => {
@@ -114,7 +114,7 @@ describe('sync_files', () => {
     server.failUntil(Date.now() + 2500);
     const run = await bash('sync_files; echo "changed=$FILES_CHANGED"');
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain('changed=11');
+    expect(run.stdout).toContain('changed=13');
     expect(server.stats.failed).toBeGreaterThan(0);
   });
 });

@@ -2,6 +2,7 @@
 // the Pulumi program (the cloud) and the VM rehearsal's fake metadata server (test/vm) serve the very same
 // attributes. The compose files and the Caddyfile are the repository's own, shipped unchanged.
 import { readFileSync } from 'node:fs';
+import { OPS_AGENT_DEFAULTS, renderOpsAgentConfig } from './ops-agent.js';
 
 export interface VmMetadataArgs {
   /** Immutable image ref, e.g. europe-west4-docker.pkg.dev/p/modelship/api@sha256:... */
@@ -17,6 +18,10 @@ export interface VmMetadataArgs {
   api: { workers?: number; replicas?: number };
   /** Deployed app version, reported by the API's /health; the script's readiness check waits for it. */
   version: string;
+  /** The GCP project: the API puts it in its log lines' trace links. */
+  project?: string;
+  /** Power the VM off after this many minutes without a prediction request (infra/vm/operate.sh); 0 = off. */
+  idleStopMinutes?: number;
 }
 
 /** Repository files shipped to the VM: metadata key -> path under the VM's root (/opt/modelship). */
@@ -25,6 +30,8 @@ export const VM_FILES = {
   'modelship-compose-caddy': 'docker-compose.caddy.yml',
   'modelship-compose-gpu': 'docker-compose.gpu.yml',
   'modelship-caddyfile': 'deploy/Caddyfile',
+  // the Ops Agent and the idle auto-stop, run by the startup script after each deploy
+  'modelship-operate': 'infra/vm/operate.sh',
 } as const;
 
 /** Compose files always used on the VM, and the overlay added when the GPU works (paths from VM_FILES). */
@@ -66,6 +73,11 @@ export function renderEnvFile(args: VmMetadataArgs): string {
     UI_BIND: '127.0.0.1',
     BASIC_AUTH_USER: args.basicAuth?.user,
     BASIC_AUTH_HASH: args.basicAuth?.bcryptHash,
+    GOOGLE_CLOUD_PROJECT: args.project,
+    // read by infra/vm/operate.sh, not by compose
+    IDLE_STOP_MINUTES: args.idleStopMinutes
+      ? positiveInt('idleStopMinutes', args.idleStopMinutes)
+      : undefined,
   };
   return `${Object.entries(vars)
     .filter((entry): entry is [string, string | number] => entry[1] !== undefined)
@@ -78,6 +90,12 @@ const required = (name: string, value: string): string => {
   if (/\s/.test(value)) throw new Error(`${name}: must not contain whitespace, got "${value}"`);
   return value;
 };
+
+/** Rendered attributes written under the root too: metadata key -> path. */
+const RENDERED_FILES = [
+  ['modelship-env', '.env'],
+  ['modelship-ops-agent', 'ops-agent.yaml'],
+] as const;
 
 /** Every instance metadata attribute of the VM, `startup-script` included. */
 export function renderVmMetadata(args: VmMetadataArgs): Record<string, string> {
@@ -95,8 +113,9 @@ export function renderVmMetadata(args: VmMetadataArgs): Record<string, string> {
     'startup-script': renderStartupScript(),
     ...files,
     'modelship-env': renderEnvFile(args),
+    'modelship-ops-agent': renderOpsAgentConfig({ ...OPS_AGENT_DEFAULTS, gpu: args.gpu }),
     // `<attribute> <path>` lines: which attribute the script writes to which file under its root
-    'modelship-files': `${[...Object.entries(VM_FILES), ['modelship-env', '.env']].map((e) => e.join(' ')).join('\n')}\n`,
+    'modelship-files': `${[...Object.entries(VM_FILES), ...RENDERED_FILES].map((e) => e.join(' ')).join('\n')}\n`,
     'modelship-compose-files': COMPOSE_FILES.join(' '),
     'modelship-compose-gpu-files': GPU_COMPOSE_FILES.join(' '),
     'modelship-registry': args.registryHost,

@@ -307,6 +307,9 @@ deploy() {
   log "deploy: healthy, version $version"
 }
 
+# The Ops Agent and the idle auto-stop (infra/vm/operate.sh); a failure there never fails the deploy.
+operate() { bash "$ROOT/infra/vm/operate.sh" setup || log "operate: setup failed (exit $?)"; }
+
 # --- watcher ------------------------------------------------------------------------------------
 
 install_watcher() {
@@ -356,6 +359,7 @@ apply_metadata() {
   if [ "$FILES_CHANGED" -gt 0 ]; then log "watcher: $FILES_CHANGED file(s) changed in metadata"; fi
   deploy
   flock -u 9
+  operate
 }
 
 watch_loop() {
@@ -427,6 +431,7 @@ startup() {
   deploy
   flock -u 9
   install_watcher
+  operate
   log "startup: done in $((SECONDS - started))s"
 }
 

@@ -28,8 +28,16 @@ export interface Spawned {
 }
 
 /** `node <args>` from the repository root, its output kept for error messages. */
-export function spawnNode(args: string[], env: Record<string, string | undefined>): Spawned {
-  const child = spawn(process.execPath, args, {
+export const spawnNode = (args: string[], env: Record<string, string | undefined>) =>
+  spawnCommand(process.execPath, args, env);
+
+/** `<command> <args>` from the repository root, its output kept for error messages. */
+export function spawnCommand(
+  command: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+): Spawned {
+  const child = spawn(command, args, {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,13 +1,30 @@
 // `npm start` as the README gives it (scripts/start.mjs over the built servers, which this suite builds first):
 // both services on the chosen ports, Ctrl-C, a port already taken, and a service that fails.
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/free-port.js';
-import { ROOT, spawnNode, waitFor } from './stack.js';
+import { ROOT, type Spawned, spawnCommand, spawnNode, waitFor } from './stack.js';
 
 const npmStart = (env: Record<string, string>) => spawnNode(['scripts/start.mjs'], env);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** `npm start` itself, through npm and its `sh -c`, as a terminal or an IDE runs it. */
+const spawnNpmStart = (env: Record<string, string>) =>
+  spawnCommand(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['start'], env);
+
+/** Resolves once the process has printed `text`; rejects if it exits first. */
+async function untilOutput(spawned: Spawned, text: string): Promise<void> {
+  let exited = false;
+  void spawned.exited.then(() => {
+    exited = true;
+  });
+  while (!spawned.output().includes(text)) {
+    if (exited) throw new Error(`exited before printing "${text}"\n${spawned.output()}`);
+    await sleep(100);
+  }
+}
 
 async function within<T>(what: string, promise: Promise<T>, ms: number, output: () => string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -41,7 +58,13 @@ describe('npm start', () => {
     const started = npmStart({ API_PORT: String(apiPort), UI_PORT: String(uiPort) });
     try {
       await waitFor(`http://127.0.0.1:${uiPort}/api/ready`, started.child, started.output, 60_000);
+      await within('the ready line', untilOutput(started, 'ready: open'), 10_000, started.output);
       expect(started.output()).toContain(`ui  → http://localhost:${uiPort}`);
+      // One plain line once the model is warm, after the addresses, and no probe noise in the log.
+      const lines = started.output().split('\n');
+      const ready = lines.findIndex((l) => l === `modelship: ready: open http://localhost:${uiPort}`);
+      expect(ready).toBeGreaterThan(lines.findIndex((l) => l.includes('ready: models warmed up')));
+      expect(started.output()).not.toMatch(/"path":"\/ready","status"/);
 
       const page = await fetch(`http://127.0.0.1:${uiPort}/`);
       expect(await page.text()).toContain('<title>modelship');
@@ -62,6 +85,52 @@ describe('npm start', () => {
     expect(await within('stopping', started.exited, 20_000, started.output)).toBe(0);
     expect(await isFree(apiPort)).toBe(true);
     expect(await isFree(uiPort)).toBe(true);
+  });
+
+  // IDE stop buttons and `kill $!` signal npm alone; npm runs the script through `sh -c`.
+  for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
+    it(`leaves no server behind when npm itself gets ${signal}`, async () => {
+      const [apiPort, uiPort] = [await freePort(), await freePort()];
+      const npm = spawnNpmStart({ API_PORT: String(apiPort), UI_PORT: String(uiPort) });
+      try {
+        await within('the ready line', untilOutput(npm, 'ready: open'), 90_000, npm.output);
+      } finally {
+        npm.child.kill(signal);
+      }
+      await within('npm exiting', npm.exited, 20_000, npm.output);
+      for (let i = 0; i < 80 && !((await isFree(apiPort)) && (await isFree(uiPort))); i++) await sleep(250);
+      expect(await isFree(apiPort), npm.output()).toBe(true);
+      expect(await isFree(uiPort), npm.output()).toBe(true);
+    });
+  }
+
+  it('checks the ports before building anything', async () => {
+    const [apiPort, uiPort] = [await freePort(), await freePort()];
+    const taken = await occupy(uiPort);
+    const stamp = join(ROOT, 'app/api/dist/.inputs-sha256');
+    const before = await readFile(stamp, 'utf8');
+    await writeFile(stamp, 'stale'); // would make start.mjs rebuild the API
+    try {
+      const started = npmStart({ API_PORT: String(apiPort), UI_PORT: String(uiPort) });
+      expect(await within('the refusal', started.exited, 10_000, started.output)).toBe(1);
+      expect(started.output()).toContain(`port ${uiPort} (ui) is in use by another program`);
+      expect(started.output()).not.toContain('building');
+    } finally {
+      await writeFile(stamp, before);
+      taken.close();
+    }
+  });
+
+  it('skips the build when no source changed', async () => {
+    const [apiPort, uiPort] = [await freePort(), await freePort()];
+    const started = npmStart({ API_PORT: String(apiPort), UI_PORT: String(uiPort) });
+    try {
+      await within('the ready line', untilOutput(started, 'ready: open'), 60_000, started.output);
+      expect(started.output()).not.toContain('building');
+    } finally {
+      started.child.kill('SIGINT');
+    }
+    expect(await within('stopping', started.exited, 20_000, started.output)).toBe(0);
   });
 
   it('says which port is taken and how to choose others, and starts nothing', async () => {

@@ -1,5 +1,6 @@
 // createApp(deps): the HTTP API, composed of one router per area around a running inference pool.
 
+import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Hook } from '@hono/zod-openapi';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { ErrorHandler } from 'hono';
@@ -9,6 +10,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { ApiError, errorResponse, toApiError, validationError } from './errors.js';
+import { requestLogFields } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { InferencePool } from './pool/pool.js';
 import { mountDocs } from './routes/docs.js';
@@ -18,9 +20,11 @@ import { metricsRouter } from './routes/metrics.js';
 import { v1Router } from './routes/v1.js';
 import { v2Router } from './routes/v2.js';
 
+const PROBES = new Set(['/health', '/ready', '/v2/health/live', '/v2/health/ready']);
+
 export interface AppDeps {
   pool: InferencePool;
-  config: Pick<Config, 'bodyLimitBytes' | 'maxPixels'>;
+  config: Pick<Config, 'bodyLimitBytes' | 'maxPixels' | 'cloudProject'>;
   /** Model names from the manifests: known before the models are loaded. */
   modelNames: string[];
   version: string;
@@ -81,15 +85,32 @@ export function createApp(deps: AppDeps): Router {
     };
     deps.metrics.requests.inc(labels);
     deps.metrics.requestDuration.observe(labels, seconds);
-    // One line per request, without bodies, query strings or headers (they may carry images or credentials).
-    // 503 is an expected state (warming up, busy, stopping), not a fault.
-    deps.logger[c.res.status >= 500 && c.res.status !== 503 ? 'error' : 'info']({
-      method: c.req.method,
-      path: c.req.path,
-      status: c.res.status,
-      durationMs: Math.round(seconds * 1e4) / 10,
-      model: labels.model || undefined,
-    });
+    // One line per request, shaped as a Cloud Logging request log (logger.ts), without bodies, query strings
+    // or credentials. 503 is an expected state (warming up, busy, stopping), not a fault. Health probes
+    // (Docker, `npm start`, load balancers) poll every few seconds: they are logged at debug level only.
+    const status = c.res.status;
+    const level = status >= 500 && status !== 503 ? 'error' : PROBES.has(c.req.path) ? 'debug' : 'info';
+    // responseSize: when the handler declares it (the node server adds Content-Length only while writing).
+    const log = (responseSize: string | null) =>
+      deps.logger[level](
+        {
+          ...requestLogFields(
+            {
+              method: c.req.method,
+              path: c.req.path,
+              status,
+              seconds,
+              headers: c.req.raw.headers,
+              responseSize,
+              socketIp: socketAddress(c),
+            },
+            deps.config.cloudProject,
+          ),
+          model: labels.model || undefined,
+        },
+        `${c.req.method} ${c.req.path} ${status}`,
+      );
+    log(c.res.headers.get('content-length'));
   });
 
   for (const factory of routers) app.route('/', factory(deps));
@@ -100,6 +121,15 @@ export function createApp(deps: AppDeps): Router {
   );
   app.onError(handleErrors(deps));
   return app;
+}
+
+/** The peer address under @hono/node-server; undefined under app.request() in tests. */
+function socketAddress(c: Parameters<typeof getConnInfo>[0]): string | undefined {
+  try {
+    return getConnInfo(c).remote.address;
+  } catch {
+    return undefined;
+  }
 }
 
 /** An onError handler: anything thrown becomes a JSON error, and only unexpected faults are logged. */

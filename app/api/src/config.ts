@@ -34,6 +34,10 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   SHUTDOWN_TIMEOUT: z.coerce.number().positive().default(10),
   APP_VERSION: z.string().min(1).optional(),
+  GOOGLE_CLOUD_PROJECT: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'must be a GCP project ID')
+    .optional(),
 });
 
 export interface Config {
@@ -51,7 +55,12 @@ export interface Config {
   shutdownTimeout: number;
   /** Overrides the package.json version in /health (container and VM rollout tests use it). */
   appVersion: string | undefined;
+  /** The GCP project, for trace links in the request log (`projects/P/traces/ID`); set by the deployment. */
+  cloudProject: string | undefined;
 }
+
+/** Requests that may wait for a worker when QUEUE_SIZE is unset (the cloud-run shape sizes its concurrency by it). */
+export const defaultQueueSize = (workers: number): number => 4 * workers;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -76,12 +85,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     providers: e.ORT_PROVIDERS,
     workers,
-    queueSize: e.QUEUE_SIZE ?? 4 * workers,
+    queueSize: e.QUEUE_SIZE ?? defaultQueueSize(workers),
     bodyLimitBytes: Math.round(e.BODY_LIMIT_MB * 1024 * 1024),
     maxPixels: Math.floor(e.MAX_PIXELS),
     modelsDir: resolve(e.MODELS_DIR),
     logLevel: e.LOG_LEVEL,
     shutdownTimeout: e.SHUTDOWN_TIMEOUT,
     appVersion: e.APP_VERSION,
+    cloudProject: e.GOOGLE_CLOUD_PROJECT,
   };
 }

@@ -3,26 +3,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
-
-export type ErrorCode =
-  | 'invalid_json'
-  | 'invalid_body'
-  | 'validation_error'
-  | 'invalid_image'
-  | 'unsupported_media_type'
-  | 'not_found'
-  | 'model_not_found'
-  | 'payload_too_large'
-  | 'image_too_large'
-  | 'queue_full'
-  | 'not_ready'
-  | 'internal_error';
-
-export interface ErrorBody {
-  error: ErrorCode;
-  detail: string;
-  field?: string;
-}
+import type { ErrorBody, ErrorCode } from './contract.js';
 
 export class ApiError extends Error {
   override name = 'ApiError';

@@ -9,6 +9,7 @@ import { firstLine } from './errors.js';
 import type {
   InferResponse,
   InfoResponse,
+  PredictBatchResponse,
   PredictResponse,
   TensorData,
   WorkerData,
@@ -17,7 +18,7 @@ import type {
   WorkerStatus,
 } from './pool/protocol.js';
 import { findTask } from './tasks/index.js';
-import type { Predictor, RgbImage } from './tasks/types.js';
+import type { Predictor, PredictResult, RgbImage } from './tasks/types.js';
 
 const config = workerData as WorkerData;
 const predictors = new Map<string, Predictor>();
@@ -72,11 +73,21 @@ function predictorFor(name: string): Predictor | WorkerFailure {
   return predictors.get(name) ?? fail(404, 'model_not_found', `unknown model "${name}"`);
 }
 
-async function decode(bytes: ArrayBuffer): Promise<RgbImage> {
+async function decode(bytes: ArrayBuffer, decodeSize: Predictor['decodeSize']): Promise<RgbImage> {
   // rotate() applies the EXIF orientation; flatten() puts transparent pixels on white and drops alpha;
   // the pixel limit is enforced again here in case a header lied.
-  const { data, info } = await sharp(new Uint8Array(bytes), { limitInputPixels: config.maxPixels })
-    .rotate()
+  const pipeline = sharp(new Uint8Array(bytes), { limitInputPixels: config.maxPixels }).rotate();
+  let source: RgbImage['source'];
+  if (decodeSize) {
+    // Decoded straight to the task's working size: JPEGs shrink on load, and no full-size copy is made.
+    const { autoOrient } = await pipeline.metadata();
+    const size = decodeSize(autoOrient.width, autoOrient.height);
+    if (size.width !== autoOrient.width || size.height !== autoOrient.height) {
+      pipeline.resize(size.width, size.height, { fit: 'fill', kernel: 'linear' });
+      source = autoOrient;
+    }
+  }
+  const { data, info } = await pipeline
     .flatten({ background: '#ffffff' })
     .toColourspace('srgb')
     .raw()
@@ -86,6 +97,7 @@ async function decode(bytes: ArrayBuffer): Promise<RgbImage> {
     data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
     width: info.width,
     height: info.height,
+    ...(source ? { source: { width: source.width, height: source.height } } : {}),
   };
 }
 
@@ -95,13 +107,45 @@ async function predict(request: Extract<WorkerRequest, { kind: 'predict' }>): Pr
   const started = performance.now();
   let image: RgbImage;
   try {
-    image = await decode(request.image);
+    image = await decode(request.image, predictor.decodeSize);
   } catch (error) {
     return fail(400, 'invalid_image', `the image cannot be decoded: ${firstLine(error)}`);
   }
   const decodeSeconds = (performance.now() - started) / 1000;
   const result = await predictor.predict(image, request.options);
   return { ok: true, result: { ...result, timings: { decode: decodeSeconds, ...result.timings } } };
+}
+
+/** Each image decoded on its own (a bad one fails alone), the good ones run through the network together. */
+async function predictBatch(
+  request: Extract<WorkerRequest, { kind: 'predictBatch' }>,
+): Promise<PredictBatchResponse> {
+  const predictor = predictorFor(request.model);
+  if ('ok' in predictor) return predictor;
+  if (!predictor.predictBatch) return fail(500, 'internal_error', `model "${request.model}" does not batch`);
+  const started = performance.now();
+  const decoded = await Promise.all(
+    request.images.map((bytes) =>
+      decode(bytes, predictor.decodeSize).catch((error: unknown) =>
+        fail(400, 'invalid_image', `the image cannot be decoded: ${firstLine(error)}`),
+      ),
+    ),
+  );
+  const decodeSeconds = (performance.now() - started) / 1000;
+  const good = decoded.flatMap((image, i) => ('ok' in image ? [] : [i]));
+  const results = await predictor.predictBatch(
+    good.map((i) => decoded[i] as RgbImage),
+    good.map((i) => request.options[i] ?? {}),
+  );
+  const byIndex = new Map(good.map((i, k) => [i, results[k] as PredictResult]));
+  return {
+    ok: true,
+    results: decoded.map((image, i): PredictResponse => {
+      const result = byIndex.get(i);
+      if (!result) return image as WorkerFailure;
+      return { ok: true, result: { ...result, timings: { decode: decodeSeconds, ...result.timings } } };
+    }),
+  };
 }
 
 async function infer(request: Extract<WorkerRequest, { kind: 'infer' }>): Promise<InferResponse> {
@@ -145,11 +189,15 @@ function info(): InfoResponse {
 }
 
 /** The piscina task handler. It never throws: failures come back as `{ok: false}` with a status. */
-async function handle(request: WorkerRequest): Promise<PredictResponse | InferResponse | InfoResponse> {
+async function handle(
+  request: WorkerRequest,
+): Promise<PredictResponse | PredictBatchResponse | InferResponse | InfoResponse> {
   try {
     switch (request.kind) {
       case 'predict':
         return await predict(request);
+      case 'predictBatch':
+        return await predictBatch(request);
       case 'infer':
         return await infer(request);
       case 'info':

@@ -531,6 +531,38 @@ describe('through a real listening server', () => {
     for (const ref of refs) expect(doc.components.schemas, ref).toHaveProperty(ref ?? '');
   });
 
+  it('documents each error status with its own examples, which are the bodies the API really sends', async () => {
+    type Examples = Record<string, { value: { error: string; detail: string; field?: string } }>;
+    type Op = { responses: Record<string, { content?: Record<string, { examples?: Examples }> }> };
+    const doc = (await (await request('/openapi.json')).json()) as { paths: Record<string, { post: Op }> };
+    const responses = doc.paths['/v1/models/{name}/predict']?.post.responses ?? {};
+    const examples = (status: string) =>
+      Object.values(responses[status]?.content?.['application/json']?.examples ?? {}).map((e) => e.value);
+    const codes = Object.fromEntries(
+      ['400', '404', '413', '415', '422', '503'].map((s) => [s, examples(s).map((e) => e.error)]),
+    );
+    expect(codes).toEqual({
+      '400': ['invalid_image', 'invalid_json'],
+      '404': ['model_not_found'],
+      '413': ['payload_too_large', 'image_too_large'],
+      '415': ['unsupported_media_type'],
+      '422': ['validation_error'],
+      '503': ['not_ready', 'queue_full'],
+    });
+    // The examples are real answers, word for word.
+    const gif = new Uint8Array([...Buffer.from('GIF89a'), 1, 0, 1, 0, 0, 0, 0]);
+    const sent = [
+      ['415', await request('/v1/models/ocr/predict', multipart({ image: new Blob([gif]) }))],
+      ['404', await request('/v1/models/yolo/predict', multipart({ image: new Blob([gif]) }))],
+      ['422', await request('/v1/models/ocr/predict?confidence=2', multipart({ image: new Blob([gif]) }))],
+    ] as const;
+    for (const [status, res] of sent) {
+      expect(String(res.status)).toBe(status);
+      const body = (await res.json()) as Record<string, unknown>;
+      expect(examples(status)[0], status).toEqual(status === '404' ? { ...body, field: undefined } : body);
+    }
+  });
+
   it('GET /docs: Swagger UI from the local package, no CDN', async () => {
     const res = await fetch(`${server.url}/docs`);
     expect(res.status).toBe(200);
@@ -555,13 +587,22 @@ describe('through a real listening server', () => {
     const lines = rt.logLines.slice(before).map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toEqual([
       expect.objectContaining({
-        method: 'POST',
-        path: '/predict',
-        status: 200,
+        severity: 'INFO',
+        httpRequest: expect.objectContaining({
+          requestMethod: 'POST',
+          requestUrl: '/predict',
+          status: 200,
+          latency: expect.stringMatching(/^\d+\.\d{3}s$/),
+        }),
         model: 'ocr',
-        durationMs: expect.any(Number),
       }),
-      expect.objectContaining({ method: 'GET', path: '/v1/models/nope', status: 404 }),
+      expect.objectContaining({
+        httpRequest: expect.objectContaining({
+          requestMethod: 'GET',
+          requestUrl: '/v1/models/nope',
+          status: 404,
+        }),
+      }),
     ]);
     const base64 = png.toString('base64');
     for (const line of rt.logLines) expect(line).not.toContain(base64.slice(100, 160));

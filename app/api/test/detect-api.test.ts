@@ -71,6 +71,32 @@ describe('detect', () => {
     expect(Object.keys(body.timings).sort()).toEqual(['decode', 'inference', 'postprocess', 'preprocess']);
   });
 
+  it('maps boxes to the image as sent when it is decoded straight to the network size', async () => {
+    // A 1000x500 JPEG shrinks on load (÷8) before the bilinear resize; a 100x200 JPEG whose EXIF says
+    // "rotate 90°" is a 200x100 picture. Both letterbox like the 200x100 scene.
+    const grey = (width: number, height: number) =>
+      sharp({ create: { width, height, channels: 3, background: '#808080' } });
+    const large = await grey(1000, 500).jpeg().toBuffer();
+    const rotated = await grey(100, 200).jpeg().withMetadata({ orientation: 6 }).toBuffer();
+    const largeBoxes = [
+      ['cat', 250, 125, 750, 375],
+      ['dog', 250, 125, 750, 375],
+      ['cat', 0, 0, 188, 125], // 12 / 0.064 = 187.5
+    ];
+    for (const [image, expected] of [
+      [large, largeBoxes],
+      [rotated, expectedBoxes],
+    ] as const) {
+      const res = await rt.app.request('/v1/models/yolo/predict', {
+        method: 'POST',
+        headers: { 'Content-Type': 'image/jpeg' },
+        body: new Uint8Array(image),
+      });
+      expect(res.status).toBe(200);
+      expect(boxes((await res.json()) as Body)).toEqual(expected);
+    }
+  });
+
   it('POST /v1/models/{name}/predict honours ?confidence', async () => {
     const res = await rt.app.request('/v1/models/yolo/predict?confidence=0.5', {
       method: 'POST',

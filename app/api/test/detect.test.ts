@@ -4,7 +4,7 @@ import { Tensor } from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { decodeYolo, resolveLayout } from '../src/tasks/detect/decode.js';
 import { detectTask } from '../src/tasks/detect/index.js';
-import { letterboxGeometry, letterboxImage, unletterboxBox } from '../src/tasks/detect/letterbox.js';
+import { letterboxGeometry, letterboxInto, unletterboxBox } from '../src/tasks/detect/letterbox.js';
 import { detectManifest } from '../src/tasks/detect/manifest.js';
 import { type Candidate, classWiseNms, iou } from '../src/tasks/detect/nms.js';
 import type { Detection } from '../src/tasks/types.js';
@@ -66,16 +66,27 @@ describe('letterbox geometry', () => {
 });
 
 describe('letterbox pixels', () => {
-  it('scales the image into the middle and pads with grey 114', async () => {
-    const { image, letterbox } = await letterboxImage(solidImage(4, 2, [255, 0, 0]), 8, 8);
+  const bytes = { scale: 1, mean: [0, 0, 0], std: [1, 1, 1] } as const;
+
+  it('scales the image into the middle and pads with grey 114, as planar floats', async () => {
+    const pixels = new Float32Array(3 * 8 * 8).fill(-1);
+    const letterbox = await letterboxInto(solidImage(4, 2, [255, 0, 0]), 8, 8, bytes, pixels);
     expect(letterbox).toEqual({ scale: 2, width: 8, height: 4, left: 0, top: 2 });
-    expect(image.width).toBe(8);
-    expect(image.height).toBe(8);
-    expect(image.data.length).toBe(8 * 8 * 3);
-    const pixel = (x: number, y: number) =>
-      Array.from(image.data.subarray((y * 8 + x) * 3, (y * 8 + x) * 3 + 3));
-    for (const y of [0, 1, 6, 7]) for (let x = 0; x < 8; x++) expect(pixel(x, y)).toEqual([114, 114, 114]);
-    for (let y = 2; y < 6; y++) for (let x = 0; x < 8; x++) expect(pixel(x, y)).toEqual([255, 0, 0]);
+    const at = (c: number, x: number, y: number) => pixels[c * 64 + y * 8 + x];
+    for (const y of [0, 1, 6, 7])
+      for (let x = 0; x < 8; x++) for (let c = 0; c < 3; c++) expect(at(c, x, y)).toBe(114);
+    for (let y = 2; y < 6; y++)
+      for (let x = 0; x < 8; x++) expect([0, 1, 2].map((c) => at(c, x, y))).toEqual([255, 0, 0]);
+  });
+
+  it('takes an image decoded to its letterboxed size as is, with the geometry of the image as sent', async () => {
+    // What the worker hands over after decoding a 200x100 image straight to 64x32 (decodeSize).
+    const decoded = { ...solidImage(64, 32, [10, 20, 30]), source: { width: 200, height: 100 } };
+    const pixels = new Float32Array(3 * 64 * 64);
+    const letterbox = await letterboxInto(decoded, 64, 64, bytes, pixels);
+    expect(letterbox).toEqual(letterboxGeometry(200, 100, 64, 64));
+    expect([pixels[16 * 64], pixels[4096 + 16 * 64], pixels[8192 + 47 * 64 + 63]]).toEqual([10, 20, 30]);
+    expect([pixels[15 * 64], pixels[48 * 64]]).toEqual([114, 114]);
   });
 });
 

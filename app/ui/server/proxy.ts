@@ -9,11 +9,14 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
 import type { ProxySettings } from './config.js';
+import { httpRequest, type Log, writeLog } from './log.js';
 
 export interface ApiProxyOptions extends ProxySettings {
   apiUrl: string;
+  /** Resolves to an ID token the API requires (a private Cloud Run service); unset, none is sent. */
+  idToken?: () => Promise<string>;
   /** One line per notable event (retries, failures); defaults to a JSON line on stderr. */
-  log?: (event: Record<string, unknown>) => void;
+  log?: Log;
 }
 
 /** A request carrying `X-Proxy-Retry: off` gets the API's state as it is now (the status badge uses it). */
@@ -117,7 +120,7 @@ function problem(status: number, error: string, detail: string): Response {
 
 export function createApiProxy(options: ApiProxyOptions) {
   const apiUrl = options.apiUrl.replace(/\/+$/, '');
-  const log = options.log ?? ((event) => console.error(JSON.stringify({ service: 'ui', ...event })));
+  const log = options.log ?? writeLog;
 
   return async (c: Context): Promise<Response> => {
     const incoming = c.req.raw;
@@ -146,6 +149,24 @@ export function createApiProxy(options: ApiProxyOptions) {
       }
     }
     const headers = upstreamHeaders(c, url);
+    if (options.idToken) {
+      try {
+        headers.set('authorization', `Bearer ${await options.idToken()}`);
+      } catch (error) {
+        log({
+          message: 'no id token for the api',
+          severity: 'ERROR',
+          path,
+          method,
+          reason: rootMessage(error),
+        });
+        return problem(
+          502,
+          'api_auth',
+          `The UI could not authenticate to the model server (${rootMessage(error)}).`,
+        );
+      }
+    }
     const retry = replayable && options.retryWindowMs > 0 && incoming.headers.get(RETRY_HEADER) !== 'off';
     const started = Date.now();
     const deadline = started + options.retryWindowMs;
@@ -166,19 +187,24 @@ export function createApiProxy(options: ApiProxyOptions) {
         if (upstream.status === 503 && mayRetry()) {
           const text = await upstream.text();
           if (isNotReady(text)) {
-            if (attempt === 1) log({ msg: 'api not ready, retrying', path, method });
+            if (attempt === 1) log({ message: 'api not ready, retrying', path, method });
             await sleep(delay);
             continue;
           }
           return relay(upstream, text);
         }
         if (attempt > 1)
-          log({ msg: 'api answered after retries', path, attempts: attempt, ms: Date.now() - started });
+          log({ message: 'api answered after retries', path, attempts: attempt, ms: Date.now() - started });
         return relay(upstream, upstream.body);
       } catch (error) {
         if (incoming.signal.aborted) return new Response(null, { status: 499 });
         if (error instanceof DOMException && error.name === 'TimeoutError') {
-          log({ msg: 'api timed out', path, method, timeoutMs: options.timeoutMs });
+          log({
+            message: 'api timed out',
+            severity: 'ERROR',
+            httpRequest: httpRequest(method, url.pathname, 504, Date.now() - started),
+            timeoutMs: options.timeoutMs,
+          });
           return problem(
             504,
             'api_timeout',
@@ -187,15 +213,16 @@ export function createApiProxy(options: ApiProxyOptions) {
         }
         const code = connectionErrorCode(error);
         if (code && mayRetry()) {
-          if (attempt === 1) log({ msg: 'api unreachable, retrying', path, method, code });
+          if (attempt === 1)
+            log({ message: 'api unreachable, retrying', severity: 'WARNING', path, method, code });
           await sleep(delay);
           continue;
         }
         log({
-          msg: 'api unreachable',
+          message: 'api unreachable',
+          severity: 'ERROR',
+          httpRequest: httpRequest(method, url.pathname, 502, Date.now() - started),
           api: apiUrl,
-          path,
-          method,
           code,
           reason: code ? undefined : rootMessage(error),
           attempts: attempt,

@@ -2,6 +2,8 @@
 import { serve } from '@hono/node-server';
 import { createApp } from './app.js';
 import { loadConfig, type UiConfig } from './config.js';
+import { createIdTokenSource, metadataIdentityUrl } from './id-token.js';
+import { writeLog } from './log.js';
 
 let config: UiConfig;
 try {
@@ -11,17 +13,21 @@ try {
   process.exit(1);
 }
 
-const app = createApp(config);
+const app = createApp({
+  ...config,
+  ...(config.idTokenAudience && {
+    idToken: createIdTokenSource({ audience: config.idTokenAudience, url: metadataIdentityUrl() }),
+  }),
+});
 const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
-  console.log(
-    JSON.stringify({
-      service: 'ui',
-      msg: 'listening',
-      port: info.port,
-      api: config.apiUrl,
-      static: config.staticDir,
-    }),
-  );
+  writeLog({
+    message: `listening on http://${config.host}:${info.port}`,
+    port: info.port,
+    api: config.apiUrl,
+    apiAuth: config.idTokenAudience ? 'id-token' : 'none',
+    basicAuth: config.basicAuth !== undefined,
+    static: config.staticDir,
+  });
 });
 
 server.on('error', (error: NodeJS.ErrnoException) => {
@@ -31,7 +37,7 @@ server.on('error', (error: NodeJS.ErrnoException) => {
 });
 
 function shutdown(signal: string) {
-  console.log(JSON.stringify({ service: 'ui', msg: 'shutting down', signal }));
+  writeLog({ message: 'shutting down', signal });
   // Stop accepting, let requests in flight finish, then exit; don't hang on idle keep-alive sockets.
   server.close(() => process.exit(0));
   if ('closeIdleConnections' in server) server.closeIdleConnections();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkImageFile, describeHttpError, describeNetworkError } from '../web/src/errors.js';
+import { audienceOf, checkImageFile, describeHttpError, describeNetworkError } from '../web/src/errors.js';
 
 describe('describeHttpError', () => {
   it('says the API is down for the proxy 502 and 504', () => {
@@ -8,6 +8,17 @@ describe('describeHttpError', () => {
         /not reachable/,
       );
     }
+  });
+
+  it('tells the owner (page on localhost) to run npm start, and a visitor of a shared URL to wait', () => {
+    expect(audienceOf('localhost')).toBe('owner');
+    expect(audienceOf('127.0.0.1')).toBe('owner');
+    expect(audienceOf('34-1-2-3.sslip.io')).toBe('visitor');
+    const down = { error: 'api_unreachable', detail: 'ECONNREFUSED' };
+    expect(describeHttpError(502, down, 'ocr', 'owner').hint).toContain('npm start');
+    expect(describeHttpError(502, down, 'ocr', 'visitor').hint).not.toContain('npm start');
+    expect(describeHttpError(502, down, 'ocr', 'visitor').hint).toContain('person who shared');
+    expect(describeNetworkError('visitor').hint).not.toContain('npm start');
   });
 
   it('tells "not ready yet" apart from "busy"', () => {

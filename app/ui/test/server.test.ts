@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../../test/helpers/free-port.js';
 import { createApp } from '../server/app.js';
 import { loadConfig } from '../server/config.js';
+import type { LogEvent } from '../server/log.js';
 import { connectionErrorCode, isNotReady } from '../server/proxy.js';
 import { APP_JS, INDEX_HTML, listen, type Running, staticDir } from './helpers.js';
 
@@ -71,7 +72,7 @@ function fakeApi(state: FakeState) {
 }
 
 const events: Record<string, unknown>[] = [];
-const log = (e: Record<string, unknown>) => events.push(e);
+const log = (e: LogEvent) => events.push(e);
 let dir: string;
 let api: Running;
 const state: FakeState = { notReadyFor: 0, calls: 0 };
@@ -330,7 +331,7 @@ describe('/api proxy while the API is down or restarting', () => {
       expect(body.error).toBe('api_unreachable');
       expect(body.detail).toContain('ECONNREFUSED');
       expect(body.detail).not.toContain(String(port)); // the internal address stays in the log
-      expect(events.some((e) => e.msg === 'api unreachable' && e.code === 'ECONNREFUSED')).toBe(true);
+      expect(events.some((e) => e.message === 'api unreachable' && e.code === 'ECONNREFUSED')).toBe(true);
     } finally {
       await ui.close();
     }

@@ -1,7 +1,8 @@
 // Liveness and readiness. /health answers as long as the process runs; /ready only once every model is
 // loaded and warmed up in every worker (and no longer once shutdown begins), for health checks and rollouts.
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import { type AppDeps, newRouter } from '../app.js';
+import { HealthResponseSchema, ReadyResponseSchema } from '../contract.js';
 import { errorResponse, notReady } from '../errors.js';
 import { notReadyError } from './schemas.js';
 
@@ -15,12 +16,7 @@ const health = createRoute({
       description: 'Up',
       content: {
         'application/json': {
-          schema: z.object({
-            status: z.literal('ok'),
-            version: z.string().openapi({ example: '0.1.0' }),
-            models: z.array(z.string()).openapi({ example: ['ocr'] }),
-            ready: z.boolean(),
-          }),
+          schema: HealthResponseSchema,
         },
       },
     },
@@ -35,7 +31,7 @@ const ready = createRoute({
   responses: {
     200: {
       description: 'Ready to serve predictions',
-      content: { 'application/json': { schema: z.object({ status: z.literal('ready') }) } },
+      content: { 'application/json': { schema: ReadyResponseSchema } },
     },
     ...notReadyError,
   },

@@ -2,11 +2,11 @@
 import { performance } from 'node:perf_hooks';
 import { createRoute, z } from '@hono/zod-openapi';
 import { type AppDeps, imageBodyLimit, newRouter } from '../app.js';
+import { ModelInfoSchema } from '../contract.js';
 import { ApiError, notReady } from '../errors.js';
 import { predictImage, unknownModel } from '../predict.js';
 import {
   confidenceSchema,
-  ModelInfoSchema,
   ModelNameParam,
   notFoundError,
   notReadyError,

@@ -6,10 +6,10 @@ import { performance } from 'node:perf_hooks';
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { type AppDeps, handleErrors, imageBodyLimit, newRouter } from '../app.js';
+import { type ModelInfo, type TensorSpec, TensorSpecSchema } from '../contract.js';
 import { ApiError, badRequest, notReady } from '../errors.js';
 import type { TensorData } from '../pool/protocol.js';
 import { predictImage, unknownModel } from '../predict.js';
-import type { ModelInfo, TensorSpec } from '../tasks/types.js';
 import { binaryBody, cutChunks, HEADER_LENGTH, parseJson, splitBinaryBody } from '../v2/binary.js';
 import {
   detectionTensors,
@@ -39,9 +39,6 @@ const errors = (...statuses: (400 | 404 | 413 | 503)[]) =>
   );
 
 const Parameters = z.record(z.string(), z.unknown()).openapi('V2Parameters');
-const MetadataTensor = z
-  .object({ name: z.string(), datatype: z.string(), shape: z.array(z.number().int()) })
-  .openapi('V2MetadataTensor');
 
 const RequestInput = z
   .object({
@@ -147,8 +144,8 @@ const ModelMetadata = z
     name: z.string(),
     versions: z.array(z.string()),
     platform: z.string(),
-    inputs: z.array(MetadataTensor),
-    outputs: z.array(MetadataTensor),
+    inputs: z.array(TensorSpecSchema),
+    outputs: z.array(TensorSpecSchema),
     parameters: Parameters.optional(),
   })
   .openapi('V2ModelMetadata');

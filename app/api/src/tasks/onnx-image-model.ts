@@ -4,9 +4,9 @@ import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { z } from 'zod';
-import { type FileRef, fileRef, resolveFileRef } from '../models/manifest-base.js';
+import { type Batching, type FileRef, fileRef, resolveFileRef } from '../models/manifest-base.js';
+import type { BatchPolicy } from '../pool/dynamic-batcher.js';
 import { v2Datatype } from '../v2/datatypes.js';
-import { writeNormalized } from './ocr/preprocess.js';
 import type { LoadContext, PredictOptions, Predictor, PredictResult, RgbImage, TensorSpec } from './types.js';
 
 /** Session inputs or outputs as v2 tensor metadata; symbolic dimensions (e.g. 'batch') become -1. */
@@ -54,18 +54,7 @@ export function labelOf(labels: readonly string[], classId: number): string {
   return labels[classId] ?? `class_${classId}`;
 }
 
-export interface ChannelNormalization {
-  scale: number;
-  mean: readonly [number, number, number];
-  std: readonly [number, number, number];
-}
-
-/** Interleaved RGB bytes (HWC) to planar float32 (CHW): (pixel × scale − mean) / std per channel. */
-export function toChwFloat(image: RgbImage, norm: ChannelNormalization): Float32Array {
-  const out = new Float32Array(3 * image.width * image.height);
-  writeNormalized(image, norm, 'rgb', out);
-  return out;
-}
+export type { ChannelNormalization } from '../images/chw.js';
 
 /** Runs a task's checks on a freshly opened model; the session is released if one fails. */
 export async function checked<T>(model: OpenedModel, check: () => Promise<T>): Promise<T> {
@@ -80,6 +69,8 @@ export async function checked<T>(model: OpenedModel, check: () => Promise<T>): P
 export interface ImageIo {
   input: TensorSpec;
   output: TensorSpec;
+  /** Set when requests are batched (see batchPolicy). */
+  batching?: BatchPolicy;
   /** The network's input size: the manifest's, else the model's fixed one, else the task's default. */
   width: number;
   height: number;
@@ -114,6 +105,27 @@ function fixedImageSize(spec: TensorSpec): [number, number] | undefined {
   return spec.shape.length === 4 && width > 0 && height > 0 ? [width, height] : undefined;
 }
 
+/**
+ * Whether and how requests are batched: as the manifest says, else on with a GPU provider when the model's
+ * batch dimension is dynamic. Asking for batching on a model with a fixed batch of 1 is an error.
+ */
+export function batchPolicy(
+  batching: Batching,
+  input: TensorSpec,
+  provider: string,
+): BatchPolicy | undefined {
+  const dynamic = input.shape[0] === -1;
+  const enabled = batching.enabled ?? (provider !== 'cpu' && dynamic);
+  if (!enabled || batching.maxBatchSize < 2) return undefined;
+  if (!dynamic) {
+    throw new Error(
+      `batching needs a dynamic batch dimension, but input "${input.name}" has shape [${input.shape}]: ` +
+        'export the model with a dynamic batch (ultralytics: dynamic=True), or set "batching": {"enabled": false}',
+    );
+  }
+  return { maxBatchSize: batching.maxBatchSize, maxBatchDelayMs: batching.maxBatchDelayMs };
+}
+
 /** Refuses labels that do not match the model's class count, when the model states it. */
 export function checkClassCount(
   classes: number | undefined,
@@ -131,12 +143,23 @@ export function checkClassCount(
   }
 }
 
+/** One image's slice of an output tensor: its batch dimension is 1. */
+export interface OutputTensor {
+  data: Float32Array;
+  dims: readonly number[];
+}
+
 /** What one image task does around the network run; `prepared` carries what postprocessing needs back. */
-export interface ImageStages<P extends { pixels: Float32Array }> {
-  /** The image as planar float32 pixels of the network's input size, plus any geometry to undo later. */
-  preprocess(image: RgbImage, options: PredictOptions): Promise<P>;
+export interface ImageStages<P> {
+  /** See Predictor.decodeSize. */
+  decodeSize?(width: number, height: number): { width: number; height: number };
+  /**
+   * Writes the image into `pixels`, its [3, height, width] slice of the input tensor (normalised CHW floats),
+   * and returns any geometry to undo later. Every value must be written: the buffer is reused between runs.
+   */
+  preprocess(image: RgbImage, options: PredictOptions, pixels: Float32Array): Promise<P>;
   postprocess(
-    output: Tensor,
+    output: OutputTensor,
     prepared: P,
     image: RgbImage,
     options: PredictOptions,
@@ -144,10 +167,10 @@ export interface ImageStages<P extends { pixels: Float32Array }> {
 }
 
 /**
- * The Predictor of a one-network image task: its info, a timed preprocess → run → postprocess pass,
- * raw-tensor inference for v2, and release.
+ * The Predictor of a one-network image task: its info, a timed preprocess → run → postprocess pass over one
+ * image or a batch of them (stacked into one tensor), raw-tensor inference for v2, and release.
  */
-export function imagePredictor<P extends { pixels: Float32Array }>(
+export function imagePredictor<P>(
   manifest: { name: string; task: string; version: string; description?: string },
   model: OpenedModel,
   io: ImageIo,
@@ -156,6 +179,56 @@ export function imagePredictor<P extends { pixels: Float32Array }>(
 ): Predictor {
   const { session } = model;
   const { input, output, width, height } = io;
+  const itemSize = 3 * width * height;
+  // The input buffer of the last run, reused (allocating and zeroing megabytes per request costs more than
+  // filling them); a run that finds it taken or too small allocates its own.
+  let spare: Float32Array | undefined;
+
+  /** Every image preprocessed into its slice of one tensor, one session run, each slice postprocessed. */
+  async function run(
+    images: readonly RgbImage[],
+    options: readonly PredictOptions[],
+  ): Promise<PredictResult[]> {
+    const n = images.length;
+    const t0 = performance.now();
+    const buffer = spare && spare.length >= n * itemSize ? spare : new Float32Array(n * itemSize);
+    if (buffer === spare) spare = undefined;
+    const pixels = buffer.subarray(0, n * itemSize);
+    const prepared = await Promise.all(
+      images.map((image, i) =>
+        stages.preprocess(image, options[i] ?? {}, pixels.subarray(i * itemSize, (i + 1) * itemSize)),
+      ),
+    );
+    const t1 = performance.now();
+    const results = await session
+      .run({ [input.name]: new Tensor('float32', pixels, [n, 3, height, width]) })
+      .finally(() => {
+        if (!spare || spare.length < buffer.length) spare = buffer;
+      });
+    const t2 = performance.now();
+    const raw = results[output.name] as Tensor;
+    const data = raw.data as Float32Array;
+    const per = data.length / n;
+    // A batch of one keeps the model's own dims (some classifiers drop the batch axis).
+    const dims = n === 1 ? raw.dims : [1, ...raw.dims.slice(1)];
+    const outputs = images.map((image, i) =>
+      stages.postprocess(
+        { data: data.subarray(i * per, (i + 1) * per), dims },
+        prepared[i] as P,
+        image,
+        options[i] ?? {},
+      ),
+    );
+    const t3 = performance.now();
+    // Each request waited for the whole batch's stages, so each reports them.
+    const timings = {
+      preprocess: (t1 - t0) / 1000,
+      inference: (t2 - t1) / 1000,
+      postprocess: (t3 - t2) / 1000,
+    };
+    return outputs.map((result) => ({ ...result, timings }));
+  }
+
   return {
     info: {
       name: manifest.name,
@@ -167,26 +240,14 @@ export function imagePredictor<P extends { pixels: Float32Array }>(
       labels,
       provider: model.provider,
       rawTensors: true,
+      ...(io.batching ? { batching: io.batching } : {}),
     },
+    ...(stages.decodeSize ? { decodeSize: stages.decodeSize } : {}),
     async predict(image, options) {
-      const t0 = performance.now();
-      const prepared = await stages.preprocess(image, options);
-      const t1 = performance.now();
-      const results = await session.run({
-        [input.name]: new Tensor('float32', prepared.pixels, [1, 3, height, width]),
-      });
-      const t2 = performance.now();
-      const result = stages.postprocess(results[output.name] as Tensor, prepared, image, options);
-      const t3 = performance.now();
-      return {
-        ...result,
-        timings: {
-          preprocess: (t1 - t0) / 1000,
-          inference: (t2 - t1) / 1000,
-          postprocess: (t3 - t2) / 1000,
-        },
-      };
+      const [result] = await run([image], [options]);
+      return result as PredictResult;
     },
+    ...(io.batching ? { predictBatch: run } : {}),
     // The v2 protocol's path for ONNX models: tensors straight into the session, every output back.
     infer: (inputs) => session.run(inputs),
     release: () => session.release(),

@@ -2,34 +2,26 @@
 // A task turns a validated manifest into a Predictor; the worker pool owns Predictors, one set per worker.
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import type { z } from 'zod';
+import type { Detection, ModelInfo, RankedClass } from '../contract.js';
+
+// The public shapes are the contract's; tasks and the pool use them under these names too.
+export type { Detection, ModelInfo, RankedClass, TensorSpec } from '../contract.js';
 
 /** Decoded pixels, RGB, 8 bits per channel, row-major (what sharp's `.raw()` returns). */
 export interface RgbImage {
   data: Uint8Array;
   width: number;
   height: number;
+  /**
+   * The image's size as sent (after EXIF orientation) when it was decoded straight to a smaller working size
+   * (see Predictor.decodeSize): results map back to this size. Unset when the pixels are the full image.
+   */
+  source?: { width: number; height: number };
 }
 
-/** The hands-on's detection shape, kept for its clients; OCR adds `text` and `polygon`. */
-export interface Detection {
-  x_min: number;
-  y_min: number;
-  x_max: number;
-  y_max: number;
-  class_name: string;
-  confidence: number;
-  class_id?: number;
-  text?: string;
-  /** 4 points, clockwise from top-left, original-image pixels. */
-  polygon?: [number, number][];
-  /** OCR: the detector's word boxes that make up this line (4 points each), when it holds more than one. */
-  words?: [number, number][][];
-}
-
-export interface RankedClass {
-  class_id: number;
-  class_name: string;
-  confidence: number;
+/** The size results refer to: the image as sent. */
+export function sourceSize(image: RgbImage): { width: number; height: number } {
+  return image.source ?? { width: image.width, height: image.height };
 }
 
 export interface PredictOptions {
@@ -51,34 +43,17 @@ export interface PredictResult {
   timings: StageTimings;
 }
 
-/** Tensor metadata as the Open Inference Protocol (v2) reports it. */
-export interface TensorSpec {
-  name: string;
-  datatype: string;
-  shape: number[];
-}
-
-/** Metadata for /v1/models/{name} and /v2/models/{name}. */
-export interface ModelInfo {
-  name: string;
-  task: string;
-  version: string;
-  description?: string;
-  inputs: TensorSpec[];
-  outputs: TensorSpec[];
-  labels?: string[];
-  /** Execution provider actually in use, e.g. 'cpu' or 'cuda'. */
-  provider: string;
-  /**
-   * True when `inputs`/`outputs` are the network's own tensors and the predictor has `infer`: v2 clients
-   * send those tensors. Otherwise (pipelines such as OCR) v2 clients send one BYTES image instead.
-   */
-  rawTensors?: boolean;
-}
-
 export interface Predictor {
   readonly info: ModelInfo;
+  /**
+   * The size an image of `width` × `height` (after EXIF orientation) is resized to before the network, when the
+   * task resizes it anyway: the worker then decodes straight to that size (sharp shrinks JPEGs on load, with a
+   * bilinear kernel) instead of decoding the full image and resizing it again.
+   */
+  decodeSize?(width: number, height: number): { width: number; height: number };
   predict(image: RgbImage, options: PredictOptions): Promise<PredictResult>;
+  /** Several images in one network run; the same results as predict() on each. Present with `info.batching`. */
+  predictBatch?(images: RgbImage[], options: PredictOptions[]): Promise<PredictResult[]>;
   /** Raw tensors in, raw tensors out: the v2 protocol for plain ONNX models. */
   infer?(inputs: Record<string, Tensor>): Promise<Record<string, Tensor>>;
   release(): Promise<void>;

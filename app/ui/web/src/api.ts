@@ -1,6 +1,12 @@
 // Calls to the model server, through the UI server's /api proxy (same origin).
 import { predictUrl } from './curl.js';
-import { type ApiErrorBody, describeHttpError, describeNetworkError, type Problem } from './errors.js';
+import {
+  type ApiErrorBody,
+  audienceOf,
+  describeHttpError,
+  describeNetworkError,
+  type Problem,
+} from './errors.js';
 import type { HealthResponse, ModelMeta, PredictResponse } from './types.js';
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; problem: Problem; status?: number };
@@ -22,18 +28,19 @@ async function requestJson<T>(
   init: Omit<RequestInit, 'headers'> & { headers?: Record<string, string> },
   model?: string,
 ): Promise<Outcome<T>> {
+  const audience = audienceOf(window.location.hostname);
   let response: Response;
   try {
     response = await fetch(url, { ...init, headers: { Accept: 'application/json', ...init.headers } });
   } catch {
-    return { ok: false, problem: describeNetworkError() };
+    return { ok: false, problem: describeNetworkError(audience) };
   }
   const body = await readJson(response);
   if (!response.ok) {
     return {
       ok: false,
       status: response.status,
-      problem: describeHttpError(response.status, body as ApiErrorBody, model),
+      problem: describeHttpError(response.status, body as ApiErrorBody, model, audience),
     };
   }
   return { ok: true, value: body as T };

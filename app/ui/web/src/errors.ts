@@ -1,9 +1,17 @@
 // Plain-words messages for everything that can go wrong between the page and the model.
+import type { ErrorBody } from './types.js';
 
-export interface ApiErrorBody {
-  error?: unknown;
-  detail?: unknown;
-}
+/** An error body as it arrives: the contract's fields, unchecked (the UI's proxy sends its own codes too). */
+export type ApiErrorBody = Partial<Record<keyof ErrorBody, unknown>>;
+
+/**
+ * Who is looking: the owner runs the servers on this machine (the page is on localhost) and can restart
+ * them; a visitor opened a shared URL and can only wait or tell the owner.
+ */
+export type Audience = 'owner' | 'visitor';
+
+export const audienceOf = (hostname: string): Audience =>
+  ['localhost', '127.0.0.1', '[::1]', '::1'].includes(hostname) ? 'owner' : 'visitor';
 
 export interface Problem {
   /** One short sentence for the page. */
@@ -22,14 +30,22 @@ function text(value: unknown): string {
 }
 
 /** Turns an HTTP error from /api into a message a person can act on. */
-export function describeHttpError(status: number, body: ApiErrorBody | undefined, model?: string): Problem {
+export function describeHttpError(
+  status: number,
+  body: ApiErrorBody | undefined,
+  model?: string,
+  audience: Audience = 'owner',
+): Problem {
   const detail = text(body?.detail) || text(body?.error);
   switch (status) {
     case 502:
     case 504:
       return {
         title: 'The model server is not reachable.',
-        hint: 'It may be down or restarting. Start it with `npm start`, or wait a moment and try again.',
+        hint:
+          audience === 'owner'
+            ? 'It may be down or restarting. Start it with `npm start`, or wait a moment and try again.'
+            : 'It may be restarting: try again in a minute. If it stays down, tell the person who shared this page.',
       };
     case 503:
       return body?.error === 'queue_full'
@@ -68,10 +84,13 @@ export function describeHttpError(status: number, body: ApiErrorBody | undefined
 }
 
 /** A fetch that failed before any answer: the UI server itself is gone (or the network is). */
-export function describeNetworkError(): Problem {
+export function describeNetworkError(audience: Audience = 'owner'): Problem {
   return {
     title: 'The page cannot reach its server.',
-    hint: 'Check your connection, or that `npm start` is still running, then reload the page.',
+    hint:
+      audience === 'owner'
+        ? 'Check that `npm start` is still running, then reload the page.'
+        : 'Check your connection, then reload the page. If it keeps failing, tell the person who shared it.',
   };
 }
 

@@ -1,6 +1,9 @@
 // `classify`: ImageNet-style classifiers. Resize + centre crop, normalise, one network run, top-k.
 // Each class is also reported as a detection covering the whole image, so box-only clients keep working.
+import { writeChw } from '../../images/chw.js';
+import { resizeRgb } from '../../images/resize.js';
 import {
+  batchPolicy,
   checkClassCount,
   checked,
   imageIo,
@@ -8,11 +11,10 @@ import {
   labelOf,
   loadLabels,
   openModel,
-  toChwFloat,
 } from '../onnx-image-model.js';
-import type { TaskDefinition } from '../types.js';
+import { sourceSize, type TaskDefinition } from '../types.js';
 import { type ClassifyManifest, classifyManifest } from './manifest.js';
-import { resizeAndCrop } from './preprocess.js';
+import { CLASSIFY_KERNEL, resizeCropGeometry } from './preprocess.js';
 import { softmax, topK } from './rank.js';
 
 const DEFAULT_SIZE: [number, number] = [224, 224];
@@ -28,30 +30,30 @@ export const classifyTask: TaskDefinition<ClassifyManifest> = {
       // [batch, K] or [batch, K, 1, 1]
       const classes = io.output.shape[1];
       if (labels) checkClassCount(classes, labels, '"labels"');
-      return { ...io, labels };
+      return { ...io, labels, batching: batchPolicy(manifest.batching, io.input, model.provider) };
     });
     const { width, height } = io;
     const shorter = manifest.resize ?? Math.max(width, height, Math.floor(Math.min(width, height) / 0.875));
     const nameOf = (id: number) => (labels ? labelOf(labels, id) : `class_${id}`);
 
+    const geometry = (w: number, h: number) => resizeCropGeometry(w, h, shorter, width, height);
+
     return imagePredictor(manifest, model, io, labels, {
-      async preprocess(image) {
-        const cropped = await resizeAndCrop(image, shorter, width, height);
-        return { pixels: toChwFloat(cropped, manifest.normalization) };
+      decodeSize: geometry,
+      async preprocess(image, _options, pixels) {
+        const source = sourceSize(image);
+        const g = geometry(source.width, source.height);
+        const resized = await resizeRgb(image, g.width, g.height, CLASSIFY_KERNEL);
+        writeChw(resized, manifest.normalization, 'rgb', pixels, { left: g.left, top: g.top, width, height });
+        return undefined;
       },
       postprocess(output, _prepared, image, options) {
         // [1, K] or [1, K, 1, 1]: one score per class either way.
-        const scores = output.data as Float32Array;
-        const probabilities = manifest.output === 'logits' ? softmax(scores) : scores;
+        const probabilities = manifest.output === 'logits' ? softmax(output.data) : output.data;
         const k = options.topK ?? manifest.topK;
         const classes = topK(probabilities, k, options.confidence ?? manifest.confidence, nameOf);
-        const detections = classes.map((c) => ({
-          x_min: 0,
-          y_min: 0,
-          x_max: image.width,
-          y_max: image.height,
-          ...c,
-        }));
+        const { width: x_max, height: y_max } = sourceSize(image);
+        const detections = classes.map((c) => ({ x_min: 0, y_min: 0, x_max, y_max, ...c }));
         return { detections, classes };
       },
     });

@@ -1,8 +1,9 @@
 // torchvision's classic eval transform: Resize(shorter side) then CenterCrop, as most ImageNet
 // classifiers were trained and evaluated.
-import sharp from 'sharp';
 import { roundHalfEven } from '../round-half-even.js';
-import type { RgbImage } from '../types.js';
+
+/** Bilinear, as torchvision's Resize. */
+export const CLASSIFY_KERNEL = 'linear';
 
 export interface ResizeCrop {
   /** Size after resizing the shorter side. */
@@ -32,19 +33,4 @@ export function resizeCropGeometry(
     left: roundHalfEven((width - cropWidth) / 2),
     top: roundHalfEven((height - cropHeight) / 2),
   };
-}
-
-export async function resizeAndCrop(
-  image: RgbImage,
-  shorter: number,
-  cropWidth: number,
-  cropHeight: number,
-): Promise<RgbImage> {
-  const g = resizeCropGeometry(image.width, image.height, shorter, cropWidth, cropHeight);
-  const data = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
-    .resize(g.width, g.height, { fit: 'fill', kernel: 'linear' })
-    .extract({ left: g.left, top: g.top, width: cropWidth, height: cropHeight })
-    .raw()
-    .toBuffer();
-  return { data, width: cropWidth, height: cropHeight };
 }

@@ -3,13 +3,9 @@
 //   yolov5 layout  [batch, N, 5+nc]: per box cx, cy, w, h, objectness, then class probabilities;
 //                                    the score is objectness × class probability.
 //   end2end layout [batch, N, 6]:    per box x1, y1, x2, y2, score, class id (NMS done by the model).
+import type { OutputTensor } from '../onnx-image-model.js';
 import type { YoloLayout } from './manifest.js';
 import type { Candidate } from './nms.js';
-
-export interface OutputTensor {
-  data: Float32Array;
-  dims: readonly number[];
-}
 
 /** Picks the layout of a [batch, a, b] output: the one whose class count matches the labels, else
  * [., N, 6] is end-to-end, else the one that leaves at least one class, else the one whose channel axis
@@ -75,8 +71,10 @@ function candidate(cx: number, cy: number, w: number, h: number, score: number, 
 
 /** Channel-major [4+nc, N]: scanned one class row at a time, which reads memory in order. */
 function decodeV8(data: Float32Array, channels: number, boxes: number, confidence: number): Candidate[] {
-  const best = new Float32Array(boxes).fill(Number.NEGATIVE_INFINITY);
-  const bestClass = new Int32Array(boxes);
+  // Starting from the threshold, a box's best score only moves for the few scores above it: the scan is
+  // compares alone for the background, and boxes are built only for what passed.
+  const best = new Float64Array(boxes).fill(confidence);
+  const bestClass = new Int32Array(boxes).fill(-1);
   for (let k = 4; k < channels; k++) {
     const row = k * boxes;
     for (let j = 0; j < boxes; j++) {
@@ -89,10 +87,13 @@ function decodeV8(data: Float32Array, channels: number, boxes: number, confidenc
   }
   const found: Candidate[] = [];
   for (let j = 0; j < boxes; j++) {
-    const score = best[j] as number;
-    if (!(score > confidence)) continue;
-    const at = (c: number) => data[c * boxes + j] as number;
-    found.push(candidate(at(0), at(1), at(2), at(3), score, bestClass[j] as number));
+    const classId = bestClass[j] as number;
+    if (classId < 0) continue;
+    const cx = data[j] as number;
+    const cy = data[boxes + j] as number;
+    const w = data[2 * boxes + j] as number;
+    const h = data[3 * boxes + j] as number;
+    found.push(candidate(cx, cy, w, h, best[j] as number, classId));
   }
   return found;
 }
@@ -115,8 +116,16 @@ function decodeV5(data: Float32Array, channels: number, boxes: number, confidenc
     }
     const score = bestScore * objectness;
     if (!(score > confidence)) continue;
-    const at = (c: number) => data[row + c] as number;
-    found.push(candidate(at(0), at(1), at(2), at(3), score, best));
+    found.push(
+      candidate(
+        data[row] as number,
+        data[row + 1] as number,
+        data[row + 2] as number,
+        data[row + 3] as number,
+        score,
+        best,
+      ),
+    );
   }
   return found;
 }

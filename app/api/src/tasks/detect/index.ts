@@ -1,6 +1,7 @@
 // `detect`: ultralytics YOLO detectors (v5 to v12) exported to ONNX. Letterbox, one network run, decode,
 // class-wise NMS (unless the model did it), boxes back in original-image pixels.
 import {
+  batchPolicy,
   checkClassCount,
   checked,
   imageIo,
@@ -8,12 +9,11 @@ import {
   labelOf,
   loadLabels,
   openModel,
-  toChwFloat,
 } from '../onnx-image-model.js';
-import type { Detection, TaskDefinition } from '../types.js';
+import { type Detection, sourceSize, type TaskDefinition } from '../types.js';
 import { COCO80_LABELS } from './coco80.js';
 import { classCount, decodeYolo, resolveLayout } from './decode.js';
-import { letterboxImage, unletterboxBox } from './letterbox.js';
+import { letterboxGeometry, letterboxInto, unletterboxBox } from './letterbox.js';
 import { type DetectManifest, detectManifest } from './manifest.js';
 import { classWiseNms } from './nms.js';
 
@@ -36,36 +36,32 @@ export const detectTask: TaskDefinition<DetectManifest> = {
         labels,
         manifest.labels ? '"labels"' : 'the default label list (COCO-80)',
       );
-      return { ...io, labels };
+      return { ...io, labels, batching: batchPolicy(manifest.batching, io.input, model.provider) };
     });
 
     return imagePredictor(manifest, model, io, labels, {
-      async preprocess(image) {
-        const boxed = await letterboxImage(image, io.width, io.height);
-        return { pixels: toChwFloat(boxed.image, YOLO_PIXELS), letterbox: boxed.letterbox };
+      decodeSize: (width, height) => letterboxGeometry(width, height, io.width, io.height),
+      async preprocess(image, _options, pixels) {
+        return { letterbox: await letterboxInto(image, io.width, io.height, YOLO_PIXELS, pixels) };
       },
       postprocess(raw, { letterbox }, image, options) {
         const layout = resolveLayout(raw.dims, manifest.layout, labels.length);
         const confidence = options.confidence ?? manifest.confidence;
-        const [candidates = []] = decodeYolo(
-          { data: raw.data as Float32Array, dims: raw.dims },
-          layout,
-          confidence,
-        );
+        const [candidates = []] = decodeYolo(raw, layout, confidence);
         // End-to-end models have suppressed duplicates themselves (ultralytics skips NMS for them too).
         const kept =
           layout === 'end2end'
             ? candidates.sort((x, y) => y.score - x.score).slice(0, manifest.maxDetections)
             : classWiseNms(candidates, options.iou ?? manifest.iou, manifest.maxDetections);
+        const { width, height } = sourceSize(image);
         const detections: Detection[] = kept.map((c) => {
           // Whole pixels, as the hands-on's clients expect.
-          const box = unletterboxBox(c.box, letterbox, image.width, image.height).map(Math.round);
-          const [x_min = 0, y_min = 0, x_max = 0, y_max = 0] = box;
+          const [x_min, y_min, x_max, y_max] = unletterboxBox(c.box, letterbox, width, height);
           return {
-            x_min,
-            y_min,
-            x_max,
-            y_max,
+            x_min: Math.round(x_min),
+            y_min: Math.round(y_min),
+            x_max: Math.round(x_max),
+            y_max: Math.round(y_max),
             class_id: c.classId,
             class_name: labelOf(labels, c.classId),
             confidence: c.score,

@@ -1,8 +1,9 @@
 // Letterboxing as ultralytics does it: scale to fit the network input keeping the aspect ratio, centre,
 // pad with grey 114; and the inverse, to map boxes back to the original image.
-import sharp from 'sharp';
+import { type ChannelNormalization, fillChw, writeChw } from '../../images/chw.js';
+import { resizeRgb } from '../../images/resize.js';
 import { roundHalfEven } from '../round-half-even.js';
-import type { RgbImage } from '../types.js';
+import { type RgbImage, sourceSize } from '../types.js';
 
 export interface Letterbox {
   /** Resize factor from original to network pixels. */
@@ -16,6 +17,8 @@ export interface Letterbox {
 }
 
 export const PAD_VALUE = 114;
+/** Bilinear, as ultralytics' cv2.resize(INTER_LINEAR). */
+export const LETTERBOX_KERNEL = 'linear';
 
 export function letterboxGeometry(
   srcWidth: number,
@@ -48,24 +51,26 @@ export function unletterboxBox(
   ];
 }
 
-/** The padded network-input image (RGB bytes) and the geometry used. */
-export async function letterboxImage(
+/**
+ * Writes `image` letterboxed into `pixels` (a [3, dstHeight, dstWidth] tensor slice): scaled to fit (unless
+ * the worker decoded it to that size already), padded with grey, normalised, in one pass over the pixels.
+ * Returns the geometry, computed from the size of the image as sent.
+ */
+export async function letterboxInto(
   image: RgbImage,
   dstWidth: number,
   dstHeight: number,
-): Promise<{ image: RgbImage; letterbox: Letterbox }> {
-  const lb = letterboxGeometry(image.width, image.height, dstWidth, dstHeight);
-  const grey = { r: PAD_VALUE, g: PAD_VALUE, b: PAD_VALUE };
-  const data = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
-    .resize(lb.width, lb.height, { fit: 'fill', kernel: 'linear' })
-    .extend({
-      left: lb.left,
-      top: lb.top,
-      right: dstWidth - lb.width - lb.left,
-      bottom: dstHeight - lb.height - lb.top,
-      background: grey,
-    })
-    .raw()
-    .toBuffer();
-  return { image: { data, width: dstWidth, height: dstHeight }, letterbox: lb };
+  norm: ChannelNormalization,
+  pixels: Float32Array,
+): Promise<Letterbox> {
+  const source = sourceSize(image);
+  const lb = letterboxGeometry(source.width, source.height, dstWidth, dstHeight);
+  const scaled = await resizeRgb(image, lb.width, lb.height, LETTERBOX_KERNEL);
+  fillChw(pixels, PAD_VALUE, norm, dstWidth, dstHeight);
+  writeChw(scaled, norm, 'rgb', pixels, undefined, {
+    offset: lb.top * dstWidth + lb.left,
+    rowStride: dstWidth,
+    planeStride: dstWidth * dstHeight,
+  });
+  return lb;
 }
