@@ -220,6 +220,38 @@ describe('desktop', () => {
     expect(await page.locator('#image-name').textContent()).toContain('receipt.png');
   });
 
+  // What each bundled sample says, line by line in reading order: the first thing a new user sees must be right.
+  const SAMPLE_TEXT: Record<string, string[]> = {
+    'shop sign': ['OPEN 24 HOURS', 'Fresh coffee and bagels', '12 Harbor Street'],
+    receipt: [
+      'CORNER MARKET',
+      'Milk',
+      '2.49',
+      'Bread',
+      '3.10',
+      'Apples',
+      '4.25',
+      'TOTAL',
+      '9.84',
+      'Thank you for shopping',
+    ],
+    slide: [
+      'Ship your model today',
+      'Train it on your laptop',
+      'Serve it with one command',
+      'Share the HTTPS link',
+      'modelship',
+    ],
+  };
+
+  it.each(Object.entries(SAMPLE_TEXT))('reads the %s sample exactly, line by line', async (name, lines) => {
+    const body = await predictAndWait(page, () =>
+      page.getByRole('button', { name: `Try the ${name} sample` }).click(),
+    );
+    expect(body.detections.map((d) => d.text)).toEqual(lines);
+    expect((await tableLabels(page)).map((label) => label.trim())).toEqual(lines);
+  });
+
   it('takes an image by drag-and-drop and by paste', async () => {
     // The same events a browser fires for a real drop or Ctrl+V, carrying a real PNG file.
     const dispatch = (event: 'drop' | 'paste', name: string) =>

@@ -32,9 +32,9 @@ const recognition = z.strictObject({
   widthScale: z.number().min(0.5).max(3).default(1),
   /**
    * The character pitch the recogniser reads best, in CTC steps per character column (a CJK character is two
-   * columns). A line whose first read lands further than `tolerance` (a fraction) from it is cropped again at the
-   * width that gives `target`, and read again: condensed type crowds the steps (a doubled letter needs three:
-   * letter, blank, letter) and a box without descenders spreads them (the spaces go). 0 turns it off.
+   * columns). A line whose first read is more crowded than `target / (1 + tolerance)` is cropped again, stretched
+   * to `target`, and read again: condensed type leaves too few steps for a doubled letter (it needs three: letter,
+   * blank, letter). 0 turns it off.
    */
   pitch: z
     .strictObject({ target: z.number().min(0).max(16), tolerance: z.number().positive().max(4) })

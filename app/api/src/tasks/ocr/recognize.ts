@@ -1,5 +1,5 @@
 // Runs the recogniser over detected lines: crop + deskew, width-sorted batches, CTC decode, and a second read of
-// the lines whose character pitch came out far from the one the recogniser reads best.
+// the lines whose characters came out too crowded for the recogniser's time steps.
 import { type InferenceSession, Tensor } from 'onnxruntime-node';
 import type { RgbImage } from '../types.js';
 import { ctcGreedyDecode, type DecodedText } from './ctc.js';
@@ -36,10 +36,11 @@ export async function recognizeBoxes(
   );
   const { target, tolerance } = settings.pitch;
   if (target === 0) return reads;
-  // Lines read at a pitch far from the target are cropped again, stretched or squeezed to it, and read again.
+  // Lines read crowded (fewer steps per character than the target allows) are cropped again, stretched to the
+  // target, and read again. Only stretched: squeezing wide type makes an "O" look like a "0".
   const again = reads.flatMap((read, i) => {
     const pitch = stepsPerColumn(read);
-    return pitch !== undefined && Math.abs(Math.log(pitch / target)) > Math.log(1 + tolerance) ? [i] : [];
+    return pitch !== undefined && pitch < target / (1 + tolerance) ? [i] : [];
   });
   if (again.length === 0) return reads;
   const rereads = await readCrops(
