@@ -25,7 +25,7 @@ import { loadSeconds, runLoad, type SequentialBudget, timeSequential } from './l
 import { describeCommit, describeMachine } from './lib/machine.js';
 import { renderMarkdown } from './lib/markdown.js';
 import { splitRecorder } from './lib/model-split.js';
-import { type OcrEvalResults, runOcrEval } from './lib/ocr-eval/bench.js';
+import { type OcrEvalResults, runOcrEval, writeOcrEvalOnly } from './lib/ocr-eval/bench.js';
 import { createPeer, type Peer, type PeerLine, peerBoxes } from './lib/peer.js';
 import type {
   BenchResults,
@@ -100,7 +100,8 @@ async function main(): Promise<void> {
       // Runs the experiments even when the main figures took long (a loaded machine): unbounded then.
       experiments: { type: 'boolean', default: false },
       out: { type: 'string', default: 'bench/results' },
-      // `--only tasks`: just the detect/classify figures, written to <out>/tasks.{md,json}.
+      // `--only tasks`: just the detect/classify figures, written to <out>/tasks.{md,json};
+      // `--only ocr-eval`: just the OCR evaluation set, written to <out>/ocr-eval.{md,json}.
       only: { type: 'string' },
     },
   });
@@ -129,6 +130,15 @@ async function main(): Promise<void> {
     );
     return { tasks, load };
   };
+  if (values.only === 'ocr-eval') {
+    const ocrApi = await startApi(apiEnv);
+    try {
+      await writeOcrEvalOnly(values.out, await runOcrEval(ocrApi.url, mode === 'quick', log), log);
+    } finally {
+      await ocrApi.stop();
+    }
+    return;
+  }
   if (values.only === 'tasks') {
     const { tasks, load } = await runTasks();
     await writeTasksOnly(values.out, tasks, load, log);

@@ -1,9 +1,12 @@
 // The OCR evaluation as part of `npm run bench`: the held-out split, read by the running API, the in-process
 // peer and Tesseract in the same run, one image at a time.
 import { execFile } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { evaluate, type ReaderRow } from './evaluate.js';
 import { FONT_PACKAGES, generateSet, SPLIT_SEEDS } from './generate.js';
+import { renderOcrEvalSection } from './markdown.js';
 import { apiReader, peerReader, type Reader, tesseractReader } from './readers.js';
 
 export const EVAL_COUNT = 300;
@@ -63,4 +66,21 @@ export async function runOcrEval(
       .slice(0, 12)
       .map(({ id, truth, read }) => ({ id, truth, read })),
   };
+}
+
+/** `npm run bench -- --only ocr-eval`: the section alone, in <out>/ocr-eval.{md,json}. */
+export async function writeOcrEvalOnly(
+  out: string,
+  results: OcrEvalResults,
+  log: (message: string) => void,
+): Promise<void> {
+  await mkdir(out, { recursive: true });
+  const base = join(out, 'ocr-eval');
+  await writeFile(
+    `${base}.json`,
+    `${JSON.stringify({ date: new Date().toISOString(), ...results }, null, 2)}\n`,
+  );
+  const title = `# modelship OCR evaluation\n\n${new Date().toISOString()} · \`npm run bench -- --only ocr-eval\`\n`;
+  await writeFile(`${base}.md`, `${title}\n${renderOcrEvalSection(results).join('\n')}\n`);
+  log(`wrote ${base}.md and ${base}.json`);
 }
