@@ -21,34 +21,40 @@ interface Read extends DecodedText {
   steps: number;
 }
 
-/** Text and confidence for each box, in the boxes' order. */
+/** Text and confidence for each box, in the boxes' order; undefined for boxes left when `shouldStop` said so
+ * (it is asked before each batch). */
 export async function recognizeBoxes(
   recognizer: Recognizer,
   image: RgbImage,
   boxes: readonly TextBox[],
-): Promise<DecodedText[]> {
+  shouldStop: () => boolean = () => false,
+): Promise<(DecodedText | undefined)[]> {
   const { settings } = recognizer;
   const crop = (box: TextBox, widthScale: number) =>
     cropForRecognition(image, box.quad, { ...settings, widthScale: settings.widthScale * widthScale });
   const reads = await readCrops(
     recognizer,
     boxes.map((box) => crop(box, 1)),
+    shouldStop,
   );
   const { target, tolerance } = settings.pitch;
   if (target === 0) return reads;
   // Lines read crowded (fewer steps per character than the target allows) are cropped again, stretched to the
   // target, and read again. Only stretched: squeezing wide type makes an "O" look like a "0".
+  const pitchOf = (read: Read | undefined) => (read === undefined ? undefined : stepsPerColumn(read));
   const again = reads.flatMap((read, i) => {
-    const pitch = stepsPerColumn(read);
+    const pitch = pitchOf(read);
     return pitch !== undefined && pitch < target / (1 + tolerance) ? [i] : [];
   });
   if (again.length === 0) return reads;
   const rereads = await readCrops(
     recognizer,
-    again.map((i) => crop(boxes[i] as TextBox, target / (stepsPerColumn(reads[i] as Read) as number))),
+    again.map((i) => crop(boxes[i] as TextBox, target / (pitchOf(reads[i]) as number))),
+    shouldStop,
   );
+  // A re-read cut short by `shouldStop` keeps the first read.
   again.forEach((i, k) => {
-    reads[i] = rereads[k] as Read;
+    reads[i] = rereads[k] ?? reads[i];
   });
   return reads;
 }
@@ -63,15 +69,18 @@ function stepsPerColumn(read: Read): number | undefined {
   return columns < 4 ? undefined : read.steps / columns;
 }
 
+/** Reads the crops in width-sorted batches; undefined for crops left when `shouldStop` said so. */
 async function readCrops(
   { session, settings, order, labels, batchSize }: Recognizer,
   crops: readonly RgbImage[],
-): Promise<Read[]> {
-  const results: Read[] = new Array(crops.length);
+  shouldStop: () => boolean,
+): Promise<(Read | undefined)[]> {
+  const results: (Read | undefined)[] = new Array(crops.length);
   for (const batch of widthSortedBatches(
     crops.map((c) => c.width),
     batchSize,
   )) {
+    if (shouldStop()) break;
     const { data, dims } = packBatch(
       batch.map((i) => crops[i] as RgbImage),
       settings.normalization,
