@@ -50,6 +50,8 @@ export class InferencePool {
   private readonly batchers = new Map<string, DynamicBatcher<BatchItem, PredictResponse>>();
   private started = false;
   private closing = false;
+  /** close() waits on these until no task is queued or running (see close()). */
+  private readonly idleWaiters: (() => void)[] = [];
   /** Aborted by stopAll() at the server's drain deadline: every task still running wraps up. */
   private readonly stopping = new AbortController();
   /** Resolves once every worker has loaded and warmed up every model; rejects if one failed. */
@@ -236,6 +238,7 @@ export class InferencePool {
     this.admitted += 1;
     const result = start(bounds).finally(() => {
       this.admitted -= 1;
+      if (this.admitted === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
     });
     return new Promise((resolve, reject) => {
       const abort = () => {
@@ -259,6 +262,10 @@ export class InferencePool {
     // A worker still loading may be inside onnxruntime (creating a session, warming up): stopping it
     // there aborts the process, so close only once every worker has finished loading.
     await this.settled;
+    // Every task admitted must have settled first, including those whose callers stopped waiting (client
+    // gone, deadline, stopAll): piscina's close() can resolve between two tasks of one worker and then
+    // terminate it inside onnxruntime, which aborts the process.
+    if (this.admitted > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     await this.piscina.close();
   }
 }
