@@ -116,7 +116,7 @@ export function renderTasks(tasks: BenchResults['tasks']): string[] {
       ]),
     ),
     '',
-    ...tasks.map((t) => `- \`${t.model}\`: ${t.description}.`),
+    ...[...new Map(tasks.map((t) => [t.model, t.description]))].map(([model, d]) => `- \`${model}\`: ${d}.`),
     '',
   ];
 }
