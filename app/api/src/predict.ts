@@ -16,7 +16,15 @@ export interface PredictBody {
 
 export function requireModel(deps: AppDeps, name: string, field = 'model'): void {
   if (!deps.pool.isAccepting) throw notReady();
-  if (!deps.pool.models.some((m) => m.name === name)) throw unknownModel(deps, name, field);
+  if (deps.pool.models.some((m) => m.name === name)) return;
+  throw modelFailed(deps, name, field) ?? unknownModel(deps, name, field);
+}
+
+/** The error for a model whose files failed to load (the other models serve), or undefined. */
+export function modelFailed(deps: AppDeps, name: string, field = 'model'): ApiError | undefined {
+  const failure = deps.pool.failed.find((m) => m.name === name);
+  if (!failure) return undefined;
+  return new ApiError(503, 'model_failed', `model "${name}" failed to load: ${failure.reason}`, { field });
 }
 
 export function unknownModel(deps: AppDeps, name: string, field = 'model'): ApiError {

@@ -2,9 +2,9 @@
 import { performance } from 'node:perf_hooks';
 import { createRoute, z } from '@hono/zod-openapi';
 import { type AppDeps, imageBodyLimit, newRouter } from '../app.js';
-import { ModelInfoSchema } from '../contract.js';
+import { ModelEntrySchema, ModelInfoSchema } from '../contract.js';
 import { ApiError, notReady } from '../errors.js';
-import { predictImage, unknownModel } from '../predict.js';
+import { modelFailed, predictImage, unknownModel } from '../predict.js';
 import {
   confidenceSchema,
   ModelNameParam,
@@ -19,7 +19,10 @@ const list = createRoute({
   tags: ['v1'],
   summary: 'Metadata of every model: task, inputs, outputs, labels, execution provider',
   responses: {
-    200: { description: 'Models', content: { 'application/json': { schema: z.array(ModelInfoSchema) } } },
+    200: {
+      description: 'Models, and the ones that failed to load with the reason',
+      content: { 'application/json': { schema: z.array(ModelEntrySchema) } },
+    },
     ...notReadyError,
   },
 });
@@ -37,9 +40,13 @@ const get = createRoute({
   },
 });
 
+const HOW_TO_SEND =
+  "with curl, use -F image=@photo.png, or send the raw bytes with -H 'Content-Type: image/png' (or image/jpeg, image/webp)";
+
 const MultipartImage = z.object({
   image: z
-    .instanceof(File, { message: 'expected a file upload' })
+    // curl --data-binary without -H sends a urlencoded form, which lands here: say how to send an image.
+    .instanceof(File, { message: `expected a file upload: ${HOW_TO_SEND}` })
     .openapi({ type: 'string', format: 'binary', description: 'PNG, JPEG or WebP' }),
 });
 
@@ -62,11 +69,11 @@ export function v1Router(deps: AppDeps) {
     return deps.pool.models;
   };
 
-  router.openapi(list, (c) => c.json(infos(), 200));
+  router.openapi(list, (c) => c.json([...infos(), ...deps.pool.failed], 200));
   router.openapi(get, (c) => {
     const { name } = c.req.valid('param');
     const info = infos().find((m) => m.name === name);
-    if (!info) throw unknownModel(deps, name, 'name');
+    if (!info) throw modelFailed(deps, name, 'name') ?? unknownModel(deps, name, 'name');
     return c.json(info, 200);
   });
 
@@ -106,7 +113,7 @@ export function v1Router(deps: AppDeps) {
       throw new ApiError(
         415,
         'unsupported_media_type',
-        'send the image as multipart/form-data (field "image") or as the body with Content-Type image/*',
+        `Content-Type "${contentType || 'none'}" is not an image upload: ${HOW_TO_SEND}`,
       );
     }
     const options = confidence === undefined ? {} : { confidence };
