@@ -37,7 +37,13 @@ import type {
   SizeLatency,
 } from './lib/results.js';
 import { median, ratio, summarize } from './lib/stats.js';
-import { measureTasks, taskInputs, writeTasksOnly } from './lib/task-bench.js';
+import {
+  measureTaskLoad,
+  measureTasks,
+  type TaskInput,
+  taskInputs,
+  writeTasksOnly,
+} from './lib/task-bench.js';
 
 interface Profile {
   coldStarts: number;
@@ -109,10 +115,22 @@ async function main(): Promise<void> {
   const inputs = await loadInputs();
   const byId = (id: string) => inputs.find((i) => i.id === id) as BenchInput;
   log(`${mode} run on ${machine.cores} cores (${machine.cpuModel}), Node ${machine.node}`);
-  const runTasks = async () =>
-    measureTasks(await taskInputs(byId(TASK_INPUT)), machine.cores, profile.warmup, profile.latency, log);
+  const runTasks = async () => {
+    const taskIn = await taskInputs(byId(TASK_INPUT));
+    const tasks = await measureTasks(taskIn, machine.cores, profile.warmup, profile.latency, log);
+    const seconds = Math.max(2, profile.loadSeconds / 2);
+    const load = await measureTaskLoad(
+      taskIn[0] as TaskInput,
+      machine.cores,
+      4 * machine.cores,
+      seconds,
+      log,
+    );
+    return { tasks, load };
+  };
   if (values.only === 'tasks') {
-    await writeTasksOnly(values.out, await runTasks(), log);
+    const { tasks, load } = await runTasks();
+    await writeTasksOnly(values.out, tasks, load, log);
     return;
   }
 
@@ -153,7 +171,7 @@ async function main(): Promise<void> {
       `Experiments skipped: the main figures took ${elapsed.toFixed(0)} s (a loaded machine?); \`--experiments\` forces them.`,
     );
   }
-  const tasks = await runTasks();
+  const { tasks, load: taskLoad } = await runTasks();
   const docker = await measureDocker(notes);
 
   const results: BenchResults = {
@@ -174,6 +192,7 @@ async function main(): Promise<void> {
     },
     throughput: { input: THROUGHPUT_INPUT, runs: throughput.runs, health: throughput.health },
     tasks,
+    taskLoad,
     memory,
     docker,
     experiments,
@@ -241,7 +260,7 @@ function agreement(
 }
 
 /**
- * autocannon at concurrency = cores and 4 × cores. During the saturated run a light probe (20 req/s, one
+ * autocannon at concurrency 1, cores, 2 × cores and 4 × cores. During the saturated run a light probe (20 req/s, one
  * connection) times GET /health, and RSS is sampled from /metrics.
  */
 async function measureThroughput(
@@ -255,7 +274,8 @@ async function measureThroughput(
   const runs: LoadRun[] = [];
   let health: HealthUnderLoad | null = null;
   const rss = sampleRss(api.url);
-  for (const connections of [cores, 4 * cores]) {
+  // 1 to 4 × cores clients: how throughput scales with concurrency, and where it saturates.
+  for (const connections of [...new Set([1, cores, 2 * cores, 4 * cores])]) {
     const seconds = loadSeconds(profile.loadSeconds, p50Ms, connections, cores);
     log(`throughput: ${input.id} at concurrency ${connections} for ${seconds} s`);
     const saturated = connections === 4 * cores;

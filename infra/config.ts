@@ -5,8 +5,21 @@ import { z } from 'zod';
 
 export const GPU_TYPES = ['nvidia-l4', 'nvidia-tesla-t4', 'none'] as const;
 export type GpuType = (typeof GPU_TYPES)[number];
-export const SHAPES = ['single-vm'] as const;
+export const SHAPES = ['single-vm', 'cloud-run'] as const;
 export type Shape = (typeof SHAPES)[number];
+
+/** vCPU counts a Cloud Run instance may have (the limits docs of cloudrunv2 ServiceTemplateContainerResources). */
+export const CLOUD_RUN_CPUS = [1, 2, 4, 6, 8] as const;
+/** Regions that offer Cloud Run services an NVIDIA L4 (cloud.google.com/run/docs/configuring/services/gpu). */
+export const CLOUD_RUN_L4_REGIONS = [
+  'us-central1',
+  'us-east4',
+  'europe-west1',
+  'europe-west4',
+  'asia-southeast1',
+];
+/** An L4 service needs at least this much, and instance-based billing (cpuIdle false). */
+export const CLOUD_RUN_GPU_MIN = { cpu: 4, memoryGib: 16 } as const;
 
 /** Cloud IAP's TCP-forwarding range: `gcloud compute ssh --tunnel-through-iap` connects from here. */
 export const IAP_SSH_RANGE = '35.235.240.0/20';
@@ -31,6 +44,11 @@ export const DEFAULTS = {
   apiWorkers: 0,
   registryKeepVersions: 5,
   readinessTimeoutMinutes: 20,
+  cloudRunCpu: 4,
+  cloudRunMemoryGib: 16,
+  minInstances: 0,
+  maxInstances: 3,
+  gpuZonalRedundancy: false,
 } as const;
 
 /** Project-namespace keys (`pulumi config set <key> ...`), in the order they are documented. */
@@ -59,6 +77,9 @@ const UNSUPPORTED_FAMILIES = ['a2', 'a3', 'a4', 'g4', 'ct5lp', 'ct6e'];
 export const machineFamily = (machineType: string): string => machineType.split('-')[0] ?? '';
 /** us-central1-a → us-central1. */
 const regionOf = (zone: string): string => zone.replace(/-[a-z]$/, '');
+/** gcp:region, or the zone's region. */
+const regionFor = (c: { 'gcp:region'?: string | undefined; 'gcp:zone'?: string | undefined }) =>
+  c['gcp:region'] ?? (c['gcp:zone'] ? regionOf(c['gcp:zone']) : undefined);
 
 const set = (key: string) => `pulumi config set ${key} <value>`;
 
@@ -189,11 +210,15 @@ const rawSchema = z.object({
         'must be a GCP project ID (6 to 30 lowercase letters, digits, hyphens); see gcloud projects list',
     }),
   'gcp:zone': z
-    .string({ error: 'is not set; run: pulumi config set gcp:zone <zone>, e.g. us-central1-a' })
+    .string()
     .regex(/^[a-z]+-[a-z]+\d+-[a-z]$/, {
       error: 'must be a zone name such as us-central1-a or europe-west4-a',
-    }),
-  'gcp:region': z.string().optional(),
+    })
+    .optional(),
+  'gcp:region': z
+    .string()
+    .regex(/^[a-z]+-[a-z]+\d+$/, { error: 'must be a region name such as us-central1 or europe-west4' })
+    .optional(),
   shape: enumSetting('shape', SHAPES, DEFAULTS.shape),
   machineType: textSetting(
     'machineType',
@@ -229,6 +254,11 @@ const rawSchema = z.object({
   apiWorkers: intSetting('apiWorkers', DEFAULTS.apiWorkers, 0, 64),
   registryKeepVersions: intSetting('registryKeepVersions', DEFAULTS.registryKeepVersions, 1, 100),
   readinessTimeoutMinutes: intSetting('readinessTimeoutMinutes', DEFAULTS.readinessTimeoutMinutes, 1, 120),
+  cloudRunCpu: intSetting('cloudRunCpu', DEFAULTS.cloudRunCpu, 1, 8),
+  cloudRunMemoryGib: intSetting('cloudRunMemoryGib', DEFAULTS.cloudRunMemoryGib, 1, 32),
+  minInstances: intSetting('minInstances', DEFAULTS.minInstances, 0, 10),
+  maxInstances: intSetting('maxInstances', DEFAULTS.maxInstances, 1, 100),
+  gpuZonalRedundancy: boolSetting('gpuZonalRedundancy', DEFAULTS.gpuZonalRedundancy),
 });
 
 type Parsed = z.output<typeof rawSchema>;
@@ -237,11 +267,103 @@ type Problem = { key: string; message: string };
 /** The combinations GCE refuses, or that this program cannot serve, as problems keyed by setting. */
 function crossChecks(c: Parsed): Problem[] {
   const problems: Problem[] = [];
-  const zoneRegion = regionOf(c['gcp:zone']);
-  if (c['gcp:region'] && c['gcp:region'] !== zoneRegion) {
+  const zone = c['gcp:zone'];
+  if (zone && c['gcp:region'] && c['gcp:region'] !== regionOf(zone)) {
     problems.push({
       key: 'gcp:region',
-      message: `is "${c['gcp:region']}" but gcp:zone ${c['gcp:zone']} is in ${zoneRegion}; set them to match`,
+      message: `is "${c['gcp:region']}" but gcp:zone ${zone} is in ${regionOf(zone)}; set them to match`,
+    });
+  }
+  problems.push(...(c.shape === 'cloud-run' ? cloudRunChecks(c) : vmChecks(c)));
+  if (c.dnsZone && !c.domain) {
+    problems.push({
+      key: 'dnsZone',
+      message: `is set but domain is not; set the hostname too: pulumi config set domain app.example.com`,
+    });
+  }
+  return problems;
+}
+
+/** The combinations Cloud Run refuses (GPU regions, CPU and memory pairs), or that make no sense. */
+function cloudRunChecks(c: Parsed): Problem[] {
+  const problems: Problem[] = [];
+  const region = regionFor(c);
+  if (!region) {
+    problems.push({
+      key: 'gcp:region',
+      message: 'is not set; Cloud Run runs in a region: pulumi config set gcp:region us-central1',
+    });
+  }
+  const cpu = c.cloudRunCpu;
+  const memory = c.cloudRunMemoryGib;
+  if (!(CLOUD_RUN_CPUS as readonly number[]).includes(cpu)) {
+    problems.push({
+      key: 'cloudRunCpu',
+      message: `must be one of ${CLOUD_RUN_CPUS.join(', ')} (got ${cpu}); ${set('cloudRunCpu')}`,
+    });
+  } else {
+    // Cloud Run's pairs: up to 4 GiB per vCPU for 1 and 2 vCPU, 4 per vCPU above, and a floor from 4 vCPU up.
+    const maxMemory = { 1: 4, 2: 8, 4: 16, 6: 24, 8: 32 }[cpu] ?? 32;
+    const minMemory = cpu >= 6 ? 4 : cpu === 4 ? 2 : 1;
+    if (memory > maxMemory || memory < minMemory) {
+      problems.push({
+        key: 'cloudRunMemoryGib',
+        message: `${cpu} vCPU take ${minMemory} to ${maxMemory} GiB on Cloud Run (got ${memory}); set cloudRunMemoryGib in that range or change cloudRunCpu`,
+      });
+    }
+  }
+  if (c.gpu === 'nvidia-tesla-t4') {
+    problems.push({
+      key: 'gpu',
+      message: 'nvidia-tesla-t4 is not offered by Cloud Run; with shape cloud-run use gpu nvidia-l4 or none',
+    });
+  } else if (c.gpu === 'nvidia-l4') {
+    if (region && !CLOUD_RUN_L4_REGIONS.includes(region)) {
+      problems.push({
+        key: 'gcp:region',
+        message: `${region} has no Cloud Run L4 GPUs; use one of ${CLOUD_RUN_L4_REGIONS.join(', ')} (or gpu none)`,
+      });
+    }
+    if (c.gpuCount !== 1) {
+      problems.push({
+        key: 'gpuCount',
+        message: `must be 1 with shape cloud-run: an instance has one L4 (got ${c.gpuCount}); raise maxInstances instead`,
+      });
+    }
+    if (cpu < CLOUD_RUN_GPU_MIN.cpu) {
+      problems.push({
+        key: 'cloudRunCpu',
+        message: `an L4 needs at least ${CLOUD_RUN_GPU_MIN.cpu} vCPU (got ${cpu}); use one of 4, 6, 8`,
+      });
+    }
+    if (memory < CLOUD_RUN_GPU_MIN.memoryGib) {
+      problems.push({
+        key: 'cloudRunMemoryGib',
+        message: `an L4 needs at least ${CLOUD_RUN_GPU_MIN.memoryGib} GiB (got ${memory}); use 16 to 32`,
+      });
+    }
+  } else if (c.gpuZonalRedundancy) {
+    problems.push({
+      key: 'gpuZonalRedundancy',
+      message: 'applies only to GPU services; set gpu nvidia-l4 or gpuZonalRedundancy false',
+    });
+  }
+  if (c.minInstances > c.maxInstances) {
+    problems.push({
+      key: 'minInstances',
+      message: `is ${c.minInstances}, above maxInstances ${c.maxInstances}; lower it or raise maxInstances`,
+    });
+  }
+  return problems;
+}
+
+/** The combinations GCE refuses, or that this program cannot serve on a VM. */
+function vmChecks(c: Parsed): Problem[] {
+  const problems: Problem[] = [];
+  if (!c['gcp:zone']) {
+    problems.push({
+      key: 'gcp:zone',
+      message: 'is not set; run: pulumi config set gcp:zone <zone>, e.g. us-central1-a',
     });
   }
   const family = machineFamily(c.machineType);
@@ -286,12 +408,6 @@ function crossChecks(c: Parsed): Problem[] {
       message: `is none but ${c.machineType} always carries an L4; use gpu nvidia-l4, or a CPU machine type such as e2-standard-4`,
     });
   }
-  if (c.dnsZone && !c.domain) {
-    problems.push({
-      key: 'dnsZone',
-      message: `is set but domain is not; set the hostname too: pulumi config set domain app.example.com`,
-    });
-  }
   return problems;
 }
 
@@ -315,31 +431,54 @@ const configSchema = rawSchema.transform((c, ctx) => {
 export type DeployConfig = z.output<typeof configSchema>;
 /** The settings of the single-vm shape. */
 export type SingleVmConfig = Extract<DeployConfig, { shape: 'single-vm' }>;
+/** The settings of the cloud-run shape. */
+export type CloudRunConfig = Extract<DeployConfig, { shape: 'cloud-run' }>;
 
-function toDeployConfig(c: Parsed) {
+/** Settings both shapes use. */
+function commonConfig(c: Parsed) {
   return {
-    shape: c.shape,
     project: c['gcp:project'],
-    region: regionOf(c['gcp:zone']),
-    zone: c['gcp:zone'],
+    region: regionFor(c) ?? '',
+    /** The public hostname; undefined means the shape's own name (sslip.io for the VM, run.app for Cloud Run). */
+    ...(c.domain && { domain: c.domain }),
+    /** Existing Cloud DNS managed zone that gets the A record for `domain`. */
+    ...(c.dnsZone && { dnsZone: c.dnsZone }),
+    /** Plain credentials from the secret `basicAuth`; the program keeps everything derived from them secret. */
+    ...(c.basicAuth && { basicAuth: c.basicAuth }),
+    /** Inference workers per API instance; undefined lets the shape pick (one per vCPU). */
+    ...(c.apiWorkers > 0 && { apiWorkers: c.apiWorkers }),
+    registryKeepVersions: c.registryKeepVersions,
+    readinessTimeoutMinutes: c.readinessTimeoutMinutes,
+  };
+}
+
+/** Shapes the validated values; the checks above guarantee what the casts and fallbacks assume. */
+function toDeployConfig(c: Parsed) {
+  if (c.shape === 'cloud-run') {
+    return {
+      shape: 'cloud-run' as const,
+      ...commonConfig(c),
+      /** The API's GPU; undefined for a CPU-only service. */
+      ...(c.gpu === 'nvidia-l4' && { gpu: { type: 'nvidia-l4' as const, count: 1 } }),
+      cpu: c.cloudRunCpu,
+      memoryGib: c.cloudRunMemoryGib,
+      minInstances: c.minInstances,
+      maxInstances: c.maxInstances,
+      gpuZonalRedundancy: c.gpuZonalRedundancy,
+    };
+  }
+  return {
+    shape: 'single-vm' as const,
+    ...commonConfig(c),
+    zone: c['gcp:zone'] ?? '',
     machineType: c.machineType,
     /** The GPU attached to the VM; undefined for a CPU-only VM. */
     ...(c.gpu !== 'none' && { gpu: { type: c.gpu, count: c.gpuCount } }),
     spot: c.spot,
     bootDiskGb: c.bootDiskGb,
     vmImage: c.vmImage,
-    /** The public hostname; undefined means the static IP's sslip.io name. */
-    ...(c.domain && { domain: c.domain }),
-    /** Existing Cloud DNS managed zone that gets the A record for `domain`. */
-    ...(c.dnsZone && { dnsZone: c.dnsZone }),
     sshSourceRanges: c.sshSourceRanges,
-    /** Plain credentials from the secret `basicAuth`; the program keeps everything derived from them secret. */
-    ...(c.basicAuth && { basicAuth: c.basicAuth }),
     apiReplicas: c.apiReplicas,
-    /** Inference workers per API replica; undefined lets the API pick (one per vCPU). */
-    ...(c.apiWorkers > 0 && { apiWorkers: c.apiWorkers }),
-    registryKeepVersions: c.registryKeepVersions,
-    readinessTimeoutMinutes: c.readinessTimeoutMinutes,
   };
 }
 

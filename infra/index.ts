@@ -5,10 +5,11 @@ import { fileURLToPath } from 'node:url';
 import * as pulumi from '@pulumi/pulumi';
 import { buildInfo, packageVersion } from './build-info.js';
 import { loadConfig } from './config.js';
+import { CloudRun, type CloudRunOutputs } from './stacks/cloud-run.js';
 import type { StackContext } from './stacks/context.js';
 import { SingleVm, type SingleVmOutputs } from './stacks/single-vm.js';
 
-export type StackOutputs = SingleVmOutputs;
+export type StackOutputs = SingleVmOutputs | CloudRunOutputs;
 
 export default function main(): StackOutputs {
   const config = loadConfig();
@@ -22,5 +23,7 @@ export default function main(): StackOutputs {
   switch (config.shape) {
     case 'single-vm':
       return new SingleVm('modelship', { config, context }).outputs;
+    case 'cloud-run':
+      return new CloudRun('modelship', { config, context }).outputs;
   }
 }

@@ -1,6 +1,7 @@
 // Renders bench results as the Markdown table in bench/results/latest.md.
 import type { ModelSplit } from './model-split.js';
-import type { BenchResults } from './results.js';
+import type { BenchResults, TaskLoad } from './results.js';
+import { ratio } from './stats.js';
 
 /** A GitHub pipe table; `|` in cells is escaped, numeric-looking columns are right-aligned. */
 export function markdownTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -120,6 +121,35 @@ export function renderTasks(tasks: BenchResults['tasks']): string[] {
   ];
 }
 
+/** The load section for detect and classify: batching off and on, on this machine's CPU. */
+export function renderTaskLoad(runs: readonly TaskLoad[] | undefined): string[] {
+  if (!runs || runs.length === 0) return [];
+  return [
+    '## detect and classify under load: dynamic batching on CPU',
+    '',
+    'The synthetic models above under autocannon, batching off (1 client and many) and on (`"batching"` in',
+    'model.json), each from a freshly started API. Their networks cost next to nothing, so this measures what',
+    'stacking requests does to the pipeline around a model on a CPU. **The GPU gain is unmeasured here**: this',
+    'machine has no GPU, and batching is off by default on CPU and on by default with CUDA.',
+    '',
+    markdownTable(
+      ['task', 'input', 'batching', 'clients', 'requests', 'req/s', 'p50 ms', 'p95 ms', 'errors'],
+      runs.map((r) => [
+        r.task,
+        r.input,
+        r.batching,
+        String(r.concurrency),
+        String(r.requests),
+        num(r.requestsPerSecond),
+        num(r.latency.p50),
+        num(r.latency.p95),
+        String(r.errors),
+      ]),
+    ),
+    '',
+  ];
+}
+
 export function renderMarkdown(r: BenchResults): string {
   const h = headline(r);
   const stages = [...new Set(r.latency.flatMap((l) => Object.keys(l.stages)))];
@@ -234,12 +264,18 @@ export function renderMarkdown(r: BenchResults): string {
     `## Throughput (input \`${r.throughput.input}\`)`,
     '',
     markdownTable(
-      ['concurrency', 'seconds', 'requests', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors'],
+      ['concurrency', 'seconds', 'requests', 'req/s', 'vs 1 client', 'p50 ms', 'p95 ms', 'p99 ms', 'errors'],
       r.throughput.runs.map((t) => [
         String(t.concurrency),
         num(t.seconds, 0),
         String(t.requests),
         num(t.requestsPerSecond),
+        times(
+          ratio(
+            t.requestsPerSecond,
+            r.throughput.runs.find((one) => one.concurrency === 1)?.requestsPerSecond,
+          ),
+        ),
         num(t.latency.p50),
         num(t.latency.p95),
         num(t.latency.p99),
@@ -254,6 +290,7 @@ export function renderMarkdown(r: BenchResults): string {
       : 'Health under load: n/a.',
     '',
     ...renderTasks(r.tasks),
+    ...renderTaskLoad(r.taskLoad),
     '## Cold start and memory',
     '',
     markdownTable(

@@ -55,6 +55,15 @@ export interface TaskLatency {
   detections: number;
 }
 
+/** A detect or classify model under autocannon load, with dynamic batching off or on (CPU). */
+export interface TaskLoad extends LoadRun {
+  task: 'detect' | 'classify';
+  model: string;
+  input: string;
+  /** The manifest's batching setting, e.g. "off" or "on: maxBatchSize 8, maxBatchDelayMs 2". */
+  batching: string;
+}
+
 export interface SizeAccuracy {
   input: string;
   api: CerScore;
@@ -131,6 +140,8 @@ export interface BenchResults {
   throughput: { input: string; runs: LoadRun[]; health: HealthUnderLoad | null };
   /** The detect and classify tasks on synthetic tiny models, from a second API serving only them. */
   tasks: TaskLatency[];
+  /** The same models under load, batching off and on (absent in results from before it was measured). */
+  taskLoad?: TaskLoad[];
   memory: Memory;
   docker: DockerFigures;
   experiments: Experiment[];

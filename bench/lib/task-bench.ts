@@ -4,14 +4,14 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { predict, predictRequest, scrape, stageBreakdown } from './api-client.js';
+import { predict, predictRequest, scrape, stageBreakdown, waitIdle } from './api-client.js';
 import { startApi } from './api-process.js';
 import type { BenchInput } from './inputs.js';
-import { type SequentialBudget, timeSequential } from './load.js';
+import { runLoad, type SequentialBudget, timeSequential } from './load.js';
 import { describeCommit } from './machine.js';
-import { renderTasks } from './markdown.js';
+import { renderTaskLoad, renderTasks } from './markdown.js';
 import { splitRecorder } from './model-split.js';
-import type { TaskLatency } from './results.js';
+import type { TaskLatency, TaskLoad } from './results.js';
 import { summarize } from './stats.js';
 import { writeTaskModels } from './tasks.js';
 
@@ -75,17 +75,70 @@ export async function measureTasks(
   return results;
 }
 
+/** The batching the "on" rows use: up to 8 requests, gathered for at most 2 ms. */
+const BATCHING = { enabled: true, maxBatchSize: 8, maxBatchDelayMs: 2 };
+
+/**
+ * Each synthetic model under autocannon load on one input: batching off at 1 and at `connections`
+ * concurrent clients, then on at `connections`, each from a freshly started API. CPU only here.
+ */
+export async function measureTaskLoad(
+  input: TaskInput,
+  cores: number,
+  connections: number,
+  seconds: number,
+  log: (message: string) => void,
+): Promise<TaskLoad[]> {
+  const runs: TaskLoad[] = [];
+  for (const batching of [undefined, BATCHING]) {
+    const modelsDir = await mkdtemp(join(tmpdir(), 'modelship-bench-tasks-'));
+    try {
+      const models = await writeTaskModels(modelsDir, batching);
+      const api = await startApi({ WORKERS: String(cores), ORT_PROVIDERS: 'cpu', MODELS_DIR: modelsDir });
+      const setting = batching
+        ? `on: maxBatchSize ${batching.maxBatchSize}, maxBatchDelayMs ${batching.maxBatchDelayMs}`
+        : 'off';
+      try {
+        for (const model of models) {
+          for (const clients of batching ? [connections] : [1, connections]) {
+            log(`load: ${model.task} on ${input.id}, ${clients} clients, batching ${setting}`);
+            const load = await runLoad(api.url, {
+              ...predictRequest(input, model.model),
+              connections: clients,
+              seconds,
+            });
+            await waitIdle(api.url);
+            runs.push({ task: model.task, model: model.model, input: input.id, batching: setting, ...load });
+          }
+        }
+      } finally {
+        await api.stop();
+      }
+    } finally {
+      await rm(modelsDir, { recursive: true, force: true });
+    }
+  }
+  return runs;
+}
+
 /** `--only tasks`: the task figures alone, to <out>/tasks.{md,json} (latest.* are left as they are). */
 export async function writeTasksOnly(
   out: string,
   tasks: TaskLatency[],
+  taskLoad: TaskLoad[],
   log: (message: string) => void,
 ): Promise<void> {
   await mkdir(out, { recursive: true });
   const base = join(out, 'tasks');
   const date = new Date().toISOString();
-  await writeFile(`${base}.json`, `${JSON.stringify({ date, commit: describeCommit(), tasks }, null, 2)}\n`);
+  await writeFile(
+    `${base}.json`,
+    `${JSON.stringify({ date, commit: describeCommit(), tasks, taskLoad }, null, 2)}\n`,
+  );
   const title = `# modelship benchmark: detect and classify only\n\n${date} · commit ${describeCommit()}\n\n`;
-  await writeFile(`${base}.md`, `${title}${renderTasks(tasks).join('\n')}\n`);
+  await writeFile(
+    `${base}.md`,
+    `${title}${[...renderTasks(tasks), ...renderTaskLoad(taskLoad)].join('\n')}\n`,
+  );
   log(`wrote ${base}.md and ${base}.json`);
 }

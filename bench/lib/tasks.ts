@@ -83,12 +83,19 @@ export interface TaskModel {
 /** An ImageNet-shaped classifier: 224 px crop, 1,000 logits from the per-channel means (softmax, top 5). */
 const CLASSIFIER = { inputSize: 224, classes: 1000 };
 
-/** Writes the synthetic detect and classify models with their model.json into `modelsDir`. */
-export async function writeTaskModels(modelsDir: string): Promise<TaskModel[]> {
+/**
+ * Writes the synthetic detect and classify models with their model.json into `modelsDir`; `batching` goes
+ * into both manifests as is (both models have a dynamic batch dimension).
+ */
+export async function writeTaskModels(
+  modelsDir: string,
+  batching?: Record<string, unknown>,
+): Promise<TaskModel[]> {
   const yolo = SYNTHETIC_YOLO;
+  const extra = batching ? { batching } : {};
   await writeModel(
     modelsDir,
-    { name: 'synthetic-yolo', task: 'detect', layout: 'yolov8' },
+    { name: 'synthetic-yolo', task: 'detect', layout: 'yolov8', ...extra },
     constantOutputModel({
       inputSize: { width: yolo.inputSize, height: yolo.inputSize },
       output: syntheticYoloV8Output(yolo),
@@ -98,7 +105,7 @@ export async function writeTaskModels(modelsDir: string): Promise<TaskModel[]> {
   const row = () => Array.from({ length: CLASSIFIER.classes }, () => random() * 4 - 2);
   await writeModel(
     modelsDir,
-    { name: 'synthetic-classifier', task: 'classify', output: 'logits', topK: 5 },
+    { name: 'synthetic-classifier', task: 'classify', output: 'logits', topK: 5, ...extra },
     linearClassifierModel({
       inputSize: { width: CLASSIFIER.inputSize, height: CLASSIFIER.inputSize },
       weights: [row(), row(), row()],

@@ -171,6 +171,32 @@ describe('renderMarkdown', () => {
     );
   });
 
+  it('shows throughput against one client, and the batching rows with the GPU caveat', () => {
+    const r = sampleResults();
+    const one = {
+      ...r.throughput.runs[0],
+      concurrency: 1,
+      requestsPerSecond: 8,
+    } as (typeof r.throughput.runs)[0];
+    r.throughput.runs.unshift(one);
+    r.taskLoad = [
+      { ...one, task: 'detect', model: 'synthetic-yolo', input: 'photo', batching: 'off', concurrency: 8 },
+      {
+        ...one,
+        task: 'detect',
+        model: 'synthetic-yolo',
+        input: 'photo',
+        batching: 'on: maxBatchSize 8',
+        concurrency: 8,
+      },
+    ];
+    const md = renderMarkdown(r);
+    expect(md).toMatch(/\| 1 \| 10 \| 150 \| 8\.00 \| 1\.00× \|/);
+    expect(md).toMatch(/\| 2 \| 10 \| 150 \| 15\.0 \| 1\.88× \|/);
+    expect(md).toContain('**The GPU gain is unmeasured here**');
+    expect(md).toContain('| detect | photo | on: maxBatchSize 8 | 8 | 150 | 8.00 |');
+  });
+
   it('leaves the task section out when no task was measured', () => {
     const r = sampleResults();
     r.tasks = [];

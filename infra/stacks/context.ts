@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import * as gcp from '@pulumi/gcp';
 import * as pulumi from '@pulumi/pulumi';
 import type { BuildInfo } from '../build-info.js';
+import { RegistryImages } from '../components/registry-images.js';
 
 export interface StackContext {
   /** Pulumi stack name; names the per-stack GCP resources so several stacks can share a project. */
@@ -73,4 +74,67 @@ export function enableServices(
         shapeChild(parent),
       ),
   );
+}
+
+/** The shape's Artifact Registry repository and both images, built from this checkout and tagged with its version. */
+export function shapeImages(
+  ctx: StackContext,
+  settings: { project: string; region: string; registryKeepVersions: number; gpu: boolean },
+  opts: pulumi.ComponentResourceOptions,
+): RegistryImages {
+  const { packageVersion, build } = ctx;
+  return new RegistryImages(
+    'modelship-images',
+    {
+      project: settings.project,
+      region: settings.region,
+      repositoryId: `modelship-${slug(ctx.stack, 20)}`,
+      keepVersions: settings.registryKeepVersions,
+      gpu: settings.gpu,
+      repoRoot: ctx.repoRoot,
+      tag: packageVersion,
+      buildArgs: { VERSION: packageVersion, REVISION: build.revision, SOURCE: build.source },
+      labels: stackLabels(ctx.stack),
+    },
+    opts,
+  );
+}
+
+/** The stack outputs every shape has. */
+export interface ShapeOutputs {
+  /** The HTTPS URL to share. */
+  url: pulumi.Output<string>;
+  apiDocsUrl: pulumi.Output<string>;
+  /** The deployed images, by digest. */
+  apiImage: pulumi.Output<string>;
+  uiImage: pulumi.Output<string>;
+  /** What the deployment costs, in one line (infra/pricing.ts). */
+  hourlyCostEstimate: string;
+}
+
+/** What a shape is built from: the validated config of its kind and the stack context. */
+export interface ShapeArgs<C> {
+  config: C;
+  context: StackContext;
+}
+
+/**
+ * A deployment shape: a component that parents the shape's resources and carries the stack's outputs. The
+ * subclass names its type and passes the function that declares its resources.
+ */
+export abstract class Shape<C, O extends ShapeOutputs> extends pulumi.ComponentResource {
+  /** The stack outputs of this shape (`pulumi stack output`). */
+  readonly outputs: O;
+
+  constructor(
+    type: string,
+    name: string,
+    args: ShapeArgs<C>,
+    declare: (shape: pulumi.Resource, config: C, ctx: StackContext) => O,
+    opts?: pulumi.ComponentResourceOptions,
+  ) {
+    super(type, name, {}, opts);
+    this.outputs = declare(this, args.config, args.context);
+    this.registerOutputs(this.outputs);
+  }
 }

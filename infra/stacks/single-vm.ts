@@ -5,7 +5,6 @@ import { bcryptHash } from '../basic-auth.js';
 import { Dns, siteHostname } from '../components/dns.js';
 import { Network } from '../components/network.js';
 import { Readiness } from '../components/readiness.js';
-import { RegistryImages } from '../components/registry-images.js';
 import { Vm } from '../components/vm.js';
 import type { SingleVmConfig } from '../config.js';
 import { hourlyCostEstimate } from '../pricing.js';
@@ -13,8 +12,12 @@ import { renderStartupScript, renderVmMetadata } from '../vm/metadata.js';
 import {
   deployVersion,
   enableServices,
+  Shape,
+  type ShapeArgs,
+  type ShapeOutputs,
   type StackContext,
   shapeChild,
+  shapeImages,
   slug,
   stackLabels,
 } from './context.js';
@@ -31,59 +34,32 @@ export const REQUIRED_SERVICES = [
   'iap.googleapis.com',
 ] as const;
 
-export interface SingleVmOutputs {
-  url: pulumi.Output<string>;
-  apiDocsUrl: pulumi.Output<string>;
+export interface SingleVmOutputs extends ShapeOutputs {
   instanceName: pulumi.Output<string>;
   zone: string;
   ip: pulumi.Output<string>;
   sshCommand: pulumi.Output<string>;
-  apiImage: pulumi.Output<string>;
-  uiImage: pulumi.Output<string>;
-  hourlyCostEstimate: string;
 }
 
-export interface SingleVmArgs {
-  config: SingleVmConfig;
-  context: StackContext;
-}
+export type SingleVmArgs = ShapeArgs<SingleVmConfig>;
 
-export class SingleVm extends pulumi.ComponentResource {
-  /** The stack outputs of this shape (`pulumi stack output`). */
-  readonly outputs: SingleVmOutputs;
-
+export class SingleVm extends Shape<SingleVmConfig, SingleVmOutputs> {
   constructor(name: string, args: SingleVmArgs, opts?: pulumi.ComponentResourceOptions) {
-    super('modelship:stacks:SingleVm', name, {}, opts);
-    this.outputs = deploy(this, args.config, args.context);
-    this.registerOutputs(this.outputs);
+    super('modelship:stacks:SingleVm', name, args, deploy, opts);
   }
 }
 
-function deploy(shape: SingleVm, config: SingleVmConfig, ctx: StackContext): SingleVmOutputs {
+function deploy(shape: pulumi.Resource, config: SingleVmConfig, ctx: StackContext): SingleVmOutputs {
   const name = 'modelship';
   const stackSlug = slug(ctx.stack, 20);
   const labels = stackLabels(ctx.stack);
   const tag = `modelship-${stackSlug}`;
-  const { packageVersion, build } = ctx;
+  const { packageVersion } = ctx;
 
   const services = enableServices(shape, config.project, REQUIRED_SERVICES);
   const afterServices = shapeChild(shape, services);
 
-  const images = new RegistryImages(
-    `${name}-images`,
-    {
-      project: config.project,
-      region: config.region,
-      repositoryId: `modelship-${stackSlug}`,
-      keepVersions: config.registryKeepVersions,
-      gpu: config.gpu !== undefined,
-      repoRoot: ctx.repoRoot,
-      tag: packageVersion,
-      buildArgs: { VERSION: packageVersion, REVISION: build.revision, SOURCE: build.source },
-      labels,
-    },
-    afterServices,
-  );
+  const images = shapeImages(ctx, { ...config, gpu: config.gpu !== undefined }, afterServices);
 
   const network = new Network(
     `${name}-net`,

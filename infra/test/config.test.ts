@@ -4,11 +4,25 @@ import { readFileSync } from 'node:fs';
 import * as pulumi from '@pulumi/pulumi';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { ConfigError, DEFAULTS, loadConfig, PROJECT_KEYS, parseConfig, type RawConfig } from '../config.js';
+import {
+  ConfigError,
+  DEFAULTS,
+  loadConfig,
+  PROJECT_KEYS,
+  parseConfig,
+  type RawConfig,
+  type SingleVmConfig,
+} from '../config.js';
 import { installMocks } from './mocks.js';
 
 const BASE: RawConfig = { 'gcp:project': 'student-proj-1', 'gcp:zone': 'us-central1-a' };
 const root = new URL('../../', import.meta.url);
+
+function vmConfig(raw: RawConfig): SingleVmConfig {
+  const c = parseConfig(raw);
+  if (c.shape !== 'single-vm') throw new Error(`expected single-vm, got ${c.shape}`);
+  return c;
+}
 
 function problemsOf(raw: RawConfig): string[] {
   try {
@@ -40,7 +54,7 @@ describe('parseConfig', () => {
   });
 
   it('accepts CPU-only, T4, spot, a domain with a zone, basic auth and tuning', () => {
-    const c = parseConfig({
+    const c = vmConfig({
       ...BASE,
       'gcp:region': 'us-central1',
       machineType: 'n1-standard-8',
@@ -96,7 +110,7 @@ describe('parseConfig', () => {
       { ...BASE, gpu: 'a100' },
       /^gpu: must be one of nvidia-l4, nvidia-tesla-t4, none \(got "a100"\)/,
     ],
-    ['unknown shape', { ...BASE, shape: 'k8s' }, /^shape: must be one of single-vm \(got "k8s"\)/],
+    ['unknown shape', { ...BASE, shape: 'k8s' }, /^shape: must be one of single-vm, cloud-run \(got "k8s"\)/],
     [
       'L4 on n1',
       { ...BASE, machineType: 'n1-standard-4' },
@@ -232,6 +246,124 @@ describe('parseConfig', () => {
   });
 });
 
+describe('parseConfig, shape cloud-run', () => {
+  const RUN: RawConfig = {
+    'gcp:project': 'student-proj-1',
+    'gcp:region': 'europe-west4',
+    shape: 'cloud-run',
+  };
+
+  it('defaults to an L4 on 4 vCPU and 16 GiB, scaling from 0 to 3 instances, without zonal redundancy', () => {
+    expect(parseConfig(RUN)).toEqual({
+      shape: 'cloud-run',
+      project: 'student-proj-1',
+      region: 'europe-west4',
+      gpu: { type: 'nvidia-l4', count: 1 },
+      cpu: 4,
+      memoryGib: 16,
+      minInstances: 0,
+      maxInstances: 3,
+      gpuZonalRedundancy: false,
+      registryKeepVersions: 5,
+      readinessTimeoutMinutes: 20,
+    });
+  });
+
+  it('takes the region from the zone, ignores VM-only settings, and accepts CPU only with a small instance', () => {
+    const fromZone = parseConfig({
+      ...RUN,
+      'gcp:region': undefined,
+      'gcp:zone': 'us-central1-a',
+      spot: 'true',
+    });
+    expect(fromZone).toMatchObject({ shape: 'cloud-run', region: 'us-central1' });
+    expect(fromZone).not.toHaveProperty('spot');
+    const cpu = parseConfig({
+      ...RUN,
+      'gcp:region': 'us-west1',
+      gpu: 'none',
+      cloudRunCpu: '2',
+      cloudRunMemoryGib: '4',
+      minInstances: '1',
+      maxInstances: '10',
+      apiWorkers: '2',
+      basicAuth: 'student:long-enough',
+      domain: 'ocr.example.com',
+    });
+    expect(cpu).toMatchObject({ cpu: 2, memoryGib: 4, minInstances: 1, maxInstances: 10, apiWorkers: 2 });
+    expect(cpu).not.toHaveProperty('gpu');
+  });
+
+  const cases: [string, RawConfig, RegExp][] = [
+    ['no region', { ...RUN, 'gcp:region': undefined }, /^gcp:region: is not set; Cloud Run runs in a region/],
+    [
+      'T4',
+      { ...RUN, gpu: 'nvidia-tesla-t4' },
+      /^gpu: nvidia-tesla-t4 is not offered by Cloud Run; .*nvidia-l4 or none/,
+    ],
+    [
+      'L4 in a region without Cloud Run GPUs',
+      { ...RUN, 'gcp:region': 'us-west1' },
+      /^gcp:region: us-west1 has no Cloud Run L4 GPUs; use one of us-central1, us-east4, europe-west1, europe-west4, asia-southeast1/,
+    ],
+    [
+      'L4 with 2 vCPU',
+      { ...RUN, cloudRunCpu: '2', cloudRunMemoryGib: '8' },
+      /^cloudRunCpu: an L4 needs at least 4 vCPU \(got 2\); use one of 4, 6, 8/,
+    ],
+    [
+      'L4 with 8 GiB',
+      { ...RUN, cloudRunMemoryGib: '8' },
+      /^cloudRunMemoryGib: an L4 needs at least 16 GiB \(got 8\)/,
+    ],
+    ['two L4s', { ...RUN, gpuCount: '2' }, /^gpuCount: must be 1 with shape cloud-run/],
+    [
+      '3 vCPU',
+      { ...RUN, gpu: 'none', cloudRunCpu: '3' },
+      /^cloudRunCpu: must be one of 1, 2, 4, 6, 8 \(got 3\)/,
+    ],
+    [
+      'too much memory for 2 vCPU',
+      { ...RUN, gpu: 'none', cloudRunCpu: '2', cloudRunMemoryGib: '10' },
+      /^cloudRunMemoryGib: 2 vCPU take 1 to 8 GiB on Cloud Run \(got 10\)/,
+    ],
+    [
+      'too little memory for 8 vCPU',
+      { ...RUN, gpu: 'none', cloudRunCpu: '8', cloudRunMemoryGib: '2' },
+      /^cloudRunMemoryGib: 8 vCPU take 4 to 32 GiB on Cloud Run \(got 2\)/,
+    ],
+    [
+      'zonal redundancy without a GPU',
+      { ...RUN, gpu: 'none', cloudRunMemoryGib: '8', gpuZonalRedundancy: 'true' },
+      /^gpuZonalRedundancy: applies only to GPU services/,
+    ],
+    [
+      'min above max',
+      { ...RUN, minInstances: '4', maxInstances: '2' },
+      /^minInstances: is 4, above maxInstances 2/,
+    ],
+    ['max out of range', { ...RUN, maxInstances: '0' }, /^maxInstances: must be an integer from 1 to 100/],
+    [
+      'bad region',
+      { ...RUN, 'gcp:region': 'Iowa' },
+      /^gcp:region: must be a region name such as us-central1/,
+    ],
+  ];
+  it.each(cases)('rejects %s, naming the key and the allowed values', (_label, raw, message) => {
+    const problems = problemsOf(raw);
+    expect(
+      problems.some((p) => message.test(p)),
+      problems.join('\n'),
+    ).toBe(true);
+  });
+
+  it('the single-vm shape still needs a zone', () => {
+    expect(problemsOf({ 'gcp:project': 'student-proj-1', 'gcp:region': 'us-central1' })).toEqual([
+      'gcp:zone: is not set; run: pulumi config set gcp:zone <zone>, e.g. us-central1-a',
+    ]);
+  });
+});
+
 describe('Pulumi.yaml and Pulumi.dev.yaml', () => {
   const project = parse(readFileSync(new URL('Pulumi.yaml', root), 'utf8'));
 
@@ -268,6 +400,12 @@ describe('Pulumi.yaml and Pulumi.dev.yaml', () => {
     expect(c).toMatchObject({
       zone: 'us-central1-a',
       machineType: 'g2-standard-4',
+      gpu: { type: 'nvidia-l4', count: 1 },
+    });
+    // `pulumi config set shape cloud-run` is all it takes to switch: the dev stack's settings fit both shapes.
+    expect(parseConfig({ ...raw, shape: 'cloud-run' })).toMatchObject({
+      shape: 'cloud-run',
+      region: 'us-central1',
       gpu: { type: 'nvidia-l4', count: 1 },
     });
   });

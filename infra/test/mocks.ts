@@ -6,6 +6,9 @@ import * as pulumi from '@pulumi/pulumi';
 export const MOCK_IP = '34.1.2.3';
 export const MOCK_TOKEN = 'ya29.mock-access-token';
 export const MOCK_ZONE_DNS_NAME = 'example.com.';
+export const MOCK_LB_IP = '34.120.0.1';
+/** Cloud Run's URL for a service: https://<name>-<project hash>.<region code>.run.app */
+export const runAppUrl = (service: string) => `https://${service}-abc123xyz-uc.a.run.app`;
 
 // biome-ignore lint/suspicious/noExplicitAny: mocked inputs are untyped JSON; tests read them by property
 export type Inputs = Record<string, any>;
@@ -69,6 +72,15 @@ export async function installMocks(stack = 'dev') {
           case 'gcp:compute/instance:Instance':
             state.name = `${args.name}-a1b2c3d`;
             break;
+          case 'gcp:compute/globalAddress:GlobalAddress':
+            state.address = MOCK_LB_IP;
+            break;
+          case 'gcp:cloudrunv2/service:Service':
+            state.uri = runAppUrl(String(args.inputs.name));
+            break;
+          case 'gcp:secretmanager/secretVersion:SecretVersion':
+            state.version = '1';
+            break;
           case 'gcp:compute/subnetwork:Subnetwork':
           case 'gcp:compute/network:Network':
             state.selfLink = `https://www.googleapis.com/compute/v1/${args.name}`;
@@ -92,6 +104,17 @@ export async function installMocks(stack = 'dev') {
     false,
   );
   return { resources, calls };
+}
+
+/** Lookups over the recorded resources: all of a type, or the one of a type (asserting there is one). */
+export function lookups(resources: Recorded[]) {
+  const ofType = (type: string) => resources.filter((r) => r.type === type);
+  const one = (type: string): Recorded => {
+    const found = ofType(type);
+    if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.length}`);
+    return found[0] as Recorded;
+  };
+  return { ofType, one };
 }
 
 /** The value of an output (mocks resolve everything), secret or not. */

@@ -13,10 +13,10 @@ import {
   type Inputs,
   installMocks,
   isSecret,
+  lookups,
   MOCK_IP,
   MOCK_TOKEN,
   outputValue,
-  type Recorded,
   settle,
 } from './mocks.js';
 
@@ -58,12 +58,7 @@ async function deployFresh(raw: RawConfig, stack: string) {
     hourlyCostEstimate: out.hourlyCostEstimate,
   };
   await settle();
-  const ofType = (type: string) => resources.filter((r) => r.type === type);
-  const one = (type: string): Recorded => {
-    const found = ofType(type);
-    expect(found, type).toHaveLength(1);
-    return found[0] as Recorded;
-  };
+  const { ofType, one } = lookups(resources);
   return { resources, calls, outputs, ofType, one, raw: out, shape };
 }
 
@@ -460,6 +455,7 @@ describe('infra/index.ts (the entry point Pulumi runs)', () => {
     });
     const { default: main } = await import('../index.js');
     const out = main();
+    if (!('zone' in out)) throw new Error('expected the single-vm outputs');
     expect(await outputValue(out.url)).toBe('https://34-1-2-3.sslip.io');
     expect(out.zone).toBe('europe-west4-a');
     expect(await outputValue(out.apiImage)).toMatch(

@@ -59,6 +59,9 @@ export interface Config {
   cloudProject: string | undefined;
 }
 
+/** Requests that may wait for a worker when QUEUE_SIZE is unset (the cloud-run shape sizes its concurrency by it). */
+export const defaultQueueSize = (workers: number): number => 4 * workers;
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -82,7 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     providers: e.ORT_PROVIDERS,
     workers,
-    queueSize: e.QUEUE_SIZE ?? 4 * workers,
+    queueSize: e.QUEUE_SIZE ?? defaultQueueSize(workers),
     bodyLimitBytes: Math.round(e.BODY_LIMIT_MB * 1024 * 1024),
     maxPixels: Math.floor(e.MAX_PIXELS),
     modelsDir: resolve(e.MODELS_DIR),

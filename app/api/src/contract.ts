@@ -76,6 +76,12 @@ export const TensorSpecSchema = z
   .openapi('TensorSpec');
 export type TensorSpec = z.infer<typeof TensorSpecSchema>;
 
+/** Dynamic batching in use: requests gathered for up to maxBatchDelayMs, at most maxBatchSize per run. */
+export const BatchPolicySchema = z
+  .object({ maxBatchSize: z.number().int(), maxBatchDelayMs: z.number() })
+  .openapi('BatchPolicy');
+export type BatchPolicy = z.infer<typeof BatchPolicySchema>;
+
 export const ModelInfoSchema = z
   .object({
     name: z.string(),
@@ -88,6 +94,9 @@ export const ModelInfoSchema = z
     provider: z.string().openapi({ description: 'Execution provider in use', example: 'cpu' }),
     rawTensors: z.boolean().optional().openapi({
       description: 'v2 clients send the network tensors themselves (otherwise one BYTES image input)',
+    }),
+    batching: BatchPolicySchema.optional().openapi({
+      description: 'Present when concurrent requests are stacked into one network run',
     }),
   })
   .openapi('ModelInfo');

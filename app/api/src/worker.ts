@@ -11,6 +11,7 @@ import { explainLoadFailure } from './models/load-failure.js';
 import type {
   InferResponse,
   InfoResponse,
+  PredictBatchResponse,
   PredictResponse,
   TensorData,
   WorkerData,
@@ -19,7 +20,7 @@ import type {
   WorkerStatus,
 } from './pool/protocol.js';
 import { findTask } from './tasks/index.js';
-import type { Predictor, RgbImage } from './tasks/types.js';
+import type { Predictor, PredictResult, RgbImage } from './tasks/types.js';
 
 const config = workerData as WorkerData;
 const predictors = new Map<string, Predictor>();
@@ -135,6 +136,38 @@ async function predict(request: Extract<WorkerRequest, { kind: 'predict' }>): Pr
   return { ok: true, result: { ...result, timings: { decode: decodeSeconds, ...result.timings } } };
 }
 
+/** Each image decoded on its own (a bad one fails alone), the good ones run through the network together. */
+async function predictBatch(
+  request: Extract<WorkerRequest, { kind: 'predictBatch' }>,
+): Promise<PredictBatchResponse> {
+  const predictor = predictorFor(request.model);
+  if ('ok' in predictor) return predictor;
+  if (!predictor.predictBatch) return fail(500, 'internal_error', `model "${request.model}" does not batch`);
+  const started = performance.now();
+  const decoded = await Promise.all(
+    request.images.map((bytes) =>
+      decode(bytes, predictor.decodeSize).catch((error: unknown) =>
+        fail(400, 'invalid_image', `the image cannot be decoded: ${firstLine(error)}`),
+      ),
+    ),
+  );
+  const decodeSeconds = (performance.now() - started) / 1000;
+  const good = decoded.flatMap((image, i) => ('ok' in image ? [] : [i]));
+  const results = await predictor.predictBatch(
+    good.map((i) => decoded[i] as RgbImage),
+    good.map((i) => request.options[i] ?? {}),
+  );
+  const byIndex = new Map(good.map((i, k) => [i, results[k] as PredictResult]));
+  return {
+    ok: true,
+    results: decoded.map((image, i): PredictResponse => {
+      const result = byIndex.get(i);
+      if (!result) return image as WorkerFailure;
+      return { ok: true, result: { ...result, timings: { decode: decodeSeconds, ...result.timings } } };
+    }),
+  };
+}
+
 async function infer(request: Extract<WorkerRequest, { kind: 'infer' }>): Promise<InferResponse> {
   const predictor = predictorFor(request.model);
   if ('ok' in predictor) return predictor;
@@ -176,11 +209,15 @@ function info(): InfoResponse {
 }
 
 /** The piscina task handler. It never throws: failures come back as `{ok: false}` with a status. */
-async function handle(request: WorkerRequest): Promise<PredictResponse | InferResponse | InfoResponse> {
+async function handle(
+  request: WorkerRequest,
+): Promise<PredictResponse | PredictBatchResponse | InferResponse | InfoResponse> {
   try {
     switch (request.kind) {
       case 'predict':
         return await predict(request);
+      case 'predictBatch':
+        return await predictBatch(request);
       case 'infer':
         return await infer(request);
       case 'info':

@@ -1,6 +1,7 @@
 // The UI server: the built front end with security and cache headers, and /api/* proxied to the API.
 import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono } from 'hono';
+import { basicAuth } from 'hono/basic-auth';
 import { secureHeaders } from 'hono/secure-headers';
 import { DEFAULT_PROXY, type ProxySettings } from './config.js';
 import type { Log } from './log.js';
@@ -12,6 +13,10 @@ export interface AppOptions {
   staticDir: string;
   proxy?: Partial<ProxySettings>;
   log?: Log;
+  /** Sent as a bearer token with every API request (see id-token.ts). */
+  idToken?: () => Promise<string>;
+  /** Required of every request but the health check. */
+  basicAuth?: { username: string; password: string };
 }
 
 /** Vite puts content-hashed files here: their URL changes whenever their bytes do. */
@@ -24,14 +29,18 @@ export function createApp(options: AppOptions): Hono {
     ...options.proxy,
     apiUrl: options.apiUrl,
     log: options.log,
+    ...(options.idToken && { idToken: options.idToken }),
   });
+
+  // For the container healthcheck: the UI process itself, independent of the API's state (and of auth).
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+
+  // Registered after /healthz, so the health check stays open; everything else (the /api proxy included) asks.
+  if (options.basicAuth) app.use('*', basicAuth({ ...options.basicAuth, realm: 'modelship' }));
 
   // The API's answers pass through as they are (status, headers, body).
   app.all('/api', proxy);
   app.all('/api/*', proxy);
-
-  // For the container healthcheck: the UI process itself, independent of the API's state.
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
 
   app.use(
     '*',

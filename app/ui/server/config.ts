@@ -9,6 +9,10 @@ export interface UiConfig {
   /** Built front end (Vite output). */
   staticDir: string;
   proxy: ProxySettings;
+  /** Set on Cloud Run, where the API is private: the audience (the API's URL) of the ID tokens the proxy sends. */
+  idTokenAudience?: string;
+  /** `user:password` the UI asks browsers for (Cloud Run; on the VM, Caddy does it); unset, the UI is open. */
+  basicAuth?: { username: string; password: string };
 }
 
 export interface ProxySettings {
@@ -48,7 +52,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): UiConfig {
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     throw new Error(`API_URL must be an http(s) URL, got ${JSON.stringify(apiUrl)}`);
   }
+  const audience = env.API_ID_TOKEN_AUDIENCE;
+  if (audience && !/^https:\/\/[^/]+/.test(audience)) {
+    throw new Error(`API_ID_TOKEN_AUDIENCE must be the API's https URL, got ${JSON.stringify(audience)}`);
+  }
+  const credentials = basicAuth(env.BASIC_AUTH);
   return {
+    ...(audience && { idTokenAudience: audience }),
+    ...(credentials && { basicAuth: credentials }),
     port: integer(env, 'PORT', 8501, 0, 65535),
     host: env.HOST || '0.0.0.0',
     apiUrl: apiUrl.replace(/\/+$/, ''),
@@ -59,4 +70,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): UiConfig {
       maxBodyBytes: integer(env, 'PROXY_MAX_BODY_BYTES', DEFAULT_PROXY.maxBodyBytes, 0, 2 ** 30),
     },
   };
+}
+
+/** BASIC_AUTH is `user:password` (a secret: messages never echo it); empty or unset turns basic auth off. */
+function basicAuth(value: string | undefined): { username: string; password: string } | undefined {
+  if (!value) return undefined;
+  const colon = value.indexOf(':');
+  if (colon < 1 || colon === value.length - 1) {
+    throw new Error('BASIC_AUTH must be "<user>:<password>" (the value is not shown)');
+  }
+  return { username: value.slice(0, colon), password: value.slice(colon + 1).replace(/\r?\n$/, '') };
 }

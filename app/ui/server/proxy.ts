@@ -13,6 +13,8 @@ import { httpRequest, type Log, writeLog } from './log.js';
 
 export interface ApiProxyOptions extends ProxySettings {
   apiUrl: string;
+  /** Resolves to an ID token the API requires (a private Cloud Run service); unset, none is sent. */
+  idToken?: () => Promise<string>;
   /** One line per notable event (retries, failures); defaults to a JSON line on stderr. */
   log?: Log;
 }
@@ -147,6 +149,24 @@ export function createApiProxy(options: ApiProxyOptions) {
       }
     }
     const headers = upstreamHeaders(c, url);
+    if (options.idToken) {
+      try {
+        headers.set('authorization', `Bearer ${await options.idToken()}`);
+      } catch (error) {
+        log({
+          message: 'no id token for the api',
+          severity: 'ERROR',
+          path,
+          method,
+          reason: rootMessage(error),
+        });
+        return problem(
+          502,
+          'api_auth',
+          `The UI could not authenticate to the model server (${rootMessage(error)}).`,
+        );
+      }
+    }
     const retry = replayable && options.retryWindowMs > 0 && incoming.headers.get(RETRY_HEADER) !== 'off';
     const started = Date.now();
     const deadline = started + options.retryWindowMs;

@@ -2,6 +2,7 @@
 import { serve } from '@hono/node-server';
 import { createApp } from './app.js';
 import { loadConfig, type UiConfig } from './config.js';
+import { createIdTokenSource, metadataIdentityUrl } from './id-token.js';
 import { writeLog } from './log.js';
 
 let config: UiConfig;
@@ -12,12 +13,19 @@ try {
   process.exit(1);
 }
 
-const app = createApp(config);
+const app = createApp({
+  ...config,
+  ...(config.idTokenAudience && {
+    idToken: createIdTokenSource({ audience: config.idTokenAudience, url: metadataIdentityUrl() }),
+  }),
+});
 const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
   writeLog({
     message: `listening on http://${config.host}:${info.port}`,
     port: info.port,
     api: config.apiUrl,
+    apiAuth: config.idTokenAudience ? 'id-token' : 'none',
+    basicAuth: config.basicAuth !== undefined,
     static: config.staticDir,
   });
 });

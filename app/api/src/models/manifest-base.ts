@@ -24,6 +24,21 @@ export const normalization = z.strictObject({
     .default(1 / 255),
 });
 
+/**
+ * Dynamic batching (detect, classify): concurrent requests for the model are stacked into one session run.
+ * Needs a model whose input has a dynamic batch dimension. `enabled` unset: on with a GPU provider, off on
+ * CPU, where the benchmark shows no gain (bench/results/latest.md).
+ */
+export const batching = z
+  .strictObject({
+    enabled: z.boolean().optional(),
+    maxBatchSize: z.number().int().min(1).max(256).default(8),
+    /** How long the first request of a batch waits for others, in milliseconds. */
+    maxBatchDelayMs: z.number().min(0).max(1000).default(2),
+  })
+  .prefault({});
+export type Batching = z.infer<typeof batching>;
+
 export const baseManifest = z.strictObject({
   name: z
     .string()

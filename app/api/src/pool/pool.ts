@@ -4,9 +4,11 @@ import { Piscina } from 'piscina';
 import type { FailedModel } from '../contract.js';
 import { ApiError } from '../errors.js';
 import type { ModelInfo, PredictOptions, PredictResult } from '../tasks/types.js';
+import { DynamicBatcher } from './dynamic-batcher.js';
 import type {
   InferResponse,
   InfoResponse,
+  PredictBatchResponse,
   PredictResponse,
   TensorData,
   WorkerData,
@@ -14,6 +16,12 @@ import type {
   WorkerRequest,
   WorkerStatus,
 } from './protocol.js';
+
+/** One request waiting in a model's batcher. */
+interface BatchItem {
+  image: ArrayBuffer;
+  options: PredictOptions;
+}
 
 export interface PoolOptions extends WorkerData {
   workers: number;
@@ -33,6 +41,7 @@ export class InferencePool {
   private admitted = 0;
   private infos: ModelInfo[] = [];
   private failures: FailedModel[] = [];
+  private readonly batchers = new Map<string, DynamicBatcher<BatchItem, PredictResponse>>();
   private started = false;
   private draining = false;
   private closing = false;
@@ -72,6 +81,7 @@ export class InferencePool {
       this.failures = first?.type === 'modelship:worker-ready' ? first.failed : [];
       const response = (await this.piscina.run({ kind: 'info' } satisfies WorkerRequest)) as InfoResponse;
       this.infos = unwrap(response).models;
+      this.startBatchers();
       this.started = true;
     });
     // A rejected `ready` is handled by whoever awaits it; this keeps an unawaited one from crashing the process.
@@ -142,15 +152,43 @@ export class InferencePool {
     return this.admitted;
   }
 
-  /** Decodes the image in a worker and runs the model. The bytes are moved to the worker, not copied. */
+  /**
+   * Decodes the image in a worker and runs the model, alone or stacked with other requests when the model
+   * batches. The bytes are moved to the worker, not copied.
+   */
   async predict(model: string, image: Uint8Array, options: PredictOptions): Promise<PredictResult> {
     const buffer = transferable(image);
+    const batcher = this.batchers.get(model);
     const response = (await this.admit(() =>
-      this.piscina.run({ kind: 'predict', model, image: buffer, options } satisfies WorkerRequest, {
-        transferList: [buffer],
-      }),
+      batcher
+        ? batcher.submit({ image: buffer, options })
+        : this.piscina.run({ kind: 'predict', model, image: buffer, options } satisfies WorkerRequest, {
+            transferList: [buffer],
+          }),
     )) as PredictResponse;
     return unwrap(response).result;
+  }
+
+  /** Batches run so far for a model that batches (undefined for the others). */
+  batchStats(model: string): DynamicBatcher<BatchItem, PredictResponse>['stats'] | undefined {
+    return this.batchers.get(model)?.stats;
+  }
+
+  private startBatchers(): void {
+    for (const info of this.infos) {
+      if (!info.batching) continue;
+      const model = info.name;
+      const batcher = new DynamicBatcher<BatchItem, PredictResponse>(info.batching, async (items) => {
+        const images = items.map((item) => item.image);
+        const options = items.map((item) => item.options);
+        const request: WorkerRequest = { kind: 'predictBatch', model, images, options };
+        const response = (await this.piscina.run(request, {
+          transferList: images,
+        })) as PredictBatchResponse;
+        return unwrap(response).results;
+      });
+      this.batchers.set(model, batcher);
+    }
   }
 
   /** Runs raw tensors through a model's `infer` (the v2 protocol). */

@@ -29,6 +29,8 @@ export interface TensorData {
 
 export type WorkerRequest =
   | { kind: 'predict'; model: string; image: ArrayBuffer; options: PredictOptions }
+  /** Requests gathered by the dynamic batcher: one network run, one answer per image, in order. */
+  | { kind: 'predictBatch'; model: string; images: ArrayBuffer[]; options: PredictOptions[] }
   | { kind: 'infer'; model: string; inputs: Record<string, TensorData> }
   | { kind: 'info' };
 
@@ -40,6 +42,7 @@ export interface WorkerFailure {
 }
 
 export type PredictResponse = { ok: true; result: PredictResult } | WorkerFailure;
+export type PredictBatchResponse = { ok: true; results: PredictResponse[] } | WorkerFailure;
 export type InferResponse = { ok: true; outputs: Record<string, TensorData> } | WorkerFailure;
 export type InfoResponse = { ok: true; models: ModelInfo[] } | WorkerFailure;
 

@@ -4,7 +4,8 @@ import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { z } from 'zod';
-import { type FileRef, fileRef, resolveFileRef } from '../models/manifest-base.js';
+import { type Batching, type FileRef, fileRef, resolveFileRef } from '../models/manifest-base.js';
+import type { BatchPolicy } from '../pool/dynamic-batcher.js';
 import { v2Datatype } from '../v2/datatypes.js';
 import type { LoadContext, PredictOptions, Predictor, PredictResult, RgbImage, TensorSpec } from './types.js';
 
@@ -68,6 +69,8 @@ export async function checked<T>(model: OpenedModel, check: () => Promise<T>): P
 export interface ImageIo {
   input: TensorSpec;
   output: TensorSpec;
+  /** Set when requests are batched (see batchPolicy). */
+  batching?: BatchPolicy;
   /** The network's input size: the manifest's, else the model's fixed one, else the task's default. */
   width: number;
   height: number;
@@ -100,6 +103,27 @@ export function imageIo(
 function fixedImageSize(spec: TensorSpec): [number, number] | undefined {
   const [, , height = -1, width = -1] = spec.shape;
   return spec.shape.length === 4 && width > 0 && height > 0 ? [width, height] : undefined;
+}
+
+/**
+ * Whether and how requests are batched: as the manifest says, else on with a GPU provider when the model's
+ * batch dimension is dynamic. Asking for batching on a model with a fixed batch of 1 is an error.
+ */
+export function batchPolicy(
+  batching: Batching,
+  input: TensorSpec,
+  provider: string,
+): BatchPolicy | undefined {
+  const dynamic = input.shape[0] === -1;
+  const enabled = batching.enabled ?? (provider !== 'cpu' && dynamic);
+  if (!enabled || batching.maxBatchSize < 2) return undefined;
+  if (!dynamic) {
+    throw new Error(
+      `batching needs a dynamic batch dimension, but input "${input.name}" has shape [${input.shape}]: ` +
+        'export the model with a dynamic batch (ultralytics: dynamic=True), or set "batching": {"enabled": false}',
+    );
+  }
+  return { maxBatchSize: batching.maxBatchSize, maxBatchDelayMs: batching.maxBatchDelayMs };
 }
 
 /** Refuses labels that do not match the model's class count, when the model states it. */
@@ -216,12 +240,14 @@ export function imagePredictor<P>(
       labels,
       provider: model.provider,
       rawTensors: true,
+      ...(io.batching ? { batching: io.batching } : {}),
     },
     ...(stages.decodeSize ? { decodeSize: stages.decodeSize } : {}),
     async predict(image, options) {
       const [result] = await run([image], [options]);
       return result as PredictResult;
     },
+    ...(io.batching ? { predictBatch: run } : {}),
     // The v2 protocol's path for ONNX models: tensors straight into the session, every output back.
     infer: (inputs) => session.run(inputs),
     release: () => session.release(),

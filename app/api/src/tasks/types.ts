@@ -52,6 +52,8 @@ export interface Predictor {
    */
   decodeSize?(width: number, height: number): { width: number; height: number };
   predict(image: RgbImage, options: PredictOptions): Promise<PredictResult>;
+  /** Several images in one network run; the same results as predict() on each. Present with `info.batching`. */
+  predictBatch?(images: RgbImage[], options: PredictOptions[]): Promise<PredictResult[]>;
   /** Raw tensors in, raw tensors out: the v2 protocol for plain ONNX models. */
   infer?(inputs: Record<string, Tensor>): Promise<Record<string, Tensor>>;
   release(): Promise<void>;

@@ -216,3 +216,29 @@ export function linearClassifierModel(options: {
     ],
   });
 }
+
+/**
+ * Like constantOutputModel, but each image's output is the fixed tensor times the mean of that image's input
+ * pixels: `output0[b] = perImage × mean(images[b])`. Different images give different outputs, so tests can
+ * tell the items of a batch apart.
+ */
+export function inputScaledOutputModel(options: {
+  inputSize: { width: number; height: number };
+  output: { dims: number[]; values: ArrayLike<number> };
+}): Uint8Array {
+  const { width, height } = options.inputSize;
+  const rank = options.output.dims.length;
+  return buildOnnxModel({
+    inputs: [{ name: 'images', shape: ['batch', 3, height, width] }],
+    outputs: [{ name: 'output0', shape: ['batch', ...options.output.dims] }],
+    initializers: [
+      { name: 'fixed', dims: [1, ...options.output.dims], values: options.output.values },
+      { name: 'batch_shape', dims: [rank + 1], values: [-1, ...Array(rank).fill(1)], type: 'int64' },
+    ],
+    nodes: [
+      { op: 'ReduceMean', inputs: ['images'], outputs: ['mean'], attrs: { axes: [1, 2, 3], keepdims: 1 } },
+      { op: 'Reshape', inputs: ['mean', 'batch_shape'], outputs: ['per_batch'] },
+      { op: 'Mul', inputs: ['per_batch', 'fixed'], outputs: ['output0'] },
+    ],
+  });
+}

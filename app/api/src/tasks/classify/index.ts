@@ -3,6 +3,7 @@
 import { writeChw } from '../../images/chw.js';
 import { resizeRgb } from '../../images/resize.js';
 import {
+  batchPolicy,
   checkClassCount,
   checked,
   imageIo,
@@ -29,7 +30,7 @@ export const classifyTask: TaskDefinition<ClassifyManifest> = {
       // [batch, K] or [batch, K, 1, 1]
       const classes = io.output.shape[1];
       if (labels) checkClassCount(classes, labels, '"labels"');
-      return { ...io, labels };
+      return { ...io, labels, batching: batchPolicy(manifest.batching, io.input, model.provider) };
     });
     const { width, height } = io;
     const shorter = manifest.resize ?? Math.max(width, height, Math.floor(Math.min(width, height) / 0.875));

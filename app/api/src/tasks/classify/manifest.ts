@@ -1,7 +1,7 @@
 // model.json schema for `task: "classify"`: an ImageNet-style classifier (torchvision, timm, ultralytics
 // -cls exports): NCHW float input, one score per class out.
 import { z } from 'zod';
-import { baseManifest, fileRef, normalization } from '../../models/manifest-base.js';
+import { baseManifest, batching, fileRef, normalization } from '../../models/manifest-base.js';
 import { labelsSource } from '../onnx-image-model.js';
 
 const size = z.number().int().min(8).max(8192);
@@ -11,6 +11,7 @@ export const classifyManifest = baseManifest
     task: z.literal('classify'),
     /** The .onnx file. */
     model: fileRef,
+    batching,
     /** Network input [width, height], the centre crop; read from the model when fixed, else 224x224. */
     inputSize: z.tuple([size, size]).optional(),
     /** The shorter side is resized to this before the centre crop; default: crop / 0.875 (256 for 224). */

@@ -1,6 +1,7 @@
 // `detect`: ultralytics YOLO detectors (v5 to v12) exported to ONNX. Letterbox, one network run, decode,
 // class-wise NMS (unless the model did it), boxes back in original-image pixels.
 import {
+  batchPolicy,
   checkClassCount,
   checked,
   imageIo,
@@ -35,7 +36,7 @@ export const detectTask: TaskDefinition<DetectManifest> = {
         labels,
         manifest.labels ? '"labels"' : 'the default label list (COCO-80)',
       );
-      return { ...io, labels };
+      return { ...io, labels, batching: batchPolicy(manifest.batching, io.input, model.provider) };
     });
 
     return imagePredictor(manifest, model, io, labels, {
