@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, type Service, startApi, startUi } from './stack.js';
 
 /** The commands of ```bash / ```sh / ```shell blocks (continuation lines joined) that target localhost. */
-export function localhostCommands(markdown: string): string[] {
+function localhostCommands(markdown: string): string[] {
   const commands: string[] = [];
   for (const block of markdown.matchAll(/^```(?:bash|sh|shell)\n([\s\S]*?)^```/gm)) {
     const joined = (block[1] ?? '').replace(/\\\n\s*/g, ' ');
