@@ -3,7 +3,8 @@
 // labels on and off, a rejected file on a phone, the text view, a tiny image, and "copy as curl" for a sample
 // run exactly as copied, from the repository root.
 import { execFileSync } from 'node:child_process';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import sharp from 'sharp';
@@ -247,5 +248,40 @@ describe('copy as curl for a sample', () => {
     // A later prediction clears "Copied.".
     await predictAndWait(page, () => page.getByRole('button', { name: 'Try the slide sample' }).click());
     expect(await page.locator('#copy-status').textContent()).toBe('');
+  });
+});
+
+describe('a model that failed to load', () => {
+  it('is listed with the reason and cannot be picked, while the others serve', async () => {
+    const modelsDir = await mkdtemp(join(tmpdir(), 'modelship-models-'));
+    await mkdir(join(modelsDir, 'ocr'));
+    await copyFile(join(ROOT, 'models/ocr/model.json'), join(modelsDir, 'ocr/model.json'));
+    await mkdir(join(modelsDir, 'broken'));
+    await writeFile(
+      join(modelsDir, 'broken/model.json'),
+      JSON.stringify({ name: 'broken', task: 'detect', model: 'best.onnx' }),
+    );
+    await writeFile(join(modelsDir, 'broken/best.onnx'), '');
+    const ownApi = await startApi({ env: { MODELS_DIR: modelsDir, WORKERS: '1' } });
+    const ownUi = await startUi(ownApi.url);
+    const browser = await openBrowser({ viewport: { width: 1280, height: 900 } });
+    try {
+      const page = await browser.context.newPage();
+      await page.goto(ownUi.url);
+      const broken = page.locator('#model option[value="broken"]');
+      await broken.waitFor({ state: 'attached', timeout: 15_000 });
+      expect(await broken.textContent()).toBe('broken (failed to load)');
+      expect(await broken.isDisabled()).toBe(true);
+      expect(await page.locator('#model').inputValue()).toBe('ocr');
+      expect(await page.locator('#model-info').textContent()).toMatch(
+        /“broken” failed to load: .*best\.onnx is empty/,
+      );
+      await predictAndWait(page, () => page.getByRole('button', { name: 'Try the receipt sample' }).click());
+    } finally {
+      await browser.close();
+      await ownUi.stop();
+      await ownApi.stop();
+      await rm(modelsDir, { recursive: true, force: true });
+    }
   });
 });

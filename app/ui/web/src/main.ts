@@ -147,19 +147,29 @@ async function refreshModels() {
   state.models = models.value;
   const previous = ui.model.value;
   ui.model.replaceChildren(
-    ...models.value.map(
-      (m) => new Option(m.task && m.task !== m.name ? `${m.name} (${m.task})` : m.name, m.name),
-    ),
+    ...models.value.map((m) => {
+      const option = new Option(m.task && m.task !== m.name ? `${m.name} (${m.task})` : m.name, m.name);
+      // A model whose files failed to load is listed, with why, but cannot be picked.
+      if (m.reason) {
+        option.text = `${m.name} (failed to load)`;
+        option.title = m.reason;
+        option.disabled = true;
+      }
+      return option;
+    }),
   );
-  if (models.value.some((m) => m.name === previous)) ui.model.value = previous;
+  const usable = models.value.filter((m) => !m.reason);
+  if (usable.some((m) => m.name === previous)) ui.model.value = previous;
+  else if (usable[0]) ui.model.value = usable[0].name;
   ui.model.disabled = models.value.length === 0;
   describeModel();
 }
 
 function describeModel() {
   const meta = state.models.find((m) => m.name === ui.model.value);
+  const failed = state.models.filter((m) => m.reason).map((m) => `“${m.name}” failed to load: ${m.reason}.`);
   const parts = [meta?.description, meta?.provider ? `Runs on ${meta.provider.toUpperCase()}.` : undefined];
-  ui.modelInfo.textContent = parts.filter(Boolean).join(' ');
+  ui.modelInfo.textContent = [...parts, ...failed].filter(Boolean).join(' ');
 }
 
 function updatePredictButton() {
