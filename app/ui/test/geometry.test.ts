@@ -145,9 +145,21 @@ describe('labels', () => {
     expect(placed[0]).toMatchObject({ mode: 'text', rect: { x: 30, y: 25 - 2 - 19 } }); // above the first line
     // The lines in between have no room above or below: a short line has its label on its right, a long one
     // only its number there.
-    expect(placed.map((p) => p.mode)).toEqual(['text', 'number', 'number', 'number', 'text', 'text', 'text']);
-    expect(placed[3]?.rect?.x).toBeGreaterThan((lines[3]?.x ?? 0) + (lines[3]?.w ?? 0));
-    expect(placed[4]?.rect?.x).toBeGreaterThan((lines[4]?.x ?? 0) + (lines[4]?.w ?? 0));
+    expect(placed.map((p) => p.mode)).toEqual(['text', 'number', 'number', 'text', 'text', 'text', 'text']);
+    for (const i of [1, 2, 3, 4])
+      expect(placed[i]?.rect?.x).toBeGreaterThanOrEqual((lines[i]?.x ?? 0) + (lines[i]?.w ?? 0));
+  });
+
+  it('puts a number at the far edge of its line when the lines around it are longer', () => {
+    // The middle line is shortest, its neighbours' boxes reach past its end and it starts at the image's
+    // left edge: beside it is taken on both sides.
+    const rows: Rect[] = [
+      { x: 10, y: 20, w: 280, h: 12 },
+      { x: 10, y: 34, w: 120, h: 12 },
+      { x: 10, y: 48, w: 280, h: 12 },
+    ];
+    const placed = placeLabels(request(rows, 200), { width: 340, height: 90 }, 17);
+    expect(placed[1]).toMatchObject({ mode: 'number', rect: { x: 340 - 20 } });
   });
 
   it('leaves a label out when there is no room for even its number', () => {

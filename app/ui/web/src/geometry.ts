@@ -112,7 +112,10 @@ export interface PlacedLabel {
   rect?: Rect;
 }
 
-/** Where a label of this size may go around a box: above, below, right, left; inside the canvas only. */
+/**
+ * Where a label of this size may go around a box, best first: above, below, right, left, then at the far right
+ * or far left of the canvas on the box's line (past the other lines' ends); inside the canvas only.
+ */
 function around(
   box: Rect,
   w: number,
@@ -128,6 +131,8 @@ function around(
     { x, y: box.y + box.h + gap, w, h },
     { x: box.x + box.w + gap, y, w, h },
     { x: box.x - gap - w, y, w, h },
+    { x: area.width - w, y, w, h },
+    { x: 0, y, w, h },
   ].filter((r) => r.x >= 0 && r.y >= 0 && r.x + r.w <= area.width && r.y + r.h <= area.height);
 }
 
