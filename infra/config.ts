@@ -75,6 +75,9 @@ const T4_COUNTS = [1, 2, 4];
 const UNSUPPORTED_FAMILIES = ['a2', 'a3', 'a4', 'g4', 'ct5lp', 'ct6e'];
 
 export const machineFamily = (machineType: string): string => machineType.split('-')[0] ?? '';
+/** N1, the family T4s attach to: n1-* and the N1 custom types, which GCE names `custom-<cpus>-<mb>`. */
+export const isN1 = (machineType: string): boolean =>
+  machineFamily(machineType) === 'n1' || machineFamily(machineType) === 'custom';
 /** us-central1-a → us-central1. */
 const regionOf = (zone: string): string => zone.replace(/-[a-z]$/, '');
 /** gcp:region, or the zone's region. */
@@ -223,8 +226,10 @@ const rawSchema = z.object({
   machineType: textSetting(
     'machineType',
     DEFAULTS.machineType,
-    /^[a-z][a-z0-9]*-[a-z]+-\d+[a-z]*$/,
-    'a machine type such as g2-standard-4, n1-standard-4 or e2-standard-4',
+    // Every GCE name: predefined (e2-standard-4, c3-highcpu-4-lssd), shared-core (e2-medium, f1-micro) and
+    // custom types (n2-custom-4-16384, custom-4-16384-ext). GCE itself says whether the zone offers it.
+    /^(?=.{1,63}$)[a-z][a-z0-9]*(-[a-z0-9]+)+$/,
+    'a machine type such as g2-standard-4, n1-standard-4, e2-standard-4 or e2-medium',
   ),
   gpu: enumSetting('gpu', GPU_TYPES, DEFAULTS.gpu),
   gpuCount: intSetting('gpuCount', DEFAULTS.gpuCount, 1, 8),
@@ -391,7 +396,7 @@ function vmChecks(c: Parsed): Problem[] {
       });
     }
   } else if (c.gpu === 'nvidia-tesla-t4') {
-    if (family !== 'n1') {
+    if (!isN1(c.machineType)) {
       problems.push({
         key: 'gpu',
         message: `nvidia-tesla-t4 attaches only to n1-* machine types (got machineType ${c.machineType}); use machineType n1-standard-4`,

@@ -3,7 +3,7 @@
 // https://cloud.google.com/compute/vm-instance-pricing and https://cloud.google.com/compute/gpus-pricing;
 // most other regions cost 5-25% more. It is an estimate for students deciding whether to leave a VM up,
 // not a bill: egress, Artifact Registry storage and logging are extra (and small for a demo).
-import type { CloudRunConfig, SingleVmConfig } from './config.js';
+import { type CloudRunConfig, isN1, type SingleVmConfig } from './config.js';
 
 export const PRICE_DATE = '2026-11';
 export const PRICE_REGION = 'us-central1';
@@ -54,7 +54,7 @@ export function hourlyCostEstimate(c: CostInputs): CostEstimate {
   }
   const factor = c.spot ? SPOT_FACTOR : 1;
   // g2 prices already include their L4s; only GPUs attached to n1 machines are billed separately.
-  const gpu = c.gpu && c.machineType.startsWith('n1-') ? (GPU_PRICES[c.gpu.type] ?? 0) * c.gpu.count : 0;
+  const gpu = c.gpu && isN1(c.machineType) ? (GPU_PRICES[c.gpu.type] ?? 0) * c.gpu.count : 0;
   const parts = [
     { label: c.machineType, cost: machine * factor },
     ...(gpu > 0 && c.gpu ? [{ label: `${c.gpu.count}x ${c.gpu.type}`, cost: gpu * factor }] : []),

@@ -1,6 +1,7 @@
 // The VM's network: a dedicated VPC (so the default network's broad rules, such as SSH from anywhere, do
 // not apply), a static external IP, and firewall rules on the VM's tag: web from anywhere, SSH only from
 // the given ranges (Cloud IAP by default), nothing else. GCE denies all other ingress implicitly.
+import { createHash } from 'node:crypto';
 import * as gcp from '@pulumi/gcp';
 import * as pulumi from '@pulumi/pulumi';
 import { childOptions } from './options.js';
@@ -14,7 +15,15 @@ export interface NetworkArgs {
   labels: Record<string, string>;
 }
 
-export const SUBNET_RANGE = '10.128.0.0/24';
+/**
+ * The subnet's range, one /24 per region inside 10.128.0.0/9. Moving the stack to another region replaces
+ * the subnet, and Pulumi creates the new one before it deletes the old one, in the same VPC, where GCE
+ * refuses overlapping ranges: so the two regions' ranges must differ. (A test checks every GCP region.)
+ */
+export function subnetRange(region: string): string {
+  const slot = createHash('sha256').update(`modelship-subnet:${region}`).digest().readUInt16BE(0) & 0x7fff;
+  return `10.${128 + (slot >> 8)}.${slot & 0xff}.0/24`;
+}
 
 export class Network extends pulumi.ComponentResource {
   readonly network: gcp.compute.Network;
@@ -38,7 +47,7 @@ export class Network extends pulumi.ComponentResource {
         project: args.project,
         region: args.region,
         network: this.network.id,
-        ipCidrRange: SUBNET_RANGE,
+        ipCidrRange: subnetRange(args.region),
         privateIpGoogleAccess: true,
       },
       child,
@@ -63,8 +72,13 @@ export class Network extends pulumi.ComponentResource {
         project: args.project,
         network: this.network.id,
         direction: 'INGRESS',
-        description: 'HTTP (ACME challenges, redirect) and HTTPS to Caddy on the modelship VM',
-        allows: [{ protocol: 'tcp', ports: ['80', '443'] }],
+        description: 'HTTP (ACME challenges, redirect), HTTPS and HTTP/3 (QUIC) to Caddy on the modelship VM',
+        // Caddy serves HTTP/3 on udp/443 (docker-compose.caddy.yml publishes it) and advertises it with
+        // Alt-Svc: without the UDP rule browsers would try QUIC, time out and fall back.
+        allows: [
+          { protocol: 'tcp', ports: ['80', '443'] },
+          { protocol: 'udp', ports: ['443'] },
+        ],
         sourceRanges: ['0.0.0.0/0'],
         targetTags: [args.tag],
       },

@@ -3,7 +3,7 @@
 // infra/vm/metadata.ts; the key `startup-script` updates in place, so a new deploy never replaces the VM.
 import * as gcp from '@pulumi/gcp';
 import * as pulumi from '@pulumi/pulumi';
-import { machineFamily } from '../config.js';
+import { isN1 } from '../config.js';
 import { childOptions } from './options.js';
 
 export interface GpuSpec {
@@ -61,12 +61,12 @@ export function schedulingFor(opts: {
   };
 }
 
-/** n1 machines get their GPUs attached; g2 machines come with their L4s, so they declare none. */
+/** n1 machines (custom ones too) get their GPUs attached; g2 machines come with their L4s, so they declare none. */
 export function acceleratorsFor(
   machineType: string,
   gpu?: GpuSpec,
 ): gcp.types.input.compute.InstanceGuestAccelerator[] {
-  return gpu && machineFamily(machineType) === 'n1' ? [{ type: gpu.type, count: gpu.count }] : [];
+  return gpu && isN1(machineType) ? [{ type: gpu.type, count: gpu.count }] : [];
 }
 
 // Images whose kernel modules (the NVIDIA driver included) are signed, so Secure Boot can stay on. Other
@@ -85,6 +85,8 @@ export class Vm extends pulumi.ComponentResource {
   readonly serviceAccount: gcp.serviceaccount.Account;
   readonly instance: gcp.compute.Instance;
   readonly instanceName: pulumi.Output<string>;
+  /** GCE's unique ID of the instance: a replaced VM gets a new one (its name may stay the same). */
+  readonly instanceId: pulumi.Output<string>;
 
   constructor(name: string, args: VmArgs, opts?: pulumi.ComponentResourceOptions) {
     super('modelship:infra:Vm', name, {}, opts);
@@ -158,10 +160,17 @@ export class Vm extends pulumi.ComponentResource {
         allowStoppingForUpdate: true,
         deletionProtection: false,
       },
-      // The VM pulls on its first boot: its account must be able to read the registry by then.
-      childOptions(this, opts, { dependsOn: grants }),
+      childOptions(this, opts, {
+        // The VM pulls on its first boot: its account must be able to read the registry by then.
+        dependsOn: grants,
+        // Some settings replace the VM (spot, vmImage, the GPU, g2 <-> n1, the zone). Pulumi would create the
+        // new VM first, asking for the static IP the old one still holds, which GCE refuses ("already in
+        // use"): delete the old VM first. Its boot disk goes with it; the IP (and so the URL) stays.
+        deleteBeforeReplace: true,
+      }),
     );
     this.instanceName = this.instance.name;
+    this.instanceId = this.instance.instanceId;
 
     this.registerOutputs({
       instanceName: this.instanceName,

@@ -139,7 +139,8 @@ function deploy(shape: pulumi.Resource, config: SingleVmConfig, ctx: StackContex
       timeoutMinutes: config.readinessTimeoutMinutes,
       ...(basicAuth && { basicAuth: pulumi.secret(`${basicAuth.user}:${basicAuth.password}`) }),
       hint: pulumi.interpolate`The VM keeps trying; read its log with: ${sshCommand} -- sudo journalctl -u google-startup-scripts -u modelship-watcher -e`,
-      triggers: [images.apiImage, images.uiImage, renderStartupScript()],
+      // a replaced VM (new instance ID) boots from scratch: wait for it too
+      triggers: [images.apiImage, images.uiImage, renderStartupScript(), vm.instanceId],
       repoRoot: ctx.repoRoot,
     },
     // Poll only once the instance (with its new metadata) and the DNS record are in place.

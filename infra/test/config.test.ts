@@ -83,6 +83,31 @@ describe('parseConfig', () => {
     });
   });
 
+  it('accepts every kind of GCE machine type name, and checks only the GPU rules against it', () => {
+    for (const machineType of [
+      'e2-medium',
+      'e2-micro',
+      'f1-micro',
+      'g1-small',
+      'e2-standard-4',
+      'n2-custom-4-16384',
+      'n2-custom-4-16384-ext',
+      'custom-4-16384',
+      'c3-highcpu-4-lssd',
+      'c4a-standard-4-lssd',
+      't2a-standard-1',
+      'm3-ultramem-32',
+    ]) {
+      expect(vmConfig({ ...BASE, machineType, gpu: 'none' }).machineType).toBe(machineType);
+    }
+    // an N1 custom type takes T4s like n1-standard-*
+    const t4 = parseConfig({ ...BASE, machineType: 'custom-4-16384', gpu: 'nvidia-tesla-t4' });
+    expect(t4.gpu).toEqual({ type: 'nvidia-tesla-t4', count: 1 });
+    for (const machineType of ['E2-medium', 'e2', 'e2-', 'e2--medium', 'e2_medium', `e2-${'x'.repeat(61)}`]) {
+      expect(() => parseConfig({ ...BASE, machineType, gpu: 'none' }), machineType).toThrow(/machineType/);
+    }
+  });
+
   const cases: [string, RawConfig, RegExp][] = [
     [
       'missing project',

@@ -306,7 +306,27 @@ describe('docker-compose.yml', () => {
     for (const name of ['APP_VERSION', 'WORKERS', 'ORT_PROVIDERS', 'LOG_LEVEL'])
       expect(api?.environment).toContain(name);
   });
+
+  it('gives the UI and the Caddy front none of the variables that an API-only deploy changes', () => {
+    // Compose recreates (stops, then starts) a service whose config hash changed, and the hash covers every
+    // interpolated value, build arguments included, even with `up --no-build`. A UI stopped during an
+    // API rollout fails the POSTs in flight: Caddy cannot replay their bodies.
+    const { caddy } = compose('docker-compose.caddy.yml').services;
+    const shared = new Set(['LOG_MAX_SIZE', 'LOG_MAX_FILE', 'GIT_REVISION']);
+    const apiVariables = [...composeVariables(api)].filter((name) => !shared.has(name));
+    expect(apiVariables).toEqual(expect.arrayContaining(['API_IMAGE', 'APP_VERSION', 'WORKERS']));
+    for (const service of [ui, caddy]) {
+      expect([...composeVariables(service)].filter((name) => apiVariables.includes(name))).toEqual([]);
+    }
+  });
 });
+
+/** Variables a compose service reads: `${NAME...}` interpolations and pass-through `environment` entries. */
+function composeVariables(service: Service | undefined): Set<string> {
+  const names = [...JSON.stringify(service ?? {}).matchAll(/\$\{(\w+)/g)].map((m) => m[1] ?? '');
+  const passed = (service?.environment ?? []).filter((entry) => /^\w+$/.test(entry));
+  return new Set([...names, ...passed]);
+}
 
 describe('compose overlays', () => {
   it('dev publishes the API on loopback', () => {

@@ -2,10 +2,12 @@
 // few outputs the cloud would compute (IP, image digests, e-mails, names) get realistic values.
 import { createHash } from 'node:crypto';
 import * as pulumi from '@pulumi/pulumi';
+import { MockMonitor } from '@pulumi/pulumi/runtime/mocks.js';
 
 export const MOCK_IP = '34.1.2.3';
 export const MOCK_TOKEN = 'ya29.mock-access-token';
 export const MOCK_ZONE_DNS_NAME = 'example.com.';
+export const MOCK_INSTANCE_ID = '4870213549321675112';
 export const MOCK_LB_IP = '34.120.0.1';
 /** Cloud Run's URL for a service: https://<name>-<project hash>.<region code>.run.app */
 export const runAppUrl = (service: string) => `https://${service}-abc123xyz-uc.a.run.app`;
@@ -20,6 +22,39 @@ export interface Recorded {
   inputs: Inputs;
   /** Dotted paths of the inputs that arrived as secrets, e.g. `registry.password`. */
   secretPaths: string[];
+  /** The resource options the engine acts on at replacement time. */
+  options: ReplacementOptions;
+}
+
+export interface ReplacementOptions {
+  deleteBeforeReplace: boolean;
+  replaceOnChanges: string[];
+  ignoreChanges: string[];
+}
+
+// setMocks' newResource never sees resource options: read them from the register request on the way in.
+interface RegisterRequest {
+  getName(): string;
+  getDeletebeforereplace(): boolean;
+  getReplaceonchangesList(): string[];
+  getIgnorechangesList(): string[];
+}
+const optionsByName = new Map<string, ReplacementOptions>();
+const monitor = MockMonitor.prototype as unknown as {
+  registerResource(req: RegisterRequest, callback: unknown): Promise<void>;
+  recordsOptions?: boolean;
+};
+if (!monitor.recordsOptions) {
+  const register = monitor.registerResource;
+  monitor.registerResource = function (this: unknown, req, callback) {
+    optionsByName.set(req.getName(), {
+      deleteBeforeReplace: req.getDeletebeforereplace(),
+      replaceOnChanges: req.getReplaceonchangesList(),
+      ignoreChanges: req.getIgnorechangesList(),
+    });
+    return register.call(this, req, callback);
+  };
+  monitor.recordsOptions = true;
 }
 
 // The wire form of a secret in mocked inputs: { [SIG_KEY]: SECRET_SIG, value }.
@@ -52,7 +87,12 @@ export async function installMocks(stack = 'dev') {
       newResource(args) {
         const secretPaths: string[] = [];
         const inputs = unwrapSecrets(args.inputs, '', secretPaths) as Inputs;
-        resources.push({ type: args.type, name: args.name, inputs, secretPaths });
+        const options = optionsByName.get(args.name) ?? {
+          deleteBeforeReplace: false,
+          replaceOnChanges: [],
+          ignoreChanges: [],
+        };
+        resources.push({ type: args.type, name: args.name, inputs, secretPaths, options });
         const state: Record<string, unknown> = { ...args.inputs };
         switch (args.type) {
           case 'gcp:compute/address:Address':
@@ -71,6 +111,7 @@ export async function installMocks(stack = 'dev') {
             break;
           case 'gcp:compute/instance:Instance':
             state.name = `${args.name}-a1b2c3d`;
+            state.instanceId = MOCK_INSTANCE_ID;
             break;
           case 'gcp:compute/globalAddress:GlobalAddress':
             state.address = MOCK_LB_IP;

@@ -5,7 +5,9 @@ import { fileURLToPath } from 'node:url';
 import * as pulumi from '@pulumi/pulumi';
 import bcrypt from 'bcryptjs';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { buildInfo } from '../build-info.js';
+import { subnetRange } from '../components/network.js';
 import { type DeployConfig, parseConfig, type RawConfig } from '../config.js';
 import { REQUIRED_SERVICES, SingleVm } from '../stacks/single-vm.js';
 import { renderStartupScript } from '../vm/metadata.js';
@@ -14,6 +16,7 @@ import {
   installMocks,
   isSecret,
   lookups,
+  MOCK_INSTANCE_ID,
   MOCK_IP,
   MOCK_TOKEN,
   outputValue,
@@ -168,14 +171,26 @@ describe('dev stack (g2-standard-4, one L4)', () => {
     expect(JSON.stringify(vm)).not.toContain('compute@developer.gserviceaccount.com');
   });
 
-  it('opens 80/443 to the world and 22 only to the IAP range, on the VM tag of a dedicated network', async () => {
+  it('opens 80/443 (and udp/443 for HTTP/3) to the world and 22 only to the IAP range, on the VM tag of a dedicated network', async () => {
     const d = await deploy(DEV);
     const rules = d.ofType('gcp:compute/firewall:Firewall').map((r) => r.inputs);
     expect(rules).toHaveLength(2);
     const vmTags = instanceOf(d).tags;
     expect(vmTags).toEqual(['modelship-dev']);
     const ports = rules.flatMap((r) => r.allows.flatMap((a: Inputs) => a.ports));
-    expect(ports.sort()).toEqual(['22', '443', '80']);
+    expect(ports.sort()).toEqual(['22', '443', '443', '80']);
+    // the published ports of the Caddy front, protocol by protocol
+    const caddy = parse(readFileSync(`${repoRoot}/docker-compose.caddy.yml`, 'utf8')).services.caddy;
+    const published = (caddy.ports as string[]).map((p) => {
+      const [port, protocol = 'tcp'] = p.replace(/^.*:/, '').split('/');
+      return `${protocol}/${port}`;
+    });
+    const opened = rules.flatMap((r) =>
+      r.sourceRanges.includes('0.0.0.0/0')
+        ? r.allows.flatMap((a: Inputs) => a.ports.map((port: string) => `${a.protocol}/${port}`))
+        : [],
+    );
+    expect(opened.sort()).toEqual(published.sort());
     const web = must(
       rules.find((r) => r.allows[0].ports.includes('443')),
       'web',
@@ -184,7 +199,11 @@ describe('dev stack (g2-standard-4, one L4)', () => {
       rules.find((r) => r.allows[0].ports.includes('22')),
       'ssh',
     );
-    expect(web.allows).toEqual([{ protocol: 'tcp', ports: ['80', '443'] }]);
+    // what docker-compose.caddy.yml publishes: HTTP, HTTPS and HTTP/3 (QUIC)
+    expect(web.allows).toEqual([
+      { protocol: 'tcp', ports: ['80', '443'] },
+      { protocol: 'udp', ports: ['443'] },
+    ]);
     expect(web.sourceRanges).toEqual(['0.0.0.0/0']);
     expect(ssh.allows).toEqual([{ protocol: 'tcp', ports: ['22'] }]);
     expect(ssh.sourceRanges).toEqual(['35.235.240.0/20']);
@@ -291,7 +310,35 @@ describe('dev stack (g2-standard-4, one L4)', () => {
     });
     expect(cmd.environment.MODELSHIP_HINT).toContain('journalctl -u google-startup-scripts');
     expect(cmd.environment.MODELSHIP_BASIC_AUTH).toBeUndefined();
-    expect(cmd.triggers).toEqual([d.outputs.apiImage, d.outputs.uiImage, renderStartupScript()]);
+    expect(cmd.triggers).toEqual([
+      d.outputs.apiImage,
+      d.outputs.uiImage,
+      renderStartupScript(),
+      MOCK_INSTANCE_ID, // a replaced VM boots from scratch: wait for it too
+    ]);
+  });
+
+  it('replaces the VM without colliding: the old one (holding the static IP) goes first', async () => {
+    const d = await deploy(DEV);
+    // spot, vmImage, the GPU, g2 <-> n1 and the zone are force-new on the instance; the new VM asks for
+    // the static IP, which GCE grants only once the old VM released it
+    expect(d.one('gcp:compute/instance:Instance').options.deleteBeforeReplace).toBe(true);
+    // the address itself is created before the old one is deleted (a region move): the old VM holds it
+    expect(d.one('gcp:compute/address:Address').options.deleteBeforeReplace).toBe(false);
+  });
+
+  it('gives each region its own subnet range, so that a region move never overlaps in the VPC', async () => {
+    const ranges = await Promise.all(
+      ['us-central1', 'europe-west4'].map(async (region) => {
+        const d = await deploy({ ...DEV, 'gcp:region': region, 'gcp:zone': `${region}-a` });
+        const subnet = d.one('gcp:compute/subnetwork:Subnetwork').inputs;
+        expect(subnet.region).toBe(region);
+        return subnet.ipCidrRange as string;
+      }),
+    );
+    expect(ranges[0]).toBe(subnetRange('us-central1'));
+    expect(ranges[1]).toBe(subnetRange('europe-west4'));
+    expect(ranges[0]).not.toBe(ranges[1]);
   });
 
   it('names the per-stack GCP resources after the stack', async () => {

@@ -1,9 +1,14 @@
 // The VM's instance metadata, as rendered for both the Pulumi program and the rehearsal's fake server.
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   COMPOSE_FILES,
   GPU_COMPOSE_FILES,
+  lfText,
   renderEnvFile,
   renderStartupScript,
   renderVmMetadata,
@@ -44,6 +49,40 @@ describe('renderStartupScript', () => {
     expect(script).toBe(repoFile('infra/vm/startup.sh'));
     expect(script.startsWith('#!/usr/bin/env bash\n')).toBe(true);
     expect(script).toContain('set -euo pipefail');
+  });
+});
+
+describe('a Windows checkout (CRLF line endings)', () => {
+  it('.gitattributes pins LF for the script, the compose files and the Caddyfile', () => {
+    const files = ['infra/vm/startup.sh', 'deploy/Caddyfile', ...Object.values(VM_FILES)];
+    const out = execFileSync('git', ['check-attr', 'eol', '--', ...files], {
+      cwd: new URL('../../', import.meta.url),
+      encoding: 'utf8',
+    });
+    for (const file of files) expect(out).toContain(`${file}: eol: lf`);
+  });
+
+  it('renders the same LF metadata from a CRLF copy of the repository files', () => {
+    const copy = mkdtempSync(join(tmpdir(), 'modelship-crlf-'));
+    try {
+      for (const path of ['infra/vm/startup.sh', ...Object.values(VM_FILES)]) {
+        mkdirSync(dirname(join(copy, path)), { recursive: true });
+        writeFileSync(join(copy, path), repoFile(path).replaceAll('\n', '\r\n'));
+      }
+      expect(readFileSync(join(copy, 'infra/vm/startup.sh'), 'utf8')).toContain('set -euo pipefail\r\n');
+      const fromCrlf = renderVmMetadata(args, pathToFileURL(`${copy}/`));
+      expect(fromCrlf).toEqual(renderVmMetadata(args));
+      for (const value of Object.values(fromCrlf)) expect(value).not.toContain('\r');
+      // and bash parses the script it became
+      execFileSync('bash', ['-n'], { input: fromCrlf['startup-script'] });
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a carriage return that is not part of a CRLF, naming the file and line', () => {
+    expect(lfText('deploy/Caddyfile', 'a\r\nb\n')).toBe('a\nb\n');
+    expect(() => lfText('deploy/Caddyfile', 'a\nb\rc\n')).toThrow('deploy/Caddyfile:2: a carriage return');
   });
 });
 

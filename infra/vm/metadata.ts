@@ -38,12 +38,28 @@ export const VM_FILES = {
 export const COMPOSE_FILES = [VM_FILES['modelship-compose'], VM_FILES['modelship-compose-caddy']] as const;
 export const GPU_COMPOSE_FILES = [VM_FILES['modelship-compose-gpu']] as const;
 
-const repoRoot = new URL('../../', import.meta.url);
-const readRepoFile = (path: string): string => readFileSync(new URL(path, repoRoot), 'utf8');
+const REPO_ROOT = new URL('../../', import.meta.url);
 
-/** infra/vm/startup.sh: runs as root on every boot, and (as `startup.sh watch`) as the deploy watcher. */
-export function renderStartupScript(): string {
-  return readRepoFile('infra/vm/startup.sh');
+/**
+ * A repository file as the VM must get it: with LF line endings. A Windows checkout (core.autocrlf) turns
+ * them into CRLF, and `#!/usr/bin/env bash\r` or `set -euo pipefail\r` would kill the script on its first
+ * line. .gitattributes pins LF for these files; this covers a checkout made before it, or a copy made by an
+ * editor. A CR anywhere else is refused.
+ */
+export function lfText(path: string, text: string): string {
+  const lf = text.replaceAll('\r\n', '\n');
+  const line = lf.split('\n').findIndex((l) => l.includes('\r'));
+  if (line >= 0) throw new Error(`${path}:${line + 1}: a carriage return (CR) that is not part of a CRLF`);
+  return lf;
+}
+
+const readRepoFile = (path: string, root: URL): string =>
+  lfText(path, readFileSync(new URL(path, root), 'utf8'));
+
+/** infra/vm/startup.sh: runs as root on every boot, and (as `startup.sh watch`) as the deploy watcher.
+ * `root`: the repository checkout to read it from (tests render from a CRLF copy). */
+export function renderStartupScript(root: URL = REPO_ROOT): string {
+  return readRepoFile('infra/vm/startup.sh', root);
 }
 
 // Values go into a compose .env file single-quoted, which both Compose v1 and v2 take literally (a bcrypt
@@ -98,7 +114,7 @@ const RENDERED_FILES = [
 ] as const;
 
 /** Every instance metadata attribute of the VM, `startup-script` included. */
-export function renderVmMetadata(args: VmMetadataArgs): Record<string, string> {
+export function renderVmMetadata(args: VmMetadataArgs, root: URL = REPO_ROOT): Record<string, string> {
   required('apiImage', args.apiImage);
   required('uiImage', args.uiImage);
   required('registryHost', args.registryHost);
@@ -108,9 +124,11 @@ export function renderVmMetadata(args: VmMetadataArgs): Record<string, string> {
     required('basicAuth.user', args.basicAuth.user);
     required('basicAuth.bcryptHash', args.basicAuth.bcryptHash);
   }
-  const files = Object.fromEntries(Object.entries(VM_FILES).map(([key, path]) => [key, readRepoFile(path)]));
+  const files = Object.fromEntries(
+    Object.entries(VM_FILES).map(([key, path]) => [key, readRepoFile(path, root)]),
+  );
   return {
-    'startup-script': renderStartupScript(),
+    'startup-script': renderStartupScript(root),
     ...files,
     'modelship-env': renderEnvFile(args),
     'modelship-ops-agent': renderOpsAgentConfig({ ...OPS_AGENT_DEFAULTS, gpu: args.gpu }),

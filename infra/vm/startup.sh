@@ -254,16 +254,21 @@ api_ready() { # $1: container id; the same check as the image's HEALTHCHECK, wit
     >/dev/null 2>&1
 }
 
-# A new API image replaces the running API without a gap: the new containers start next to the old ones,
-# and the old ones are stopped (gracefully: their requests in flight finish) once every new one is ready.
-# (`up` alone would stop the old container before starting the new one.)
+# The config hash Compose gives service $1's containers (label com.docker.compose.config-hash): `up`
+# recreates, stop first, every container whose label differs.
+config_hash() { compose config --hash="$1" | awk -v s="$1" '$1 == s { print $2 }'; }
+
+# A new API image or API setting replaces the running API without a gap: the new containers start next to
+# the old ones, and the old ones are stopped (gracefully: their requests in flight finish) once every new
+# one is ready. (`up` alone would stop the old container before starting the new one.)
 roll_api() {
   local want old stale="" id new deadline
   old=$(compose ps -q api)
   [ -n "$old" ] || return 0 # first deploy
-  want=$(docker image inspect -f '{{.Id}}' "$(env_value API_IMAGE)")
+  want="$(docker image inspect -f '{{.Id}}' "$(env_value API_IMAGE)") running $(config_hash api)"
   for id in $old; do
-    [ "$(docker inspect -f '{{.Image}} {{.State.Status}}' "$id")" = "$want running" ] || stale+=" $id"
+    [ "$(docker inspect -f '{{.Image}} {{.State.Status}} {{index .Config.Labels "com.docker.compose.config-hash"}}' \
+      "$id")" = "$want" ] || stale+=" $id"
   done
   [ -n "$stale" ] || return 0
   log "deploy: starting the new API next to the running one"

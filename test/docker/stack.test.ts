@@ -91,7 +91,7 @@ beforeAll(async () => {
     );
   });
   // Build through compose's own build sections, as `docker compose up --build` on a laptop does.
-  const buildEnv = { APP_VERSION: VERSION, GIT_REVISION: revision };
+  const buildEnv = { APP_VERSION: VERSION, UI_VERSION: VERSION, GIT_REVISION: revision };
   await compose({ name: project.name, dir: repo, files: ['docker-compose.yml'] }, buildEnv, [
     'build',
     'api',

@@ -11,6 +11,8 @@ export interface FakeMetadataServer {
   /** Replaces all instance attributes; wakes pending `wait_for_change` requests. */
   setAttributes(attributes: Record<string, string>): void;
   attributes(): Record<string, string>;
+  /** `wait_for_change` long-polls being held open right now. */
+  waiting(): number;
   /** A metadata-server hiccup: drops open connections (pending long-polls too) and answers 503 to every
    * request until `until` (epoch ms). */
   failUntil(until: number): void;
@@ -120,6 +122,7 @@ export async function startFakeMetadataServer(
       for (const wake of [...waiters]) wake();
     },
     attributes: () => ({ ...attributes }),
+    waiting: () => waiters.length,
     failUntil(until) {
       failingUntil = until;
       server.closeAllConnections();

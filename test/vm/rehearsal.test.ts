@@ -22,7 +22,14 @@ const REGISTRY = '127.0.0.1:5000';
 // Distinct from the VM's `modelship` and from the Docker suite's projects.
 const PROJECT = 'modelship-vmtest';
 const REPO = `${REGISTRY}/${PROJECT}`;
-const VERSIONS = ['rehearsal-1', 'rehearsal-2'] as const;
+// Rollout n (0: the first deploy) deploys this version; the API reports it, so the poller tells them apart.
+const versionOf = (n: number) => `rehearsal-${n + 1}`;
+// `npm run test:vm:rollouts` sets 10: that many rollouts in a row, alternating the two API images, under one
+// polling client. CI runs one.
+const ROLLOUTS = Number(process.env.MODELSHIP_ROLLOUTS ?? 1);
+if (!Number.isInteger(ROLLOUTS) || ROLLOUTS < 1) {
+  throw new Error(`MODELSHIP_ROLLOUTS: must be a positive integer, got ${process.env.MODELSHIP_ROLLOUTS}`);
+}
 const BASE_IMAGES = ['node:22-bookworm-slim', 'debian:bookworm-slim', 'caddy:2'];
 /** The registry container step 1 starts when neither the offline setup nor a registry is there. */
 const REGISTRY_CONTAINER = `${PROJECT}-registry`;
@@ -200,7 +207,7 @@ describe.sequential('VM rehearsal', () => {
       gpu: true,
       basicAuth: { user, bcryptHash: await bcrypt.hash(password, 10) },
       api: { workers: 1 },
-      version: VERSIONS[0],
+      version: versionOf(0),
     };
     metadata = await startFakeMetadataServer(renderVmMetadata(metadataArgs));
     const [httpPort, httpsPort, uiPort] = [await freePort(), await freePort(), await freePort()];
@@ -237,7 +244,7 @@ describe.sequential('VM rehearsal', () => {
     expect(lines.filter((l) => l.includes('gpu:'))).toEqual([
       expect.stringMatching(/gpu: NOT USED, starting the API on CPU because no NVIDIA driver/),
     ]);
-    expect(result.stdout).toContain(`deploy: healthy, version ${VERSIONS[0]}`);
+    expect(result.stdout).toContain(`deploy: healthy, version ${versionOf(0)}`);
     expect(result.stdout).toContain('watcher: started');
     expect(alive(await watcherPid())).toBe(true);
     expect((await stat(join(root, '.env'))).mode & 0o777).toBe(0o600);
@@ -252,7 +259,7 @@ describe.sequential('VM rehearsal', () => {
     expect(page.headers.get('content-type')).toContain('text/html');
 
     const health = await fetch(`${front}/api/health`, { headers: auth });
-    expect(await health.json()).toMatchObject({ status: 'ok', version: VERSIONS[0], models: ['ocr'] });
+    expect(await health.json()).toMatchObject({ status: 'ok', version: versionOf(0), models: ['ocr'] });
     expect((await fetch(`${front}/api/ready`, { headers: auth })).status).toBe(200);
     expect(await (await fetch(`${front}/api/models`, { headers: auth })).json()).toContain('ocr');
     const openapi = (await (await fetch(`${front}/api/openapi.json`, { headers: auth })).json()) as {
@@ -292,58 +299,88 @@ describe.sequential('VM rehearsal', () => {
     expect(uiPort).toBe(`127.0.0.1:${scriptEnv.UI_PORT}`);
   }, 120_000);
 
-  it('6. rolls out a new API image through the watcher, while a polling client sees no failure', async () => {
-    images.api2 = await buildAndPush('app/api/Dockerfile', `${REPO}/api:2`, `${REPO}/api:2`, [
-      '--build-arg',
-      `VERSION=${VERSIONS[1]}`,
-    ]);
-    expect(images.api2).not.toBe(images.api1);
+  it(
+    `6. rolls out a new API image ${ROLLOUTS} time(s) through the watcher, while a polling client sees no failure`,
+    async () => {
+      images.api2 = await buildAndPush('app/api/Dockerfile', `${REPO}/api:2`, `${REPO}/api:2`, [
+        '--build-arg',
+        `VERSION=${versionOf(1)}`,
+      ]);
+      expect(images.api2).not.toBe(images.api1);
 
-    // A metadata-server outage first: it drops the watcher's long-poll, which must back off and come back.
-    metadata.failUntil(Date.now() + 6_000);
-    for (let i = 0; i < 100 && !(await watcherLog()).includes('retrying in'); i++) await sleep(200);
-    await sleep(8_000);
-    expect(metadata.stats.failed).toBeGreaterThan(0);
-    expect(alive(await watcherPid())).toBe(true);
+      // A metadata-server outage first: it drops the watcher's long-poll, which must back off and come back.
+      // (Once the watcher is long-polling: on a busy machine its first pass may still be running.)
+      for (let i = 0; i < 600 && metadata.waiting() === 0; i++) await sleep(200);
+      expect(metadata.waiting()).toBeGreaterThan(0);
+      metadata.failUntil(Date.now() + 6_000);
+      for (let i = 0; i < 100 && !(await watcherLog()).includes('retrying in'); i++) await sleep(200);
+      await sleep(8_000);
+      expect(metadata.stats.failed).toBeGreaterThan(0);
+      expect(alive(await watcherPid())).toBe(true);
 
-    const poller = startPoller();
-    await sleep(3_000);
-    const changed = Date.now();
-    metadata.setAttributes(
-      renderVmMetadata({ ...metadataArgs, apiImage: images.api2, version: VERSIONS[1] }),
-    );
-    const healthy = `deploy: healthy, version ${VERSIONS[1]}`;
-    for (let i = 0; i < 600 && !(await watcherLog()).includes(healthy); i++) await sleep(500);
-    await sleep(3_000); // keep polling a little after the switch
-    const stats = await poller.stop();
-    // rolled out: from this answer on, every client got the new version
-    const lastOld = stats.versions.findLastIndex((v) => v.version !== VERSIONS[1]);
-    const rolledOut = stats.versions[lastOld + 1]?.at ?? 0;
-    const log = await watcherLog();
-    console.log(`--- watcher log\n${log}`);
-    for (const c of await projectContainers()) {
+      const before = await projectContainers();
+      const poller = startPoller();
+      await sleep(3_000);
+      const rollouts: Array<{ version: string; changed: number; rolledOut: number }> = [];
+      for (let n = 1; n <= ROLLOUTS; n++) {
+        const version = versionOf(n);
+        const changed = Date.now();
+        const apiImage = n % 2 === 1 ? images.api2 : images.api1;
+        metadata.setAttributes(renderVmMetadata({ ...metadataArgs, apiImage, version }));
+        const healthy = `deploy: healthy, version ${version}\n`; // the newline: rehearsal-1 vs rehearsal-10
+        for (let i = 0; i < 600 && !(await watcherLog()).includes(healthy); i++) await sleep(500);
+        await sleep(3_000); // keep polling a little after the switch
+        // rolled out: from this answer on, every client got the new version
+        const seen = poller.state.versions.filter((v) => v.at >= changed);
+        const lastOld = seen.findLastIndex((v) => v.version !== version);
+        const rolledOut = seen[lastOld + 1]?.at ?? 0;
+        rollouts.push({ version, changed, rolledOut });
+        console.log(
+          `rollout ${n}/${ROLLOUTS} (${version}): ${rolledOut ? (rolledOut - changed) / 1000 : 'never'}s after ` +
+            `the metadata change; so far ${poller.state.requests} requests, ${poller.state.failures.length} failed`,
+        );
+        expect(await watcherLog()).toContain(healthy);
+      }
+      const stats = await poller.stop();
+      const log = await watcherLog();
+      console.log(`--- watcher log\n${log}`);
+      const after = await projectContainers();
+      const first = rollouts[0]?.changed ?? 0;
+      for (const c of after) {
+        console.log(
+          `${c.service} started ${(Date.parse(c.started) - first) / 1000}s after the first metadata change`,
+        );
+      }
       console.log(
-        `${c.service} started ${(Date.parse(c.started) - changed) / 1000}s after the metadata change`,
+        `rollouts: ${ROLLOUTS}, ${stats.requests} requests, ${stats.failures.length} failed, slowest ${stats.slowestMs} ms`,
+        stats.failures,
       );
-    }
-    console.log(
-      `rollout: ${rolledOut ? (rolledOut - changed) / 1000 : 'never'}s after the metadata change; ` +
-        `${stats.requests} requests, ${stats.failures.length} failed, slowest ${stats.slowestMs} ms`,
-      stats.failures,
-    );
-    expect(log).toContain(healthy);
-    expect(rolledOut - changed).toBeGreaterThan(0);
-    expect(rolledOut - changed).toBeLessThan(60_000);
-    expect(log).toContain('metadata or deploy failed; retrying in');
-    // the .env (new digest and version) and the version setting
-    expect(log).toContain('watcher: 2 file(s) changed in metadata');
-    expect(stats.failures).toEqual([]);
-    expect(stats.requests).toBeGreaterThan(20);
+      for (const { changed, rolledOut } of rollouts) {
+        expect(rolledOut - changed).toBeGreaterThan(0);
+        expect(rolledOut - changed).toBeLessThan(60_000);
+      }
+      expect(log).toContain('metadata or deploy failed; retrying in');
+      // the .env (new digest and version) and the version setting
+      expect(log).toContain('watcher: 2 file(s) changed in metadata');
+      expect(stats.failures).toEqual([]);
+      expect(stats.requests).toBeGreaterThan(20 * ROLLOUTS);
+      // An API-only change leaves the UI and the front alone: the same containers, never restarted.
+      const kept = (list: Container[]) =>
+        list.filter((c) => c.service !== 'api').map(({ id, service, started }) => ({ id, service, started }));
+      expect(kept(after)).toEqual(kept(before));
+      expect(
+        kept(after)
+          .map((c) => c.service)
+          .sort(),
+      ).toEqual(['caddy', 'ui']);
 
-    const api = (await projectContainers()).find((c) => c.service === 'api');
-    const expected = (await docker('image', 'inspect', '-f', '{{.Id}}', images.api2)).stdout.trim();
-    expect(api?.image).toBe(expected);
-  }, 900_000);
+      const api = (await projectContainers()).find((c) => c.service === 'api');
+      const last = ROLLOUTS % 2 === 1 ? images.api2 : images.api1;
+      const expected = (await docker('image', 'inspect', '-f', '{{.Id}}', last)).stdout.trim();
+      expect(api?.image).toBe(expected);
+    },
+    900_000 + ROLLOUTS * 120_000,
+  );
 
   it('7. changes nothing when the script runs again, as after a reboot', async () => {
     const before = await projectContainers();
@@ -351,12 +388,12 @@ describe.sequential('VM rehearsal', () => {
     const result = await runStartupScript();
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('metadata: 0 file(s) changed');
-    expect(result.stdout).toContain(`deploy: unchanged, version ${VERSIONS[1]} running`);
+    expect(result.stdout).toContain(`deploy: unchanged, version ${versionOf(ROLLOUTS)} running`);
     expect(result.stdout).toContain(`watcher: running (pid ${pid})`);
     expect(await projectContainers()).toEqual(before);
     console.log(`second run: ${result.seconds}s`);
     const health = await fetch(`${front}/api/health`, { headers: auth });
-    expect(await health.json()).toMatchObject({ version: VERSIONS[1] });
+    expect(await health.json()).toMatchObject({ version: versionOf(ROLLOUTS) });
   }, 300_000);
 
   it('8. stops itself when idle: predictions keep it up, silence powers it off', async () => {
@@ -365,8 +402,8 @@ describe.sequential('VM rehearsal', () => {
     metadata.setAttributes(
       renderVmMetadata({
         ...metadataArgs,
-        apiImage: images.api2,
-        version: VERSIONS[1],
+        apiImage: ROLLOUTS % 2 === 1 ? images.api2 : images.api1,
+        version: versionOf(ROLLOUTS),
         idleStopMinutes: 120,
       }),
     );
@@ -471,6 +508,7 @@ function startPoller() {
     }
   })();
   return {
+    state,
     async stop() {
       state.stopped = true;
       await loop;

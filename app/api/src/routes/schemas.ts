@@ -68,6 +68,10 @@ export const predictResponses = {
         'model "yolo11n" failed to load: models/yolo11n/yolo11n.onnx is empty (0 bytes): the export or the copy did not finish. Export the model again',
     },
   ),
+  504: error('Not done within REQUEST_TIMEOUT; its work was stopped', {
+    error: 'deadline_exceeded',
+    detail: 'the request took longer than the 30 s limit (REQUEST_TIMEOUT)',
+  }),
 } as const;
 
 export const notReadyError = { 503: error('Models still loading (see Retry-After)', NOT_READY) } as const;
