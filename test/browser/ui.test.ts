@@ -95,7 +95,9 @@ describe('desktop', () => {
   });
 
   it('shows the API as ready and lists the model', async () => {
-    await expect.poll(() => page.locator('#api-status').getAttribute('data-state')).toBe('ready');
+    await expect
+      .poll(() => page.locator('#api-status').getAttribute('data-state'), { timeout: 15_000 })
+      .toBe('ready');
     await expect.poll(() => page.locator('#api-status').textContent()).toMatch(/API ready · v\d/);
     // The badge turns ready before the model list arrives (a second request), so wait for the list too.
     await expect
@@ -338,7 +340,9 @@ describe('phone', () => {
       const page = await browser.context.newPage();
       const seen = watch(page);
       await page.goto(ui.url);
-      await expect.poll(() => page.locator('#api-status').getAttribute('data-state')).toBe('ready');
+      await expect
+        .poll(() => page.locator('#api-status').getAttribute('data-state'), { timeout: 15_000 })
+        .toBe('ready');
       expect(await scrollsSideways(page)).toBe(false);
       await page.screenshot({ path: join(RESULTS, 'phone-start.png'), fullPage: true });
 
@@ -391,7 +395,9 @@ describe('when things go wrong', () => {
     try {
       const page = await browser.context.newPage();
       await page.goto(small.url);
-      await expect.poll(() => page.locator('#api-status').getAttribute('data-state')).toBe('ready');
+      await expect
+        .poll(() => page.locator('#api-status').getAttribute('data-state'), { timeout: 15_000 })
+        .toBe('ready');
       const fixture = await textFixture('page');
       expect(fixture.png.length).toBeGreaterThan(20_000);
       await page
