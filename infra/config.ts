@@ -4,6 +4,8 @@ import * as pulumi from '@pulumi/pulumi';
 import { z } from 'zod';
 
 export const GPU_TYPES = ['nvidia-l4', 'nvidia-tesla-t4', 'none'] as const;
+/** Public DNS services that answer a name like 34-1-2-3.<suffix> with that IP: the VM's URL without a domain. */
+export const IP_HOST_SUFFIXES = ['sslip.io', 'nip.io'] as const;
 export type GpuType = (typeof GPU_TYPES)[number];
 export const SHAPES = ['single-vm', 'cloud-run'] as const;
 export type Shape = (typeof SHAPES)[number];
@@ -38,6 +40,7 @@ export const DEFAULTS = {
   vmImage: 'ubuntu-os-accelerator-images/ubuntu-accelerator-2404-amd64-with-nvidia-580',
   domain: '',
   dnsZone: '',
+  ipHostSuffix: 'sslip.io',
   sshSourceRanges: [IAP_SSH_RANGE],
   basicAuth: '',
   apiReplicas: 1,
@@ -257,6 +260,7 @@ const rawSchema = z.object({
     /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/,
     'the name (not the DNS name) of a Cloud DNS managed zone, see gcloud dns managed-zones list',
   ),
+  ipHostSuffix: enumSetting('ipHostSuffix', IP_HOST_SUFFIXES, DEFAULTS.ipHostSuffix),
   sshSourceRanges: cidrListSetting('sshSourceRanges'),
   basicAuth: basicAuthSetting,
   apiReplicas: intSetting('apiReplicas', DEFAULTS.apiReplicas, 1, 8),
@@ -536,6 +540,8 @@ function toDeployConfig(c: Parsed) {
     bootDiskGb: c.bootDiskGb,
     vmImage: c.vmImage,
     sshSourceRanges: c.sshSourceRanges,
+    /** The IP-in-the-name DNS service that gives the VM a hostname when there is no domain. */
+    ipHostSuffix: c.ipHostSuffix,
     apiReplicas: c.apiReplicas,
     /** The VM powers itself off after this many minutes without a prediction; undefined: never. */
     ...(c.idleStopMinutes > 0 && { idleStopMinutes: c.idleStopMinutes }),

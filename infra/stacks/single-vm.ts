@@ -1,7 +1,7 @@
 // The hands-on shape: one VM behind a static IP, running the API and the UI with docker compose and Caddy
 // (HTTPS), its images in Artifact Registry. This is what the students did by hand, as one `pulumi up`.
 import * as pulumi from '@pulumi/pulumi';
-import { bcryptHash } from '../basic-auth.js';
+import { BasicAuthSecret } from '../components/basic-auth.js';
 import { Dns, siteHostname } from '../components/dns.js';
 import { Network } from '../components/network.js';
 import { Readiness } from '../components/readiness.js';
@@ -33,6 +33,8 @@ export const REQUIRED_SERVICES = [
   'cloudresourcemanager.googleapis.com',
   // Cloud IAP's TCP forwarding, behind `gcloud compute ssh --tunnel-through-iap`.
   'iap.googleapis.com',
+  // The basic-auth password, read by the VM (only when basicAuth is set, but enabling it costs nothing).
+  'secretmanager.googleapis.com',
   // The Ops Agent's logs and metrics, the dashboard, the uptime check and the alerts.
   'logging.googleapis.com',
   'monitoring.googleapis.com',
@@ -77,7 +79,7 @@ function deploy(shape: pulumi.Resource, config: SingleVmConfig, ctx: StackContex
     afterServices,
   );
 
-  const hostname = network.ip.apply((ip) => siteHostname(config.domain, ip));
+  const hostname = network.ip.apply((ip) => siteHostname(config.domain, ip, config.ipHostSuffix));
   const dns =
     config.domain && config.dnsZone
       ? new Dns(
@@ -88,8 +90,12 @@ function deploy(shape: pulumi.Resource, config: SingleVmConfig, ctx: StackContex
       : undefined;
 
   const basicAuth = config.basicAuth;
-  const bcrypt = basicAuth
-    ? pulumi.secret(bcryptHash(basicAuth.password, `${pulumi.getProject()}/${ctx.stack}/${basicAuth.user}`))
+  const basicAuthSecret = basicAuth
+    ? new BasicAuthSecret(
+        `${name}-basic-auth`,
+        { project: config.project, password: pulumi.secret(basicAuth.password), labels },
+        afterServices,
+      )
     : undefined;
   const api = {
     replicas: config.apiReplicas,
@@ -100,16 +106,16 @@ function deploy(shape: pulumi.Resource, config: SingleVmConfig, ctx: StackContex
     .all([images.apiImage, images.uiImage, hostname])
     .apply((parts) => deployVersion(packageVersion, [...parts, api, gpu]));
   const metadata = pulumi
-    .all([images.apiImage, images.uiImage, hostname, version, bcrypt])
-    .apply(([apiImage, uiImage, siteAddress, appVersion, bcryptHashValue]) => ({
+    .all([images.apiImage, images.uiImage, hostname, version, basicAuthSecret?.versionName])
+    .apply(([apiImage, uiImage, siteAddress, appVersion, secretVersion]) => ({
       ...renderVmMetadata({
         apiImage,
         uiImage,
         registryHost: images.registryHost,
         siteAddress,
         gpu,
-        ...(basicAuth &&
-          bcryptHashValue && { basicAuth: { user: basicAuth.user, bcryptHash: bcryptHashValue } }),
+        // an empty version (it never is) fails the render instead of deploying without auth
+        ...(basicAuth && { basicAuth: { user: basicAuth.user, secretVersion: secretVersion ?? '' } }),
         api,
         version: appVersion,
         project: config.project,
@@ -136,6 +142,7 @@ function deploy(shape: pulumi.Resource, config: SingleVmConfig, ctx: StackContex
       ip: network.ip,
       metadata,
       labels: { ...labels, gpu: config.gpu?.type ?? 'none' },
+      ...(basicAuthSecret && { secrets: [basicAuthSecret.secret.id] }),
     },
     afterServices,
   );
@@ -151,7 +158,9 @@ function deploy(shape: pulumi.Resource, config: SingleVmConfig, ctx: StackContex
       version,
       timeoutMinutes: config.readinessTimeoutMinutes,
       ...(basicAuth && { basicAuth: pulumi.secret(`${basicAuth.user}:${basicAuth.password}`) }),
-      hint: pulumi.interpolate`The VM keeps trying; read its log with: ${sshCommand} -- sudo journalctl -u google-startup-scripts -u modelship-watcher -e`,
+      // The VM's watcher retries a failed deploy with backoff by itself; these are the ways to look and to
+      // nudge it (README: "When something goes wrong").
+      hint: pulumi.interpolate`The VM keeps retrying by itself. Its log: ${sshCommand} -- sudo journalctl -u google-startup-scripts -u modelship-watcher -e. Retry now: ${sshCommand} -- sudo systemctl restart modelship-watcher. Still stuck: gcloud compute instances reset ${vm.instanceName} --zone ${config.zone} --project ${config.project}, then pulumi up again.`,
       // a replaced VM (new instance ID) boots from scratch: wait for it too
       triggers: [images.apiImage, images.uiImage, renderStartupScript(), vm.instanceId],
       repoRoot: ctx.repoRoot,

@@ -47,6 +47,7 @@ describe('parseConfig', () => {
       bootDiskGb: 100,
       vmImage: 'ubuntu-os-accelerator-images/ubuntu-accelerator-2404-amd64-with-nvidia-580',
       sshSourceRanges: ['35.235.240.0/20'],
+      ipHostSuffix: 'sslip.io',
       apiReplicas: 1,
       registryKeepVersions: 5,
       readinessTimeoutMinutes: 20,
@@ -188,6 +189,11 @@ describe('parseConfig', () => {
       /^machineType: must be a machine type such as g2-standard-4/,
     ],
     ['spot not boolean', { ...BASE, spot: 'yes' }, /^spot: must be true or false \(got "yes"\)/],
+    [
+      'unknown IP-name service',
+      { ...BASE, ipHostSuffix: 'xip.io' },
+      /^ipHostSuffix: must be one of sslip\.io, nip\.io \(got "xip\.io"\)/,
+    ],
     [
       'disk too small',
       { ...BASE, bootDiskGb: '20' },
@@ -452,8 +458,16 @@ describe('Pulumi.yaml and Pulumi.dev.yaml', () => {
       const decl = project.config[key];
       expect(decl.type, key).toMatch(/^(string|integer|boolean|array)$/);
       expect(decl.description, key).toBeTruthy();
-      expect(decl.default, key).toEqual(DEFAULTS[key]);
+      // Pulumi checks a `secret: true` key's stack value is encrypted, a project default included, so a
+      // secret key has no default there (unset means off).
+      if (decl.secret) expect(decl.default, key).toBeUndefined();
+      else expect(decl.default, key).toEqual(DEFAULTS[key]);
     }
+  });
+
+  it('declares basicAuth secret: a plain `pulumi config set basicAuth ...` is refused', () => {
+    expect(project.config.basicAuth.secret).toBe(true);
+    expect(DEFAULTS.basicAuth).toBe('');
   });
 
   it('runs the TypeScript program with tsx (ESM), not the bundled ts-node', () => {

@@ -126,6 +126,7 @@ export async function installMocks(stack = 'dev') {
             break;
           case 'gcp:secretmanager/secretVersion:SecretVersion':
             state.version = '1';
+            state.name = `projects/123456789/secrets/${args.inputs.secret}/versions/1`;
             break;
           case 'gcp:compute/subnetwork:Subnetwork':
           case 'gcp:compute/network:Network':

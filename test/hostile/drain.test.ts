@@ -6,7 +6,7 @@ import { expect, it } from 'vitest';
 import { ROOT, spawnNode, waitFor } from '../browser/stack.js';
 import { textFixture } from '../fixtures/text-images.js';
 import { freePort } from '../helpers/free-port.js';
-import { errorCode, request } from './hostile.js';
+import { denseTextPng, errorCode, request } from './hostile.js';
 
 it('SIGTERM under 16 busy keep-alive clients: every accepted request answered, no resets, exit 0', async () => {
   const port = await freePort();
@@ -63,4 +63,42 @@ it('SIGTERM under 16 busy keep-alive clients: every accepted request answered, n
   expect(outcomes.filter((k) => !['200', '503', 'ECONNREFUSED'].includes(k))).toEqual([]);
   expect(statuses.get('200') ?? 0).toBeGreaterThan(0);
   expect(closeHeaders).toBeGreaterThan(0);
+});
+
+it('SIGTERM with dense requests running past SHUTDOWN_TIMEOUT: they are stopped (503), exit 0', async () => {
+  const port = await freePort();
+  const api = spawnNode([join(ROOT, 'app/api/dist/server.js')], {
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    WORKERS: '2',
+    QUEUE_SIZE: '8',
+    SHUTDOWN_TIMEOUT: '2',
+    LOG_LEVEL: 'info',
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(`${url}/ready`, api.child, api.output, 150_000);
+  const dense = await denseTextPng();
+  // Two run, two wait in the queue: all four outlive the 2 s drain deadline.
+  const requests = Array.from({ length: 4 }, () =>
+    request(`${url}/v1/models/ocr/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'image/png' },
+      body: dense,
+    }).then(
+      (res) => String(res.status),
+      (error) => errorCode(error),
+    ),
+  );
+  await new Promise((r) => setTimeout(r, 1_000));
+  const signalled = Date.now();
+  api.child.kill('SIGTERM');
+  const [exitCode, ...outcomes] = await Promise.all([api.exited, ...requests]);
+  console.log(
+    `exit ${exitCode} after ${((Date.now() - signalled) / 1000).toFixed(1)} s; answers ${outcomes}`,
+  );
+  expect(exitCode, api.output().slice(-2_000)).toBe(0);
+  expect(
+    outcomes.every((o) => o === '503' || o === '200'),
+    outcomes.join(),
+  ).toBe(true);
 });

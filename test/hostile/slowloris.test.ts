@@ -66,7 +66,7 @@ for (const [name, service, path] of [
   ['API', () => api, '/health'],
   ['UI', () => ui, '/healthz'],
 ] as const) {
-  it(`${name}: slowloris with 500 connections for 10 s leaves ${path} p99 under 50 ms (or 2× its quiet p99 on a busy machine)`, async () => {
+  it(`${name}: slowloris with 500 connections for 10 s leaves ${path} p99 under 50 ms (or 3× its quiet p99 on a busy machine)`, async () => {
     const url = `${service().url}${path}`;
     const probe = async () => {
       const res = await fetch(url);
@@ -74,7 +74,8 @@ for (const [name, service, path] of [
       await res.arrayBuffer();
     };
     // The same probes without the attack first: on a busy machine (CI runners, shared hosts) the scheduler
-    // alone can push p99 past 50 ms, and the attack must not add to that more than the noise does.
+    // alone pushes p99 past 50 ms (a 2-core host at load 15 measured 35-260 ms), so the bound is 50 ms or
+    // three times that quiet p99, whichever is larger.
     const quiet: number[] = [];
     for (const until = Date.now() + 5_000; Date.now() < until; ) {
       const started = performance.now();
@@ -90,7 +91,7 @@ for (const [name, service, path] of [
         `p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms; ` +
         `${closed} of 500 slow connections closed by the server`,
     );
-    expect(p99).toBeLessThan(Math.max(50, 2 * quietP99));
+    expect(p99).toBeLessThan(Math.max(50, 3 * quietP99));
     expect(closed).toBe(500); // the 5 s header timeout closed every one of them
   });
 }

@@ -1,6 +1,7 @@
 // The main thread's side of the inference workers: a piscina pool with admission control in front of it.
 // Requests beyond `workers + queueSize` are refused (503) instead of piling up in memory.
 import { Piscina } from 'piscina';
+import type { FailedModel } from '../contract.js';
 import { ApiError } from '../errors.js';
 import type { ModelInfo, PredictOptions, PredictResult } from '../tasks/types.js';
 import { DynamicBatcher } from './dynamic-batcher.js';
@@ -47,9 +48,12 @@ export class InferencePool {
   private readonly piscina: Piscina;
   private admitted = 0;
   private infos: ModelInfo[] = [];
+  private failures: FailedModel[] = [];
   private readonly batchers = new Map<string, DynamicBatcher<BatchItem, PredictResponse>>();
   private started = false;
   private closing = false;
+  /** close() waits on these until no task is queued or running (see close()). */
+  private readonly idleWaiters: (() => void)[] = [];
   /** Aborted by stopAll() at the server's drain deadline: every task still running wraps up. */
   private readonly stopping = new AbortController();
   /** Resolves once every worker has loaded and warmed up every model; rejects if one failed. */
@@ -83,7 +87,10 @@ export class InferencePool {
     this.settled = statuses.then(() => undefined);
     this.ready = statuses.then(async (list) => {
       const failure = list.find((status) => status.type === 'modelship:worker-failed');
-      if (failure) throw new Error(`a worker could not load the models: ${failure.error}`);
+      if (failure) throw new Error(failure.error);
+      // Every worker loads the same files, so the first one's failures stand for all.
+      const first = list[0];
+      this.failures = first?.type === 'modelship:worker-ready' ? first.failed : [];
       const response = (await this.piscina.run({ kind: 'info' } satisfies WorkerRequest)) as InfoResponse;
       this.infos = unwrap(response).models;
       this.startBatchers();
@@ -130,6 +137,11 @@ export class InferencePool {
 
   get models(): ModelInfo[] {
     return this.infos;
+  }
+
+  /** Models whose files failed to load, with the reason; the others serve. */
+  get failed(): FailedModel[] {
+    return this.failures;
   }
 
   /** Requests waiting for a worker (the rest of the admitted ones are running). */
@@ -236,6 +248,7 @@ export class InferencePool {
     this.admitted += 1;
     const result = start(bounds).finally(() => {
       this.admitted -= 1;
+      if (this.admitted === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
     });
     return new Promise((resolve, reject) => {
       const abort = () => {
@@ -259,6 +272,10 @@ export class InferencePool {
     // A worker still loading may be inside onnxruntime (creating a session, warming up): stopping it
     // there aborts the process, so close only once every worker has finished loading.
     await this.settled;
+    // Every task admitted must have settled first, including those whose callers stopped waiting (client
+    // gone, deadline, stopAll): piscina's close() can resolve between two tasks of one worker and then
+    // terminate it inside onnxruntime, which aborts the process.
+    if (this.admitted > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     await this.piscina.close();
   }
 }
