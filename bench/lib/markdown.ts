@@ -116,8 +116,21 @@ export function renderTasks(tasks: BenchResults['tasks']): string[] {
       ]),
     ),
     '',
-    ...tasks.map((t) => `- \`${t.model}\`: ${t.description}.`),
+    ...[...new Map(tasks.map((t) => [t.model, t.description]))].map(([model, d]) => `- \`${model}\`: ${d}.`),
     '',
+  ];
+}
+
+/** The peer's model load in the same run, and both cold starts as multiples of it. */
+function peerLoadRows(r: BenchResults): string[][] {
+  const peer = r.coldStart.peerLoadMs;
+  if (peer === undefined) return [];
+  const times = (ms: number) => `${num(ms / peer, 2)}×`;
+  const start = r.docker.containerStart;
+  return [
+    ['peer (@gutenye/ocr-node) model load + first call, same run (ms)', num(peer, 0)],
+    ['process spawn → /ready, ÷ peer model load', times(r.coldStart.medianMs)],
+    ['container start → /ready, ÷ peer model load', start ? times(start.startToReadyMs) : 'n/a'],
   ];
 }
 
@@ -301,6 +314,7 @@ export function renderMarkdown(r: BenchResults): string {
           `${num(r.coldStart.medianMs, 0)} (median of ${r.coldStart.spawnToReadyMs.map((x) => num(x, 0)).join(', ')})`,
         ],
         ['container start → /ready 200 (ms)', container((c) => num(c.startToReadyMs, 0))],
+        ...peerLoadRows(r),
         [
           'container start → Docker reports "healthy" (ms)',
           container((c) =>

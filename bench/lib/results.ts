@@ -134,7 +134,12 @@ export interface BenchResults {
   machine: Machine;
   api: { workers: number; providers: string; env: Record<string, string> };
   inputs: InputInfo[];
-  coldStart: { spawnToReadyMs: number[]; medianMs: number };
+  coldStart: {
+    spawnToReadyMs: number[];
+    medianMs: number;
+    /** The peer's own model load in the same run: Ocr.create() plus its first call (its equivalent of /ready). */
+    peerLoadMs?: number;
+  };
   latency: SizeLatency[];
   accuracy: { sizes: SizeAccuracy[]; apiCer: number; peerCer: number };
   throughput: { input: string; runs: LoadRun[]; health: HealthUnderLoad | null };

@@ -226,6 +226,18 @@ describe('renderMarkdown', () => {
     expect(md).toContain('n/a (no HEALTHCHECK)');
   });
 
+  it("puts both cold starts next to the peer's own model load from the same run", () => {
+    const r = sampleResults();
+    r.coldStart.peerLoadMs = 800;
+    r.docker = { containerStart: { startToReadyMs: 2000, startToHealthyMs: null }, images: [] };
+    const md = renderMarkdown(r);
+    expect(md).toContain('| peer (@gutenye/ocr-node) model load + first call, same run (ms) | 800 |');
+    expect(md).toContain('| process spawn → /ready, ÷ peer model load | 1.25× |');
+    expect(md).toContain('| container start → /ready, ÷ peer model load | 2.50× |');
+    delete r.coldStart.peerLoadMs;
+    expect(renderMarkdown(r)).not.toContain('peer model load');
+  });
+
   it('picks the best throughput and the cold-start median for the headline', () => {
     expect(headline(sampleResults())).toEqual({
       latencyRatio: 0.5,

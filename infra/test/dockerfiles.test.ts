@@ -366,8 +366,31 @@ describe('compose overlays', () => {
       'SITE_ADDRESS=${SITE_ADDRESS:-localhost}',
       'BASIC_AUTH_USER',
       'BASIC_AUTH_HASH',
+      'BODY_LIMIT_MB',
     ]);
     expect(caddy?.logging?.driver).toBe('json-file');
+    // Behind Caddy, the UI passes Caddy's X-Forwarded-* on instead of setting its own.
+    expect(file.services.ui?.environment).toEqual(['TRUST_PROXY=true']);
+  });
+
+  it('hardens every service: read-only root, scratch /tmp, no capabilities, no privilege gain, limits', () => {
+    const services: Record<string, Service> = {
+      ...compose('docker-compose.yml').services,
+      caddy: compose('docker-compose.caddy.yml').services.caddy as Service,
+    };
+    for (const [name, service] of Object.entries(services)) {
+      expect(service, name).toMatchObject({
+        read_only: true,
+        tmpfs: ['/tmp'],
+        cap_drop: ['ALL'],
+        security_opt: ['no-new-privileges:true'],
+      });
+      expect(service.mem_limit, name).toMatch(/^\$\{[A-Z_]+_MEM_LIMIT:-\d+[mg]\}$/);
+      expect(service.pids_limit, name).toBeGreaterThanOrEqual(64);
+    }
+    // Only Caddy binds a privileged port.
+    expect(services.caddy?.cap_add).toEqual(['NET_BIND_SERVICE']);
+    expect(services.api?.cap_add).toBeUndefined();
   });
 });
 

@@ -16,6 +16,7 @@ const UI_ENTRY = join(ROOT, 'app/ui/dist/server/server.js');
 
 export interface Service {
   url: string;
+  pid: number;
   output: () => string;
   stop(): Promise<void>;
 }
@@ -89,7 +90,7 @@ async function start(
     await stop();
     throw error;
   }
-  return { url, output, stop };
+  return { url, pid: child.pid as number, output, stop };
 }
 
 export interface StartApiOptions {

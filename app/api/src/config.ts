@@ -33,6 +33,11 @@ const envSchema = z.object({
   MODELS_DIR: z.string().min(1).default(defaultModelsDir),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   SHUTDOWN_TIMEOUT: z.coerce.number().positive().default(10),
+  REQUEST_TIMEOUT: z.coerce.number().positive().max(3600).default(30),
+  OCR_MAX_BOXES: positiveInt.max(100_000).default(300),
+  HEADERS_TIMEOUT: z.coerce.number().positive().max(600).default(10),
+  UPLOAD_TIMEOUT: z.coerce.number().positive().max(3600).default(60),
+  KEEP_ALIVE_TIMEOUT: z.coerce.number().positive().max(600).default(5),
   APP_VERSION: z.string().min(1).optional(),
   GOOGLE_CLOUD_PROJECT: z
     .string()
@@ -51,8 +56,15 @@ export interface Config {
   maxPixels: number;
   modelsDir: string;
   logLevel: string;
-  /** Seconds to finish in-flight requests after SIGTERM. */
+  /** Seconds to finish in-flight requests after SIGTERM; below compose's stop_grace_period (20 s). */
   shutdownTimeout: number;
+  /** Seconds one request may take, queue wait included, before it is answered 504 and its work stopped. */
+  requestTimeout: number;
+  /** OCR: most text boxes recognised per image. At ~50 ms per box on one CPU core, 300 boxes fit well
+   * inside the default 30 s deadline; a longer list is cut, and the response says `truncated`. */
+  maxBoxes: number;
+  /** Seconds a client may take to send its headers, its whole request, and to reuse an idle connection. */
+  httpTimeouts: { headers: number; upload: number; keepAlive: number };
   /** Overrides the package.json version in /health (container and VM rollout tests use it). */
   appVersion: string | undefined;
   /** The GCP project, for trace links in the request log (`projects/P/traces/ID`); set by the deployment. */
@@ -91,6 +103,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     modelsDir: resolve(e.MODELS_DIR),
     logLevel: e.LOG_LEVEL,
     shutdownTimeout: e.SHUTDOWN_TIMEOUT,
+    requestTimeout: e.REQUEST_TIMEOUT,
+    maxBoxes: e.OCR_MAX_BOXES,
+    httpTimeouts: { headers: e.HEADERS_TIMEOUT, upload: e.UPLOAD_TIMEOUT, keepAlive: e.KEEP_ALIVE_TIMEOUT },
     appVersion: e.APP_VERSION,
     cloudProject: e.GOOGLE_CLOUD_PROJECT,
   };

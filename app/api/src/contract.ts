@@ -19,6 +19,7 @@ export const ErrorCodeSchema = z
     'image_too_large',
     'queue_full',
     'not_ready',
+    'deadline_exceeded',
     'internal_error',
   ])
   .openapi('ErrorCode');
@@ -57,6 +58,10 @@ export const RankedClassSchema = z
   .openapi('RankedClass');
 export type RankedClass = z.infer<typeof RankedClassSchema>;
 
+/** Why a prediction covers part of the image only: the OCR box cap, or the request's deadline. */
+export const TruncatedReasonSchema = z.enum(['max_boxes', 'deadline']).openapi('TruncatedReason');
+export type TruncatedReason = z.infer<typeof TruncatedReasonSchema>;
+
 export const PredictResponseSchema = z
   .object({
     model: z.string().openapi({ example: 'ocr' }),
@@ -66,6 +71,12 @@ export const PredictResponseSchema = z
     timings: z
       .record(z.string(), z.number())
       .openapi({ description: 'Seconds per stage: decode, preprocess, detection, recognition, postprocess' }),
+    truncated: z.literal(true).optional().openapi({
+      description: 'Present when the work was cut short: the detections cover part of the image only',
+    }),
+    truncated_reason: TruncatedReasonSchema.optional().openapi({
+      description: 'max_boxes: more text boxes than OCR_MAX_BOXES; deadline: REQUEST_TIMEOUT was near',
+    }),
   })
   .openapi('PredictResponse');
 export type PredictResponse = z.infer<typeof PredictResponseSchema>;

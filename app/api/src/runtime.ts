@@ -1,12 +1,15 @@
 // Everything the server runs, assembled from a config: manifests, providers, the worker pool, metrics and
 // the app. Tests build the same runtime in-process; server.ts adds the listening socket and signals.
+//
+// Cold start is a user's wait on a service that scales from zero, so the workers start first: they load and
+// warm up the models (the long part) while this thread loads the HTTP app, which is imported only then.
 import type { Logger } from 'pino';
-import { type AppDeps, createApp, type Router } from './app.js';
 import type { Config } from './config.js';
-import { createMetrics } from './metrics.js';
+import { DataPlane } from './data-plane.js';
 import { loadManifests } from './models/manifests.js';
 import { chooseProviders, sessionOptions } from './ort/session.js';
 import { InferencePool } from './pool/pool.js';
+import type { AppDeps, Router } from './routes/router.js';
 import { appVersion } from './version.js';
 
 export interface Runtime {
@@ -33,19 +36,21 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     providers,
     sessionOptions: sessionOptions(providers, config.workers),
     maxPixels: config.maxPixels,
+    maxBoxes: config.maxBoxes,
     workers: config.workers,
     queueSize: config.queueSize,
     onError: (error) => logger.error({ err: error }, 'inference worker failed; replacing it'),
   });
+  const [{ createApp }, { createMetrics }] = await Promise.all([import('./app.js'), import('./metrics.js')]);
   const metrics = createMetrics(() => ({
     queueDepth: pool.queueDepth,
     inFlight: pool.inFlight,
     workers: pool.workers,
   }));
+  const plane = new DataPlane({ pool, config, modelNames: manifests.map((m) => m.name), metrics });
   const deps: AppDeps = {
-    pool,
+    plane,
     config,
-    modelNames: manifests.map((m) => m.name),
     version: appVersion(config.appVersion),
     logger,
     metrics,

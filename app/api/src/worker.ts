@@ -11,6 +11,7 @@ import type {
   InfoResponse,
   PredictBatchResponse,
   PredictResponse,
+  RunBounds,
   TensorData,
   WorkerData,
   WorkerFailure,
@@ -18,7 +19,7 @@ import type {
   WorkerStatus,
 } from './pool/protocol.js';
 import { findTask } from './tasks/index.js';
-import type { Predictor, PredictResult, RgbImage } from './tasks/types.js';
+import type { Predictor, PredictResult, RgbImage, RunLimits } from './tasks/types.js';
 
 const config = workerData as WorkerData;
 const predictors = new Map<string, Predictor>();
@@ -101,9 +102,23 @@ async function decode(bytes: ArrayBuffer, decodeSize: Predictor['decodeSize']): 
   };
 }
 
+/** The task's stop check for one request (see RunBounds). */
+function limitsOf(bounds: RunBounds): RunLimits {
+  const stop = new Int32Array(bounds.stop);
+  return {
+    shouldStop: () => Atomics.load(stop, 0) !== 0 || Date.now() >= bounds.stopAt,
+    maxBoxes: config.maxBoxes,
+  };
+}
+
+/** Answered for work stopped before it began; the main thread has already answered the client. */
+const stopped = () => fail(503, 'deadline_exceeded', 'stopped before it began');
+
 async function predict(request: Extract<WorkerRequest, { kind: 'predict' }>): Promise<PredictResponse> {
   const predictor = predictorFor(request.model);
   if ('ok' in predictor) return predictor;
+  const limits = limitsOf(request.bounds);
+  if (limits.shouldStop()) return stopped();
   const started = performance.now();
   let image: RgbImage;
   try {
@@ -112,7 +127,8 @@ async function predict(request: Extract<WorkerRequest, { kind: 'predict' }>): Pr
     return fail(400, 'invalid_image', `the image cannot be decoded: ${firstLine(error)}`);
   }
   const decodeSeconds = (performance.now() - started) / 1000;
-  const result = await predictor.predict(image, request.options);
+  if (limits.shouldStop()) return stopped();
+  const result = await predictor.predict(image, request.options, limits);
   return { ok: true, result: { ...result, timings: { decode: decodeSeconds, ...result.timings } } };
 }
 
@@ -154,6 +170,7 @@ async function infer(request: Extract<WorkerRequest, { kind: 'infer' }>): Promis
   if (!predictor.infer) {
     return fail(400, 'validation_error', `model "${request.model}" does not accept raw tensors`);
   }
+  if (limitsOf(request.bounds).shouldStop()) return stopped();
   let feeds: Record<string, Tensor>;
   try {
     feeds = Object.fromEntries(

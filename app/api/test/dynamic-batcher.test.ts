@@ -38,6 +38,31 @@ describe('DynamicBatcher', () => {
     expect(batches).toEqual([[7], [8]]);
   });
 
+  it('keeps gathering while every worker is busy, and sends what gathered when one is free', async () => {
+    const batches: number[][] = [];
+    let finishFirst = () => {};
+    const firstDone = new Promise<void>((resolve) => {
+      finishFirst = resolve;
+    });
+    const batcher = new DynamicBatcher<number, number>(
+      { maxBatchSize: 8, maxBatchDelayMs: 1 },
+      async (items) => {
+        batches.push(items);
+        if (batches.length === 1) await firstDone;
+        return items;
+      },
+      1,
+    );
+    const first = batcher.submit(1);
+    await new Promise((r) => setTimeout(r, 20)); // the lone request went out after its delay
+    const later = [2, 3, 4].map((x) => batcher.submit(x));
+    await new Promise((r) => setTimeout(r, 20)); // their delay is over, but the one worker is busy
+    expect(batches).toEqual([[1]]);
+    finishFirst();
+    expect(await Promise.all([first, ...later])).toEqual([1, 2, 3, 4]);
+    expect(batches).toEqual([[1], [2, 3, 4]]);
+  });
+
   it('fails every request of a batch whose dispatch fails, and keeps serving', async () => {
     let fail = true;
     const batcher = new DynamicBatcher<number, number>(

@@ -114,7 +114,7 @@ describe('the server refuses to start', () => {
     const dir = await modelsDir({ ocr: { ...ocrJson, files } });
     const rt = await startRuntime({ MODELS_DIR: dir });
     await expect(rt.pool.ready).rejects.toThrow(/could not load the models: .*missing\.onnx/);
-    expect(rt.pool.isReady).toBe(false);
+    expect(rt.deps.plane.isReady).toBe(false);
     expect((await rt.app.request('/ready')).status).toBe(503);
     await rt.pool.close();
   });

@@ -62,7 +62,7 @@ describe('worker pool', () => {
   });
 
   it('after drain() (SIGTERM): /ready answers 503 but requests still arriving are served', async () => {
-    rt.pool.drain();
+    rt.deps.plane.drain();
     expect((await rt.app.request('/ready')).status).toBe(503);
     expect(await (await rt.app.request('/health')).json()).toMatchObject({ status: 'ok', ready: false });
     const res = await rt.app.request('/v1/models/ocr/predict', {

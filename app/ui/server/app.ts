@@ -32,16 +32,8 @@ export function createApp(options: AppOptions): Hono {
     ...(options.idToken && { idToken: options.idToken }),
   });
 
-  // For the container healthcheck: the UI process itself, independent of the API's state (and of auth).
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
-
-  // Registered after /healthz, so the health check stays open; everything else (the /api proxy included) asks.
-  if (options.basicAuth) app.use('*', basicAuth({ ...options.basicAuth, realm: 'modelship' }));
-
-  // The API's answers pass through as they are (status, headers, body).
-  app.all('/api', proxy);
-  app.all('/api/*', proxy);
-
+  // The security headers apply to everything served from this origin, proxied answers included (the API's
+  // /docs page is HTML too); registered first, as the proxy's answers end the chain.
   app.use(
     '*',
     secureHeaders({
@@ -61,6 +53,17 @@ export function createApp(options: AppOptions): Hono {
       referrerPolicy: 'strict-origin-when-cross-origin',
     }),
   );
+
+  // For the container healthcheck: the UI process itself, independent of the API's state (and of auth).
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+
+  // Registered after /healthz, so the health check stays open; everything else (the /api proxy included) asks.
+  if (options.basicAuth) app.use('*', basicAuth({ ...options.basicAuth, realm: 'modelship' }));
+
+  // The API's answers pass through as they are (status, headers, body).
+  app.all('/api', proxy);
+  app.all('/api/*', proxy);
+
   app.use('*', async (c, next) => {
     await next();
     if (c.res.status === 200 || c.res.status === 206 || c.res.status === 304) {

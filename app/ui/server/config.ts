@@ -9,6 +9,8 @@ export interface UiConfig {
   /** Built front end (Vite output). */
   staticDir: string;
   proxy: ProxySettings;
+  /** Seconds a client may take to send its headers, its whole request, and to reuse an idle connection. */
+  httpTimeouts: { headers: number; upload: number; keepAlive: number };
   /** Set on Cloud Run, where the API is private: the audience (the API's URL) of the ID tokens the proxy sends. */
   idTokenAudience?: string;
   /** `user:password` the UI asks browsers for (Cloud Run; on the VM, Caddy does it); unset, the UI is open. */
@@ -20,15 +22,18 @@ export interface ProxySettings {
   retryWindowMs: number;
   /** Longest a single upstream request may take, ms. */
   timeoutMs: number;
-  /** Bodies of a declared size up to this are buffered, so that they can be retried; larger ones get a 413
-   * here (the API's own limit is lower, 20 MB by default). Bodies of unknown size stream through once. */
+  /** The API's body limit (BODY_LIMIT_MB, read by both): larger bodies get a 413 here, early when declared. */
   maxBodyBytes: number;
+  /** Believe X-Forwarded-* from the client: only behind a front that sets them itself (Caddy). */
+  trustForwarded: boolean;
 }
 
 export const DEFAULT_PROXY: ProxySettings = {
   retryWindowMs: 30_000,
   timeoutMs: 120_000,
-  maxBodyBytes: 25 * 1024 * 1024,
+  // The API's default BODY_LIMIT_MB (app/api/src/config.ts).
+  maxBodyBytes: 20 * 1024 * 1024,
+  trustForwarded: false,
 };
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -39,6 +44,24 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
     throw new Error(`${name} must be an integer between ${min} and ${max}, got ${JSON.stringify(raw)}`);
   }
   return value;
+}
+
+/** BODY_LIMIT_MB, as the API reads it (a positive number of MiB). */
+function bodyLimit(env: NodeJS.ProcessEnv): number {
+  const raw = env.BODY_LIMIT_MB;
+  if (raw === undefined || raw === '') return DEFAULT_PROXY.maxBodyBytes;
+  const mb = Number(raw);
+  if (!Number.isFinite(mb) || mb <= 0) {
+    throw new Error(`BODY_LIMIT_MB must be a positive number, got ${JSON.stringify(raw)}`);
+  }
+  return Math.round(mb * 1024 * 1024);
+}
+
+function flag(env: NodeJS.ProcessEnv, name: string): boolean {
+  const raw = (env[name] ?? '').toLowerCase();
+  if (raw === '' || raw === 'false' || raw === '0') return false;
+  if (raw === 'true' || raw === '1') return true;
+  throw new Error(`${name} must be true or false, got ${JSON.stringify(env[name])}`);
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): UiConfig {
@@ -67,7 +90,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): UiConfig {
     proxy: {
       retryWindowMs: integer(env, 'PROXY_RETRY_MS', DEFAULT_PROXY.retryWindowMs, 0, 600_000),
       timeoutMs: integer(env, 'PROXY_TIMEOUT_MS', DEFAULT_PROXY.timeoutMs, 1_000, 3_600_000),
-      maxBodyBytes: integer(env, 'PROXY_MAX_BODY_BYTES', DEFAULT_PROXY.maxBodyBytes, 0, 2 ** 30),
+      maxBodyBytes: bodyLimit(env),
+      trustForwarded: flag(env, 'TRUST_PROXY'),
+    },
+    httpTimeouts: {
+      headers: integer(env, 'HEADERS_TIMEOUT', 10, 1, 600),
+      upload: integer(env, 'UPLOAD_TIMEOUT', 60, 1, 3600),
+      keepAlive: integer(env, 'KEEP_ALIVE_TIMEOUT', 5, 1, 600),
     },
   };
 }

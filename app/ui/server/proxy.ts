@@ -1,11 +1,16 @@
 // Reverse proxy for /api/* → the inference API, so the browser talks to one origin.
 //
-// Request bodies stream through. While the API restarts (a rollout replaces its container: connections are
-// refused, DNS fails for a moment, or it answers 503 "not ready" while warming up), requests are retried with
-// a short backoff for up to `retryWindowMs`, so a client polling the UI sees no failure. Retrying needs the
-// body again, so bodies of a declared size are buffered (up to `maxBodyBytes`, beyond which the proxy answers
-// 413 itself: an API that refuses a big upload mid-stream resets the connection, which would read as "down").
-// Bodies of unknown size (chunked) stream through once, without retries.
+// Request bodies stream through with backpressure, counted against the API's own body limit: a declared
+// Content-Length over it gets a 413 before a byte is read, and a chunked body is cut with a 413 once past it
+// (an API that refuses a big upload mid-stream resets the connection, which would read as "down").
+// While the API restarts (a rollout replaces its container: connections are refused, DNS fails for a
+// moment, or it answers 503 "not ready" while warming up), requests are retried with a short backoff for up
+// to `retryWindowMs`, so a client polling the UI sees no failure. Retrying needs the body again, so small
+// bodies (up to REPLAY_BODY_BYTES, which covers a typical photo or screenshot) are held for it; larger ones
+// stream through once.
+import { type IncomingMessage, request as nodeHttpRequest } from 'node:http';
+import { request as nodeHttpsRequest } from 'node:https';
+import { Readable, Transform } from 'node:stream';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
 import type { ProxySettings } from './config.js';
@@ -33,6 +38,9 @@ const CONNECTION_ERRORS = new Set([
   'UND_ERR_SOCKET',
   'UND_ERR_CONNECT_TIMEOUT',
 ]);
+
+/** Bodies up to this size are held in memory so that a request can be retried while the API restarts. */
+export const REPLAY_BODY_BYTES = 1024 * 1024;
 
 const HOP_BY_HOP = [
   'connection',
@@ -81,11 +89,24 @@ function rootMessage(error: unknown): string {
   return e instanceof Error ? e.message : String(error);
 }
 
-function upstreamHeaders(c: Context, url: URL): Headers {
-  const headers = new Headers(c.req.raw.headers);
+/** Drops the hop-by-hop headers and those the Connection header names: they describe one connection only. */
+function withoutHopByHop(source: Headers): Headers {
+  const headers = new Headers(source);
+  const listed = (source.get('connection') ?? '').split(',').map((name) => name.trim().toLowerCase());
+  for (const name of [...HOP_BY_HOP, ...listed]) if (name) headers.delete(name);
+  return headers;
+}
+
+const FORWARDED = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip'];
+
+function upstreamHeaders(c: Context, url: URL, trustForwarded: boolean): Headers {
+  const incoming = c.req.raw.headers;
+  const headers = withoutHopByHop(incoming);
   // `expect: 100-continue` (curl sends it for bodies over 1 MB) is answered by this server, which already
   // holds the body; fetch refuses to send the header at all, which failed every such upload.
-  for (const name of [...HOP_BY_HOP, 'host', 'expect', RETRY_HEADER]) headers.delete(name);
+  for (const name of ['host', 'expect', RETRY_HEADER]) headers.delete(name);
+  // X-Forwarded-* from the client are anybody's claim: only a configured front (Caddy) is believed.
+  if (!trustForwarded) for (const name of FORWARDED) headers.delete(name);
   // The API is next door: ask for plain bodies, so that what fetch decodes is what the client receives.
   headers.set('accept-encoding', 'identity');
   let address: string | undefined;
@@ -104,8 +125,7 @@ function upstreamHeaders(c: Context, url: URL): Headers {
 }
 
 function relay(upstream: Response, body: string | ReadableStream<Uint8Array> | null): Response {
-  const headers = new Headers(upstream.headers);
-  for (const name of HOP_BY_HOP) headers.delete(name);
+  const headers = withoutHopByHop(upstream.headers);
   if (headers.has('content-encoding')) {
     // fetch already decoded the body, so its encoding and length no longer apply.
     headers.delete('content-encoding');
@@ -114,9 +134,100 @@ function relay(upstream: Response, body: string | ReadableStream<Uint8Array> | n
   return new Response(body, { status: upstream.status, statusText: upstream.statusText, headers });
 }
 
+class BodyTooLarge extends Error {
+  override name = 'BodyTooLarge';
+}
+
+/** The Node request under hono's Request: bodies are read from it, not from Request.body, because on
+ * Node 20 Readable.toWeb (behind Request.body) counts its buffer in chunks, not bytes, and so buffers whole
+ * uploads; and fetch runs ahead of the socket with a streamed body too. */
+const nodeRequest = (c: Context) => (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+
+/** Counts the bytes passing through and fails with BodyTooLarge past `limit`. */
+const byteLimit = (limit: number) => {
+  let total = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      total += chunk.byteLength;
+      done(total > limit ? new BodyTooLarge() : null, chunk);
+    },
+  });
+};
+
+/** Reads a small body whole (at most `limit` bytes), so the request can be retried. */
+async function bufferBody(c: Context, limit: number): Promise<Uint8Array> {
+  const source = nodeRequest(c);
+  if (!source) return new Uint8Array(await c.req.raw.arrayBuffer()); // app.request() in tests
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of source as AsyncIterable<Buffer>) {
+    total += chunk.byteLength;
+    if (total > limit) throw new BodyTooLarge();
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Sends a large or chunked body on with node:http: pipe() reads the client's socket only as fast as the API
+ * takes the bytes. Past `limit` bytes the upload is cut (BodyTooLarge); what the client still sends is
+ * drained by @hono/node-server after the 413, so its connection stays usable.
+ */
+function streamUpstream(
+  c: Context,
+  target: string,
+  init: { method: string; headers: Headers; signal: AbortSignal },
+  limit: number,
+): Promise<Response> {
+  const source = nodeRequest(c) as IncomingMessage;
+  return new Promise((resolve, reject) => {
+    const url = new URL(target);
+    const send = url.protocol === 'https:' ? nodeHttpsRequest : nodeHttpRequest;
+    const upstream = send(
+      url,
+      { method: init.method, headers: Object.fromEntries(init.headers), signal: init.signal },
+      (res) => {
+        const headers = new Headers();
+        for (const [name, value] of Object.entries(res.headers)) {
+          for (const v of Array.isArray(value) ? value : [value ?? '']) headers.append(name, v);
+        }
+        const body = Readable.toWeb(res) as ReadableStream<Uint8Array>;
+        resolve(
+          new Response(body, { status: res.statusCode ?? 502, statusText: res.statusMessage, headers }),
+        );
+      },
+    );
+    upstream.on('error', reject);
+    // Once the API has answered or gone, the rest of the upload is @hono/node-server's to drain: a pipe left
+    // in place would pause the client's socket against a dead stream, and the drain would time out.
+    const detach = () => {
+      if (!source.readableEnded) source.unpipe(counter);
+    };
+    upstream.on('response', detach).on('close', detach);
+    const counter = byteLimit(limit);
+    counter.on('error', (error) => {
+      source.unpipe(counter);
+      upstream.destroy();
+      reject(error);
+    });
+    source.pipe(counter).pipe(upstream);
+  });
+}
+
 function problem(status: number, error: string, detail: string): Response {
   return Response.json({ error, detail }, { status, headers: { 'cache-control': 'no-store' } });
 }
+
+const megabytes = (bytes: number) => bytes / 1024 / 1024;
+
+const tooLarge = (limit: number, length?: number) =>
+  problem(
+    413,
+    'payload_too_large',
+    length === undefined
+      ? `The upload is over the ${megabytes(limit).toFixed(0)} MB limit.`
+      : `The upload is ${megabytes(length).toFixed(1)} MB; the limit is ${megabytes(limit).toFixed(0)} MB.`,
+  );
 
 export function createApiProxy(options: ApiProxyOptions) {
   const apiUrl = options.apiUrl.replace(/\/+$/, '');
@@ -129,26 +240,27 @@ export function createApiProxy(options: ApiProxyOptions) {
     const target = `${apiUrl}${path}${url.search}`;
     const method = incoming.method;
 
-    let body: ArrayBuffer | ReadableStream<Uint8Array> | undefined;
+    let body: Uint8Array | undefined;
     let replayable = true;
-    if (method !== 'GET' && method !== 'HEAD' && incoming.body) {
+    // Not `incoming.body`: reading that property starts Readable.toWeb (see limitedBody).
+    const hasBody = incoming.headers.has('content-length') || incoming.headers.has('transfer-encoding');
+    if (method !== 'GET' && method !== 'HEAD' && hasBody) {
       const declared = incoming.headers.get('content-length');
       const length = declared === null ? Number.NaN : Number(declared);
-      if (Number.isFinite(length)) {
-        if (length > options.maxBodyBytes) {
-          return problem(
-            413,
-            'payload_too_large',
-            `The upload is ${(length / 1e6).toFixed(1)} MB; the limit is ${(options.maxBodyBytes / 1e6).toFixed(0)} MB.`,
-          );
+      // The same limit as the API's, answered before reading a byte when the size is declared.
+      if (length > options.maxBodyBytes) return tooLarge(options.maxBodyBytes, length);
+      if (length <= REPLAY_BODY_BYTES || !nodeRequest(c)) {
+        try {
+          body = await bufferBody(c, options.maxBodyBytes);
+        } catch (error) {
+          if (error instanceof BodyTooLarge) return tooLarge(options.maxBodyBytes);
+          return new Response(null, { status: 499 }); // the client left mid-upload
         }
-        body = await incoming.arrayBuffer();
       } else {
-        body = incoming.body;
         replayable = false;
       }
     }
-    const headers = upstreamHeaders(c, url);
+    const headers = upstreamHeaders(c, url, options.trustForwarded);
     if (options.idToken) {
       try {
         headers.set('authorization', `Bearer ${await options.idToken()}`);
@@ -171,19 +283,16 @@ export function createApiProxy(options: ApiProxyOptions) {
     const started = Date.now();
     const deadline = started + options.retryWindowMs;
 
+    let timeout: AbortSignal | undefined;
     for (let attempt = 1; ; attempt++) {
       const delay = Math.min(100 * 2 ** (attempt - 1), 1_000);
       const mayRetry = () => retry && !incoming.signal.aborted && Date.now() + delay < deadline;
       try {
-        const upstream = await fetch(target, {
-          method,
-          headers,
-          body: body ?? null,
-          redirect: 'manual',
-          signal: AbortSignal.any([incoming.signal, AbortSignal.timeout(options.timeoutMs)]),
-          // Lets a ReadableStream body flow to the API as it arrives.
-          duplex: 'half',
-        } as RequestInit);
+        timeout = AbortSignal.timeout(options.timeoutMs);
+        const signal = AbortSignal.any([incoming.signal, timeout]);
+        const upstream = replayable
+          ? await fetch(target, { method, headers, body: body ?? null, redirect: 'manual', signal })
+          : await streamUpstream(c, target, { method, headers, signal }, options.maxBodyBytes);
         if (upstream.status === 503 && mayRetry()) {
           const text = await upstream.text();
           if (isNotReady(text)) {
@@ -198,7 +307,8 @@ export function createApiProxy(options: ApiProxyOptions) {
         return relay(upstream, upstream.body);
       } catch (error) {
         if (incoming.signal.aborted) return new Response(null, { status: 499 });
-        if (error instanceof DOMException && error.name === 'TimeoutError') {
+        if (error instanceof BodyTooLarge) return tooLarge(options.maxBodyBytes);
+        if (timeout?.aborted) {
           log({
             message: 'api timed out',
             severity: 'ERROR',

@@ -19,16 +19,32 @@ const app = createApp({
     idToken: createIdTokenSource({ audience: config.idTokenAudience, url: metadataIdentityUrl() }),
   }),
 });
-const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
-  writeLog({
-    message: `listening on http://${config.host}:${info.port}`,
-    port: info.port,
-    api: config.apiUrl,
-    apiAuth: config.idTokenAudience ? 'id-token' : 'none',
-    basicAuth: config.basicAuth !== undefined,
-    static: config.staticDir,
-  });
-});
+const timeouts = config.httpTimeouts;
+const server = serve(
+  {
+    fetch: app.fetch,
+    port: config.port,
+    hostname: config.host,
+    // Explicit bounds on slow clients (Node's defaults are 60 s for headers and 300 s for the request),
+    // checked every second.
+    serverOptions: {
+      headersTimeout: timeouts.headers * 1000,
+      requestTimeout: timeouts.upload * 1000,
+      keepAliveTimeout: timeouts.keepAlive * 1000,
+      connectionsCheckingInterval: 1_000,
+    },
+  },
+  (info) => {
+    writeLog({
+      message: `listening on http://${config.host}:${info.port}`,
+      port: info.port,
+      api: config.apiUrl,
+      apiAuth: config.idTokenAudience ? 'id-token' : 'none',
+      basicAuth: config.basicAuth !== undefined,
+      static: config.staticDir,
+    });
+  },
+);
 
 server.on('error', (error: NodeJS.ErrnoException) => {
   const hint = error.code === 'EADDRINUSE' ? ' (another program uses this port: stop it, or set PORT)' : '';

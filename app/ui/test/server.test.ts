@@ -28,6 +28,7 @@ function fakeApi(state: FakeState) {
         forwardedFor: c.req.header('x-forwarded-for') ?? null,
         forwardedHost: c.req.header('x-forwarded-host') ?? null,
         retryHeader: c.req.header('x-proxy-retry') ?? null,
+        ...(c.req.query('headers') === undefined ? {} : { headers: c.req.header() }),
       },
       200,
       { 'x-api-header': 'kept' },
@@ -254,12 +255,99 @@ describe('/api proxy', () => {
       expect(res.status).toBe(413);
       expect(await res.json()).toEqual({
         error: 'payload_too_large',
-        detail: 'The upload is 3.1 MB; the limit is 2 MB.',
+        detail: 'The upload is 3.0 MB; the limit is 2 MB.',
       });
       expect(state.calls).toBe(0);
     } finally {
       await small.close();
     }
+  });
+
+  it('cuts a chunked body with 413 once it passes the limit', async () => {
+    const small = await listen(
+      createApp({ apiUrl: api.url, staticDir: dir, log, proxy: { maxBodyBytes: 500_000 } }),
+    );
+    try {
+      const answer = await new Promise<string>((resolve, reject) => {
+        const req = httpRequest(`${small.url}/api/v1/models/ocr/predict`, {
+          method: 'POST',
+          headers: { 'content-type': 'image/png', 'transfer-encoding': 'chunked' },
+        });
+        req.on('response', (res) => {
+          let data = '';
+          res.on('data', (d) => (data += d));
+          res.on('end', () => resolve(`${res.statusCode} ${data}`));
+        });
+        req.on('error', reject);
+        for (let i = 0; i < 10; i++) req.write(new Uint8Array(100_000));
+        req.end();
+      });
+      expect(answer).toBe(
+        `413 ${JSON.stringify({ error: 'payload_too_large', detail: 'The upload is over the 0 MB limit.' })}`,
+      );
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('drops hop-by-hop and Connection-listed headers, and the client’s X-Forwarded-*', async () => {
+    const text = await new Promise<string>((resolve, reject) => {
+      const req = httpRequest(`${ui.url}/api/echo?headers`, {
+        headers: {
+          connection: 'keep-alive, x-hop-secret',
+          'x-hop-secret': 'for the proxy only',
+          'keep-alive': 'timeout=5',
+          'x-forwarded-for': '6.6.6.6',
+          'x-forwarded-host': 'evil.example',
+          'x-forwarded-proto': 'https',
+          forwarded: 'for=6.6.6.6',
+          'x-end-to-end': 'kept',
+        },
+      });
+      req.on('response', (res) => {
+        let data = '';
+        res.on('data', (d) => (data += d));
+        res.on('end', () => resolve(data));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    const { headers, forwardedFor, forwardedHost } = JSON.parse(text);
+    expect(headers['x-end-to-end']).toBe('kept');
+    for (const name of ['x-hop-secret', 'keep-alive', 'forwarded']) expect(headers[name]).toBeUndefined();
+    expect(forwardedFor).toBe('127.0.0.1');
+    expect(forwardedHost).toBe(new URL(ui.url).host);
+    expect(headers['x-forwarded-proto']).toBe('http');
+  });
+
+  it('believes X-Forwarded-* only when told the front sets them (TRUST_PROXY)', async () => {
+    const trusting = await listen(
+      createApp({ apiUrl: api.url, staticDir: dir, log, proxy: { trustForwarded: true } }),
+    );
+    try {
+      const res = await fetch(`${trusting.url}/api/echo`, {
+        headers: { 'x-forwarded-for': '203.0.113.7', 'x-forwarded-host': 'demo.example.org' },
+      });
+      expect(await res.json()).toMatchObject({
+        forwardedFor: '203.0.113.7, 127.0.0.1',
+        forwardedHost: 'demo.example.org',
+      });
+    } finally {
+      await trusting.close();
+    }
+  });
+
+  it('puts the UI’s security headers on proxied answers too', async () => {
+    const headers = await new Promise<Record<string, unknown>>((resolve, reject) => {
+      httpRequest(`${ui.url}/api/echo`, { agent: false }, (res) => {
+        res.resume();
+        resolve(res.headers);
+      })
+        .on('error', reject)
+        .end();
+    });
+    expect(headers['content-security-policy']).toContain("default-src 'self'");
+    expect(headers['x-frame-options']).toBe('DENY');
   });
 
   it('retries a buffered POST while the API says not_ready, then returns its answer', async () => {
@@ -420,14 +508,32 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({
       port: 8501,
       apiUrl: 'http://localhost:8000',
-      proxy: { retryWindowMs: 30_000, timeoutMs: 120_000, maxBodyBytes: 25 * 1024 * 1024 },
+      proxy: {
+        retryWindowMs: 30_000,
+        timeoutMs: 120_000,
+        maxBodyBytes: 20 * 1024 * 1024,
+        trustForwarded: false,
+      },
+      httpTimeouts: { headers: 10, upload: 60, keepAlive: 5 },
     });
     expect(config.staticDir).toMatch(/public$/);
   });
 
   it('reads PORT, API_URL and the proxy settings', () => {
-    const config = loadConfig({ PORT: '9000', API_URL: 'http://api:8000/', PROXY_RETRY_MS: '0' });
-    expect(config).toMatchObject({ port: 9000, apiUrl: 'http://api:8000', proxy: { retryWindowMs: 0 } });
+    const config = loadConfig({
+      PORT: '9000',
+      API_URL: 'http://api:8000/',
+      PROXY_RETRY_MS: '0',
+      BODY_LIMIT_MB: '5',
+      TRUST_PROXY: 'true',
+      HEADERS_TIMEOUT: '3',
+    });
+    expect(config).toMatchObject({
+      port: 9000,
+      apiUrl: 'http://api:8000',
+      proxy: { retryWindowMs: 0, maxBodyBytes: 5 * 1024 * 1024, trustForwarded: true },
+      httpTimeouts: { headers: 3 },
+    });
   });
 
   it('refuses bad values, naming the variable', () => {
@@ -436,5 +542,7 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ API_URL: 'localhost:8000' })).toThrow(/API_URL/);
     expect(() => loadConfig({ API_URL: 'ftp://x' })).toThrow(/API_URL/);
     expect(() => loadConfig({ PROXY_TIMEOUT_MS: '-5' })).toThrow(/PROXY_TIMEOUT_MS/);
+    expect(() => loadConfig({ BODY_LIMIT_MB: '0' })).toThrow(/BODY_LIMIT_MB/);
+    expect(() => loadConfig({ TRUST_PROXY: 'yes please' })).toThrow(/TRUST_PROXY/);
   });
 });

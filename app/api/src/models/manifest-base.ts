@@ -24,6 +24,8 @@ export const normalization = z.strictObject({
     .default(1 / 255),
 });
 
+/** What a model may be called: also what the API accepts as a model name before looking it up. */
+export const MODEL_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 /**
  * Dynamic batching (detect, classify): concurrent requests for the model are stacked into one session run.
  * Needs a model whose input has a dynamic batch dimension. `enabled` unset: on with a GPU provider, off on
@@ -40,12 +42,7 @@ export const batching = z
 export type Batching = z.infer<typeof batching>;
 
 export const baseManifest = z.strictObject({
-  name: z
-    .string()
-    .regex(
-      /^[a-z0-9][a-z0-9._-]{0,62}$/,
-      'lower-case letters, digits, ".", "_" or "-", starting alphanumeric',
-    ),
+  name: z.string().regex(MODEL_NAME, 'lower-case letters, digits, ".", "_" or "-", starting alphanumeric'),
   task: z.string(),
   version: z.string().default('1'),
   description: z.string().optional(),

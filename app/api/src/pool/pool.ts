@@ -9,12 +9,20 @@ import type {
   InfoResponse,
   PredictBatchResponse,
   PredictResponse,
+  RunBounds,
   TensorData,
   WorkerData,
   WorkerFailure,
   WorkerRequest,
   WorkerStatus,
 } from './protocol.js';
+
+/** How a caller bounds one task: its signal's `reason` is what the task rejects with when it aborts. */
+export interface RunOptions {
+  signal?: AbortSignal;
+  /** Date.now() after which the worker wraps up and returns what it has, marked truncated. */
+  stopAt?: number;
+}
 
 /** One request waiting in a model's batcher. */
 interface BatchItem {
@@ -41,8 +49,9 @@ export class InferencePool {
   private infos: ModelInfo[] = [];
   private readonly batchers = new Map<string, DynamicBatcher<BatchItem, PredictResponse>>();
   private started = false;
-  private draining = false;
   private closing = false;
+  /** Aborted by stopAll() at the server's drain deadline: every task still running wraps up. */
+  private readonly stopping = new AbortController();
   /** Resolves once every worker has loaded and warmed up every model; rejects if one failed. */
   readonly ready: Promise<void>;
   /** Resolves once every worker has finished loading, successfully or not. */
@@ -56,6 +65,7 @@ export class InferencePool {
       sessionOptions: options.sessionOptions,
       providers: options.providers,
       maxPixels: options.maxPixels,
+      maxBoxes: options.maxBoxes,
     };
     this.piscina = new Piscina({
       filename: workerFile.href,
@@ -113,19 +123,9 @@ export class InferencePool {
     });
   }
 
-  /** True once every model is loaded and warmed up in every worker, until shutdown begins (`/ready`). */
-  get isReady(): boolean {
-    return this.started && !this.draining && !this.closing;
-  }
-
-  /** True while requests are taken: from warm-up until close(), including the drain after SIGTERM. */
+  /** True from the end of warm-up until close(): tasks are taken. */
   get isAccepting(): boolean {
     return this.started && !this.closing;
-  }
-
-  /** Shutdown has begun: report not ready (so balancers stop sending) but finish the requests arriving. */
-  drain(): void {
-    this.draining = true;
   }
 
   get models(): ModelInfo[] {
@@ -146,15 +146,25 @@ export class InferencePool {
    * Decodes the image in a worker and runs the model, alone or stacked with other requests when the model
    * batches. The bytes are moved to the worker, not copied.
    */
-  async predict(model: string, image: Uint8Array, options: PredictOptions): Promise<PredictResult> {
+  async predict(
+    model: string,
+    image: Uint8Array,
+    options: PredictOptions,
+    run: RunOptions = {},
+  ): Promise<PredictResult> {
     const buffer = transferable(image);
     const batcher = this.batchers.get(model);
-    const response = (await this.admit(() =>
-      batcher
-        ? batcher.submit({ image: buffer, options })
-        : this.piscina.run({ kind: 'predict', model, image: buffer, options } satisfies WorkerRequest, {
-            transferList: [buffer],
-          }),
+    const response = (await this.admit(
+      (bounds) =>
+        batcher
+          ? batcher.submit({ image: buffer, options })
+          : this.piscina.run(
+              { kind: 'predict', model, image: buffer, options, bounds } satisfies WorkerRequest,
+              {
+                transferList: [buffer],
+              },
+            ),
+      run,
     )) as PredictResponse;
     return unwrap(response).result;
   }
@@ -168,28 +178,43 @@ export class InferencePool {
     for (const info of this.infos) {
       if (!info.batching) continue;
       const model = info.name;
-      const batcher = new DynamicBatcher<BatchItem, PredictResponse>(info.batching, async (items) => {
-        const images = items.map((item) => item.image);
-        const options = items.map((item) => item.options);
-        const request: WorkerRequest = { kind: 'predictBatch', model, images, options };
-        const response = (await this.piscina.run(request, {
-          transferList: images,
-        })) as PredictBatchResponse;
-        return unwrap(response).results;
-      });
+      const batcher = new DynamicBatcher<BatchItem, PredictResponse>(
+        info.batching,
+        async (items) => {
+          const images = items.map((item) => item.image);
+          const options = items.map((item) => item.options);
+          const request: WorkerRequest = { kind: 'predictBatch', model, images, options };
+          const response = (await this.piscina.run(request, {
+            transferList: images,
+          })) as PredictBatchResponse;
+          return unwrap(response).results;
+        },
+        this.workers,
+      );
       this.batchers.set(model, batcher);
     }
   }
 
   /** Runs raw tensors through a model's `infer` (the v2 protocol). */
-  async infer(model: string, inputs: Record<string, TensorData>): Promise<Record<string, TensorData>> {
-    const response = (await this.admit(() =>
-      this.piscina.run({ kind: 'infer', model, inputs } satisfies WorkerRequest),
+  async infer(
+    model: string,
+    inputs: Record<string, TensorData>,
+    run: RunOptions = {},
+  ): Promise<Record<string, TensorData>> {
+    const response = (await this.admit(
+      (bounds) => this.piscina.run({ kind: 'infer', model, inputs, bounds } satisfies WorkerRequest),
+      run,
     )) as InferResponse;
     return unwrap(response).outputs;
   }
 
-  private async admit(run: () => Promise<unknown>): Promise<unknown> {
+  /**
+   * Queues the task unless the pool is full. When `run.signal` aborts (client gone, deadline, stopAll), the
+   * caller gets the signal's reason at once and the worker is told to stop: a queued task is dropped when it
+   * comes up, a running one wraps up at its next check. The slot stays taken until the worker lets go.
+   * (A request in a dynamic batch runs with its batch: batches are short, and not worth splitting.)
+   */
+  private async admit(start: (bounds: RunBounds) => Promise<unknown>, run: RunOptions): Promise<unknown> {
     if (this.closing) throw new ApiError(503, 'not_ready', 'the server is shutting down', { retryAfter: 1 });
     if (!this.started)
       throw new ApiError(503, 'not_ready', 'the models are still loading', { retryAfter: 1 });
@@ -203,12 +228,29 @@ export class InferencePool {
         },
       );
     }
+    const bounds: RunBounds = {
+      stop: new SharedArrayBuffer(4),
+      stopAt: run.stopAt ?? Number.POSITIVE_INFINITY,
+    };
+    const signal = run.signal ? AbortSignal.any([run.signal, this.stopping.signal]) : this.stopping.signal;
     this.admitted += 1;
-    try {
-      return await run();
-    } finally {
+    const result = start(bounds).finally(() => {
       this.admitted -= 1;
-    }
+    });
+    return new Promise((resolve, reject) => {
+      const abort = () => {
+        Atomics.store(new Int32Array(bounds.stop), 0, 1);
+        reject(signal.reason);
+      };
+      if (signal.aborted) abort();
+      signal.addEventListener('abort', abort, { once: true });
+      result.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+    });
+  }
+
+  /** The drain deadline: every task running or queued stops at its next check and answers 503. */
+  stopAll(): void {
+    this.stopping.abort(new ApiError(503, 'not_ready', 'the server is shutting down', { retryAfter: 1 }));
   }
 
   /** Refuses new work, lets running and queued tasks finish, then stops the workers. */

@@ -18,6 +18,21 @@ export interface WorkerData {
   /** Providers that loaded on this machine, in order of preference (the first is reported in ModelInfo). */
   providers: string[];
   maxPixels: number;
+  /** OCR: most text boxes recognised per image (OCR_MAX_BOXES). */
+  maxBoxes: number;
+}
+
+/**
+ * How one task may be stopped early. `stop` is an Int32Array's SharedArrayBuffer, shared (not copied) with
+ * the worker: the main thread stores 1 when the client left, the deadline passed or the server stops, and
+ * the worker checks it between stages and between OCR crops. A task still queued when it is stopped is
+ * dropped by the worker at once. (piscina's own abort would terminate a running worker, and terminating a
+ * thread inside onnxruntime aborts the whole process.)
+ */
+export interface RunBounds {
+  stop: SharedArrayBuffer;
+  /** Date.now() after which the worker wraps up and returns what it has, marked truncated. */
+  stopAt: number;
 }
 
 /** A tensor as plain data; `type` is an onnxruntime type name ('float32', 'int64', ...). */
@@ -28,15 +43,15 @@ export interface TensorData {
 }
 
 export type WorkerRequest =
-  | { kind: 'predict'; model: string; image: ArrayBuffer; options: PredictOptions }
+  | { kind: 'predict'; model: string; image: ArrayBuffer; options: PredictOptions; bounds: RunBounds }
   /** Requests gathered by the dynamic batcher: one network run, one answer per image, in order. */
   | { kind: 'predictBatch'; model: string; images: ArrayBuffer[]; options: PredictOptions[] }
-  | { kind: 'infer'; model: string; inputs: Record<string, TensorData> }
+  | { kind: 'infer'; model: string; inputs: Record<string, TensorData>; bounds: RunBounds }
   | { kind: 'info' };
 
 export interface WorkerFailure {
   ok: false;
-  status: 400 | 404 | 413 | 422 | 500;
+  status: 400 | 404 | 413 | 422 | 500 | 503;
   code: ErrorCode;
   detail: string;
 }

@@ -2,9 +2,8 @@
 // GET /models and POST /predict with a JSON body holding a base64 image.
 import { performance } from 'node:perf_hooks';
 import { createRoute, z } from '@hono/zod-openapi';
-import { type AppDeps, imageBodyLimit, newRouter } from '../app.js';
 import { decodeBase64Image } from '../images/base64.js';
-import { predictImage, requireModel } from '../predict.js';
+import { type AppDeps, imageBodyLimit, newRouter } from './router.js';
 import { confidenceSchema, predictResponses } from './schemas.js';
 
 const models = createRoute({
@@ -34,7 +33,7 @@ const LegacyPredictRequest = z
 
 export function legacyRouter(deps: AppDeps) {
   const router = newRouter();
-  router.openapi(models, (c) => c.json(deps.modelNames, 200));
+  router.openapi(models, (c) => c.json(deps.plane.modelNames, 200));
 
   const predict = createRoute({
     method: 'post',
@@ -50,11 +49,11 @@ export function legacyRouter(deps: AppDeps) {
   router.openapi(predict, async (c) => {
     const started = performance.now();
     const body = c.req.valid('json');
-    c.set('model', body.model);
-    requireModel(deps, body.model);
+    c.set('model', deps.plane.label(body.model));
+    deps.plane.model(body.model, 'model');
     const image = decodeBase64Image(body.image);
     const options = body.confidence === undefined ? {} : { confidence: body.confidence };
-    return c.json(await predictImage(deps, body.model, image, options, started), 200);
+    return c.json(await deps.plane.predict(body.model, image, options, c.req.raw.signal, started), 200);
   });
   return router;
 }

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { type AppDeps, newRouter } from '../app.js';
+import { type AppDeps, newRouter } from './router.js';
 
 const metrics = createRoute({
   method: 'get',

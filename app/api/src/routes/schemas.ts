@@ -62,6 +62,10 @@ export const predictResponses = {
     error: 'queue_full',
     detail: 'the server is busy (10 requests in progress); retry shortly',
   }),
+  504: error('Not done within REQUEST_TIMEOUT; its work was stopped', {
+    error: 'deadline_exceeded',
+    detail: 'the request took longer than the 30 s limit (REQUEST_TIMEOUT)',
+  }),
 } as const;
 
 export const notReadyError = { 503: error('Models still loading (see Retry-After)', NOT_READY) } as const;

@@ -1,10 +1,9 @@
 // /v1: model metadata, and predictions on an image sent as multipart (`image` field) or as the raw body.
 import { performance } from 'node:perf_hooks';
 import { createRoute, z } from '@hono/zod-openapi';
-import { type AppDeps, imageBodyLimit, newRouter } from '../app.js';
 import { ModelInfoSchema } from '../contract.js';
-import { ApiError, notReady } from '../errors.js';
-import { predictImage, unknownModel } from '../predict.js';
+import { ApiError } from '../errors.js';
+import { type AppDeps, imageBodyLimit, newRouter } from './router.js';
 import {
   confidenceSchema,
   ModelNameParam,
@@ -57,18 +56,8 @@ const PredictQuery = z.object({
 
 export function v1Router(deps: AppDeps) {
   const router = newRouter();
-  const infos = () => {
-    if (!deps.pool.isAccepting) throw notReady();
-    return deps.pool.models;
-  };
-
-  router.openapi(list, (c) => c.json(infos(), 200));
-  router.openapi(get, (c) => {
-    const { name } = c.req.valid('param');
-    const info = infos().find((m) => m.name === name);
-    if (!info) throw unknownModel(deps, name, 'name');
-    return c.json(info, 200);
-  });
+  router.openapi(list, (c) => c.json(deps.plane.models(), 200));
+  router.openapi(get, (c) => c.json(deps.plane.model(c.req.valid('param').name, 'name'), 200));
 
   const predict = createRoute({
     method: 'post',
@@ -93,7 +82,8 @@ export function v1Router(deps: AppDeps) {
     const started = performance.now();
     const { name } = c.req.valid('param');
     const { confidence } = c.req.valid('query');
-    c.set('model', name);
+    c.set('model', deps.plane.label(name));
+    deps.plane.model(name, 'name');
     const contentType = c.req.header('content-type') ?? '';
     let image: Uint8Array;
     if (/^multipart\/form-data/i.test(contentType)) {
@@ -110,7 +100,7 @@ export function v1Router(deps: AppDeps) {
       );
     }
     const options = confidence === undefined ? {} : { confidence };
-    return c.json(await predictImage(deps, name, image, options, started), 200);
+    return c.json(await deps.plane.predict(name, image, options, c.req.raw.signal, started), 200);
   });
   return router;
 }

@@ -5,11 +5,9 @@
 import { performance } from 'node:perf_hooks';
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { type AppDeps, handleErrors, imageBodyLimit, newRouter } from '../app.js';
 import { type ModelInfo, type TensorSpec, TensorSpecSchema } from '../contract.js';
-import { ApiError, badRequest, notReady } from '../errors.js';
+import { badRequest } from '../errors.js';
 import type { TensorData } from '../pool/protocol.js';
-import { predictImage, unknownModel } from '../predict.js';
 import { binaryBody, cutChunks, HEADER_LENGTH, parseJson, splitBinaryBody } from '../v2/binary.js';
 import {
   detectionTensors,
@@ -29,6 +27,7 @@ import {
   toBytes,
   toJson,
 } from '../v2/tensors.js';
+import { type AppDeps, handleErrors, imageBodyLimit, newRouter } from './router.js';
 
 const V2Error = z
   .object({ error: z.string().openapi({ example: 'unknown model "yolo"' }) })
@@ -304,32 +303,14 @@ export function v2Router(deps: AppDeps) {
   // The protocol's error body is `{ "error": "<message>" }`.
   router.onError(handleErrors(deps, (e) => ({ error: e.detail })));
 
-  const findModel = (name: string, version?: string): ModelInfo => {
-    if (!deps.pool.isReady) {
-      if (deps.modelNames.includes(name)) throw notReady();
-      throw unknownModel(deps, name, 'name');
-    }
-    const info = deps.pool.models.find((m) => m.name === name);
-    if (!info) throw unknownModel(deps, name, 'name');
-    if (version !== undefined && version !== info.version) {
-      throw new ApiError(
-        404,
-        'model_not_found',
-        `model "${name}" has no version "${version}"; it serves "${info.version}"`,
-        {
-          field: 'version',
-        },
-      );
-    }
-    return info;
-  };
+  const findModel = (name: string, version?: string) => deps.plane.model(name, 'name', version);
 
   router.openapi(serverMetadata, (c) =>
     c.json({ name: 'modelship', version: deps.version, extensions: ['binary_tensor_data'] }, 200),
   );
   router.openapi(live, (c) => c.json({ live: true }, 200));
   router.openapi(ready, (c) =>
-    deps.pool.isReady ? c.json({ ready: true }, 200) : c.json({ ready: false }, 400),
+    deps.plane.isReady ? c.json({ ready: true }, 200) : c.json({ ready: false }, 400),
   );
 
   for (const versioned of [false, true]) {
@@ -357,7 +338,8 @@ export function v2Router(deps: AppDeps) {
 
     router.openapi(routes.ready, (c) => {
       const { name, version } = paramsOf(c);
-      if (!deps.pool.isReady && deps.modelNames.includes(name)) return c.json({ name, ready: false }, 400);
+      // Not ready (loading, or draining after SIGTERM) is a 400 with ready: false, as the protocol says.
+      if (!deps.plane.isReady && deps.plane.label(name) === name) return c.json({ name, ready: false }, 400);
       findModel(name, version);
       return c.json({ name, ready: true }, 200);
     });
@@ -369,14 +351,15 @@ export function v2Router(deps: AppDeps) {
     router.post(inferRoute.path.replaceAll(/\{(\w+)\}/g, ':$1'), imageBodyLimit(deps), async (c) => {
       const started = performance.now();
       const { name, version } = paramsOf(c);
-      c.set('model', name);
+      c.set('model', deps.plane.label(name));
       const info = findModel(name, version);
       const { request, chunks } = await readRequest(c);
-      const reply = (outputs: OutputTensor[]) => {
+      const reply = (outputs: OutputTensor[], parameters?: Record<string, unknown>) => {
         const head = {
           model_name: info.name,
           model_version: info.version,
           ...(request.id ? { id: request.id } : {}),
+          ...(parameters ? { parameters } : {}),
         };
         const binary = outputs.map((o) => wantsBinary(request, o.name));
         if (!binary.includes(true)) return c.json({ ...head, outputs: outputs.map(toJson) }, 200);
@@ -421,8 +404,10 @@ export function v2Router(deps: AppDeps) {
         }
         const input = request.inputs[0] as RequestTensor;
         const image = imageBytes(input, 'inputs.0', chunks.get(0));
-        const body = await predictImage(deps, name, image, predictOptions(parameters.data), started);
-        return reply(select(detectionTensors(body.detections)));
+        const options = predictOptions(parameters.data);
+        const body = await deps.plane.predict(name, image, options, c.req.raw.signal, started);
+        const { truncated, truncated_reason } = body;
+        return reply(select(detectionTensors(body.detections)), truncated && { truncated, truncated_reason });
       }
 
       checkInputs(request.inputs, info.inputs, name);
@@ -434,7 +419,7 @@ export function v2Router(deps: AppDeps) {
       request.inputs.forEach((input, i) => {
         tensors[input.name] = decodeTensor(input, `inputs.${i}`, chunks.get(i));
       });
-      const outputs = await deps.pool.infer(name, tensors);
+      const outputs = await deps.plane.infer(name, tensors, c.req.raw.signal, started);
       return reply(select(info.outputs.map((o) => fromWorker(o.name, outputs[o.name] as TensorData))));
     });
   }

@@ -2,10 +2,10 @@
 // A task turns a validated manifest into a Predictor; the worker pool owns Predictors, one set per worker.
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import type { z } from 'zod';
-import type { Detection, ModelInfo, RankedClass } from '../contract.js';
+import type { Detection, ModelInfo, RankedClass, TruncatedReason } from '../contract.js';
 
 // The public shapes are the contract's; tasks and the pool use them under these names too.
-export type { Detection, ModelInfo, RankedClass, TensorSpec } from '../contract.js';
+export type { Detection, ModelInfo, RankedClass, TensorSpec, TruncatedReason } from '../contract.js';
 
 /** Decoded pixels, RGB, 8 bits per channel, row-major (what sharp's `.raw()` returns). */
 export interface RgbImage {
@@ -41,6 +41,16 @@ export interface PredictResult {
   detections: Detection[];
   classes?: RankedClass[];
   timings: StageTimings;
+  /** Set when the work was cut short: the detections cover part of the image only. */
+  truncated?: TruncatedReason;
+}
+
+/** The bounds on one prediction's work, set by the server per request (REQUEST_TIMEOUT, OCR_MAX_BOXES). */
+export interface RunLimits {
+  /** True once the client left, the deadline is near or the server stops: return what is done, truncated. */
+  shouldStop(): boolean;
+  /** OCR: most text boxes recognised per image, in reading order; the rest are left out, truncated. */
+  maxBoxes: number;
 }
 
 export interface Predictor {
@@ -51,7 +61,7 @@ export interface Predictor {
    * bilinear kernel) instead of decoding the full image and resizing it again.
    */
   decodeSize?(width: number, height: number): { width: number; height: number };
-  predict(image: RgbImage, options: PredictOptions): Promise<PredictResult>;
+  predict(image: RgbImage, options: PredictOptions, limits?: RunLimits): Promise<PredictResult>;
   /** Several images in one network run; the same results as predict() on each. Present with `info.batching`. */
   predictBatch?(images: RgbImage[], options: PredictOptions[]): Promise<PredictResult[]>;
   /** Raw tensors in, raw tensors out: the v2 protocol for plain ONNX models. */

@@ -10,8 +10,10 @@ import type {
   ModelInfo,
   Predictor,
   RgbImage,
+  RunLimits,
   TaskDefinition,
   TensorSpec,
+  TruncatedReason,
 } from '../types.js';
 import { parseDictionary } from './ctc.js';
 import { boxesFromProbabilityMap, type TextBox } from './db-postprocess.js';
@@ -74,7 +76,7 @@ async function loadOcr(manifest: OcrManifest, context: LoadContext): Promise<Pre
     batchSize: info.provider === 'cpu' ? manifest.recognition.cpuBatchSize : manifest.recognition.batchSize,
   };
 
-  async function predict(image: RgbImage, options: { confidence?: number }) {
+  async function predict(image: RgbImage, options: { confidence?: number }, limits?: RunLimits) {
     const minConfidence = options.confidence ?? manifest.confidence;
     const det = manifest.detection;
     let t = performance.now();
@@ -97,7 +99,7 @@ async function loadOcr(manifest: OcrManifest, context: LoadContext): Promise<Pre
     const probMap = detOut[detector.outputNames[0] as string] as Tensor;
     const detection = lap();
 
-    const boxes: TextBox[] = sortReadingOrder(
+    const found: TextBox[] = sortReadingOrder(
       boxesFromProbabilityMap(
         { data: probMap.data as Float32Array, width: size.width, height: size.height },
         image.width,
@@ -106,14 +108,25 @@ async function loadOcr(manifest: OcrManifest, context: LoadContext): Promise<Pre
       ),
     );
     probMap.dispose();
+    // Recognition costs one model run per box: the server caps the boxes (first ones in reading order) and
+    // the time (between crops), and says so in the result instead of silently dropping lines.
+    const maxBoxes = limits?.maxBoxes ?? Number.POSITIVE_INFINITY;
+    const boxes = found.length > maxBoxes ? found.slice(0, maxBoxes) : found;
+    let truncated: TruncatedReason | undefined = boxes.length < found.length ? 'max_boxes' : undefined;
     let postprocess = lap();
 
-    const texts = await recognizeBoxes(recognizer, image, boxes);
+    const shouldStop = () => limits?.shouldStop() ?? false;
+    const texts = await recognizeBoxes(recognizer, image, boxes, shouldStop);
     const recognition = lap();
 
     const detections: Detection[] = [];
     boxes.forEach((box, i) => {
-      const { text, confidence } = texts[i] as { text: string; confidence: number };
+      const read = texts[i];
+      if (read === undefined) {
+        truncated = 'deadline';
+        return;
+      }
+      const { text, confidence } = read;
       if (text === '' || confidence < minConfidence) return;
       const xs = box.quad.map((p) => p[0]);
       const ys = box.quad.map((p) => p[1]);
@@ -129,7 +142,11 @@ async function loadOcr(manifest: OcrManifest, context: LoadContext): Promise<Pre
       });
     });
     postprocess += lap();
-    return { detections, timings: { preprocess, detection, recognition, postprocess } };
+    return {
+      detections,
+      timings: { preprocess, detection, recognition, postprocess },
+      ...(truncated ? { truncated } : {}),
+    };
   }
 
   return {

@@ -1,5 +1,5 @@
 // Image -> float tensors: sizes for the detector, and per-channel normalisation into NCHW layout.
-import sharp from 'sharp';
+import { writeChw } from '../../images/chw.js';
 import type { ChannelNormalization } from '../onnx-image-model.js';
 import type { RgbImage } from '../types.js';
 import type { ChannelOrder } from './manifest.js';
@@ -20,14 +20,7 @@ export function detectionInputSize(
 }
 
 /** Resizes (sharp, when the size changes) to `width` × `height`. */
-export async function resizeRgb(image: RgbImage, width: number, height: number): Promise<RgbImage> {
-  if (image.width === width && image.height === height) return image;
-  const data = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
-    .resize(width, height, { fit: 'fill' })
-    .raw()
-    .toBuffer();
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height };
-}
+export { resizeRgb } from '../../images/resize.js';
 
 /**
  * Writes `(pixel × scale − mean[c]) / std[c]` for each tensor channel c into `out` as planar CHW, starting at
@@ -43,17 +36,6 @@ export function writeNormalized(
   rowStride = image.width,
   planeStride = rowStride * image.height,
 ): void {
-  const { data, width, height } = image;
-  for (let c = 0; c < 3; c++) {
-    const source = order === 'bgr' ? 2 - c : c;
-    // (p × scale − mean) / std = p × k + m, precomputed per channel.
-    const k = norm.scale / (norm.std[c] as number);
-    const m = -(norm.mean[c] as number) / (norm.std[c] as number);
-    const plane = offset + c * planeStride;
-    for (let y = 0; y < height; y++) {
-      let s = y * width * 3 + source;
-      const row = plane + y * rowStride;
-      for (let x = 0; x < width; x++, s += 3) out[row + x] = (data[s] as number) * k + m;
-    }
-  }
+  // One pass over the pixels (images/chw.ts), shared with detect and classify.
+  writeChw(image, norm, order, out, undefined, { offset, rowStride, planeStride });
 }

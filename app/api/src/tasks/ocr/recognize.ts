@@ -15,18 +15,21 @@ export interface Recognizer {
   batchSize: number;
 }
 
-/** Text and confidence for each box, in the boxes' order. */
+/** Text and confidence for each box, in the boxes' order; undefined for boxes left when `shouldStop` said so
+ * (it is asked before each batch). */
 export async function recognizeBoxes(
   { session, settings, order, labels, batchSize }: Recognizer,
   image: RgbImage,
   boxes: readonly TextBox[],
-): Promise<DecodedText[]> {
+  shouldStop: () => boolean = () => false,
+): Promise<(DecodedText | undefined)[]> {
   const crops = boxes.map((box) => cropForRecognition(image, box.quad, settings));
-  const results: DecodedText[] = new Array(boxes.length);
+  const results: (DecodedText | undefined)[] = new Array(boxes.length);
   for (const batch of widthSortedBatches(
     crops.map((c) => c.width),
     batchSize,
   )) {
+    if (shouldStop()) break;
     const { data, dims } = packBatch(
       batch.map((i) => crops[i] as RgbImage),
       settings.normalization,
