@@ -509,7 +509,9 @@ describe.sequential('VM rehearsal', () => {
       await sleep(1_000);
     }
     const lastPrediction = Date.now();
-    await expect(stat(poweredOff), `stopped while busy:\n${await idleLog()}`).rejects.toThrow();
+    // the log first: a stat() promise left waiting for it rejects unhandled and fails the run
+    const busyLog = await idleLog();
+    await expect(stat(poweredOff), `stopped while busy:\n${busyLog}`).rejects.toThrow();
 
     // then silence: the stop command runs once the limit has passed
     for (let i = 0; i < 300; i++) {
