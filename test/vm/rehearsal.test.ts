@@ -509,6 +509,7 @@ describe.sequential('VM rehearsal', () => {
       await sleep(1_000);
     }
     const lastPrediction = Date.now();
+    // the log first: a stat() promise left waiting for it rejects unhandled and fails the run
     const busyLog = await idleLog();
     await expect(stat(poweredOff), `stopped while busy:\n${busyLog}`).rejects.toThrow();
 
