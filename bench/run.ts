@@ -25,6 +25,7 @@ import { loadSeconds, runLoad, type SequentialBudget, timeSequential } from './l
 import { describeCommit, describeMachine } from './lib/machine.js';
 import { renderMarkdown } from './lib/markdown.js';
 import { splitRecorder } from './lib/model-split.js';
+import { type OcrEvalResults, runOcrEval, writeOcrEvalOnly } from './lib/ocr-eval/bench.js';
 import { createPeer, type Peer, type PeerLine, peerBoxes } from './lib/peer.js';
 import type {
   BenchResults,
@@ -99,7 +100,8 @@ async function main(): Promise<void> {
       // Runs the experiments even when the main figures took long (a loaded machine): unbounded then.
       experiments: { type: 'boolean', default: false },
       out: { type: 'string', default: 'bench/results' },
-      // `--only tasks`: just the detect/classify figures, written to <out>/tasks.{md,json}.
+      // `--only tasks`: just the detect/classify figures, written to <out>/tasks.{md,json};
+      // `--only ocr-eval`: just the OCR evaluation set, written to <out>/ocr-eval.{md,json}.
       only: { type: 'string' },
     },
   });
@@ -128,6 +130,15 @@ async function main(): Promise<void> {
     );
     return { tasks, load };
   };
+  if (values.only === 'ocr-eval') {
+    const ocrApi = await startApi(apiEnv);
+    try {
+      await writeOcrEvalOnly(values.out, await runOcrEval(ocrApi.url, mode === 'quick', log), log);
+    } finally {
+      await ocrApi.stop();
+    }
+    return;
+  }
   if (values.only === 'tasks') {
     const { tasks, load } = await runTasks();
     await writeTasksOnly(values.out, tasks, load, log);
@@ -148,6 +159,7 @@ async function main(): Promise<void> {
   let accuracy: SizeAccuracy[];
   let throughput: Awaited<ReturnType<typeof measureThroughput>>;
   let memory: Memory;
+  let ocrEval: OcrEvalResults;
   // The peer's cold start, to compare ours against: loading its models, and its first call, which pays the
   // one-off costs the API pays before /ready (the smallest input keeps the call itself short).
   log('peer model load: Ocr.create() + first call');
@@ -162,6 +174,7 @@ async function main(): Promise<void> {
     throughput = await measureThroughput(api, byId(THROUGHPUT_INPUT), machine.cores, profile, typical);
     const afterRequests = await measureLeak(api, byId(MEMORY_INPUT), machine.cores, profile.memoryRequests);
     memory = { idleMiB, peakUnderLoadMiB: throughput.peakMiB, afterRequests };
+    ocrEval = await runOcrEval(api.url, mode === 'quick', log);
   } finally {
     await api.stop();
   }
@@ -203,6 +216,7 @@ async function main(): Promise<void> {
     docker,
     experiments,
     notes,
+    ocrEval,
   };
   const base = join(values.out, mode === 'quick' ? 'quick' : 'latest');
   await mkdir(values.out, { recursive: true });

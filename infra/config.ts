@@ -4,6 +4,8 @@ import * as pulumi from '@pulumi/pulumi';
 import { z } from 'zod';
 
 export const GPU_TYPES = ['nvidia-l4', 'nvidia-tesla-t4', 'none'] as const;
+/** Public DNS services that answer a name like 34-1-2-3.<suffix> with that IP: the VM's URL without a domain. */
+export const IP_HOST_SUFFIXES = ['sslip.io', 'nip.io'] as const;
 export type GpuType = (typeof GPU_TYPES)[number];
 export const SHAPES = ['single-vm', 'cloud-run'] as const;
 export type Shape = (typeof SHAPES)[number];
@@ -38,6 +40,7 @@ export const DEFAULTS = {
   vmImage: 'ubuntu-os-accelerator-images/ubuntu-accelerator-2404-amd64-with-nvidia-580',
   domain: '',
   dnsZone: '',
+  ipHostSuffix: 'sslip.io',
   sshSourceRanges: [IAP_SSH_RANGE],
   basicAuth: '',
   apiReplicas: 1,
@@ -49,6 +52,10 @@ export const DEFAULTS = {
   minInstances: 0,
   maxInstances: 3,
   gpuZonalRedundancy: false,
+  alertEmail: '',
+  billingAccount: '',
+  monthlyBudget: 0,
+  idleStopMinutes: 0,
 } as const;
 
 /** Project-namespace keys (`pulumi config set <key> ...`), in the order they are documented. */
@@ -253,6 +260,7 @@ const rawSchema = z.object({
     /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/,
     'the name (not the DNS name) of a Cloud DNS managed zone, see gcloud dns managed-zones list',
   ),
+  ipHostSuffix: enumSetting('ipHostSuffix', IP_HOST_SUFFIXES, DEFAULTS.ipHostSuffix),
   sshSourceRanges: cidrListSetting('sshSourceRanges'),
   basicAuth: basicAuthSetting,
   apiReplicas: intSetting('apiReplicas', DEFAULTS.apiReplicas, 1, 8),
@@ -264,6 +272,21 @@ const rawSchema = z.object({
   minInstances: intSetting('minInstances', DEFAULTS.minInstances, 0, 10),
   maxInstances: intSetting('maxInstances', DEFAULTS.maxInstances, 1, 100),
   gpuZonalRedundancy: boolSetting('gpuZonalRedundancy', DEFAULTS.gpuZonalRedundancy),
+  alertEmail: textSetting(
+    'alertEmail',
+    DEFAULTS.alertEmail,
+    /^[^\s@,;]+@[^\s@,;]+\.[^\s@,;]+$/,
+    'one e-mail address such as you@example.com',
+  ),
+  billingAccount: textSetting(
+    'billingAccount',
+    DEFAULTS.billingAccount,
+    /^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$/,
+    'a billing account ID such as 012345-6789AB-CDEF01 (gcloud billing accounts list)',
+  ),
+  monthlyBudget: intSetting('monthlyBudget', DEFAULTS.monthlyBudget, 0, 1_000_000),
+  // a week at most; under 10 minutes a VM could stop before its first boot has finished
+  idleStopMinutes: intSetting('idleStopMinutes', DEFAULTS.idleStopMinutes, 0, 10_080),
 });
 
 type Parsed = z.output<typeof rawSchema>;
@@ -280,10 +303,40 @@ function crossChecks(c: Parsed): Problem[] {
     });
   }
   problems.push(...(c.shape === 'cloud-run' ? cloudRunChecks(c) : vmChecks(c)));
+  problems.push(...operateChecks(c));
   if (c.dnsZone && !c.domain) {
     problems.push({
       key: 'dnsZone',
       message: `is set but domain is not; set the hostname too: pulumi config set domain app.example.com`,
+    });
+  }
+  return problems;
+}
+
+/** The budget needs both its settings; the idle auto-stop needs time to boot, and a VM to stop. */
+function operateChecks(c: Parsed): Problem[] {
+  const problems: Problem[] = [];
+  if (c.billingAccount && c.monthlyBudget === 0) {
+    problems.push({
+      key: 'monthlyBudget',
+      message: `billingAccount is set but monthlyBudget is not; set the amount too: ${set('monthlyBudget')}`,
+    });
+  } else if (c.monthlyBudget > 0 && !c.billingAccount) {
+    problems.push({
+      key: 'billingAccount',
+      message: `monthlyBudget is set but billingAccount is not (gcloud billing accounts list); ${set('billingAccount')}`,
+    });
+  }
+  if (c.idleStopMinutes > 0 && c.idleStopMinutes < 10) {
+    problems.push({
+      key: 'idleStopMinutes',
+      message: `must be 0 (off) or at least 10, so that the VM can boot and load the models first (got ${c.idleStopMinutes})`,
+    });
+  } else if (c.idleStopMinutes > 0 && c.shape === 'cloud-run') {
+    problems.push({
+      key: 'idleStopMinutes',
+      message:
+        'stops the single-vm shape only: Cloud Run already scales to zero when idle (minInstances 0); set it to 0',
     });
   }
   return problems;
@@ -454,6 +507,10 @@ function commonConfig(c: Parsed) {
     ...(c.apiWorkers > 0 && { apiWorkers: c.apiWorkers }),
     registryKeepVersions: c.registryKeepVersions,
     readinessTimeoutMinutes: c.readinessTimeoutMinutes,
+    /** Where alert (and budget) e-mails go; undefined: no alert policies. */
+    ...(c.alertEmail && { alertEmail: c.alertEmail }),
+    /** A monthly Cloud Billing budget for the project. */
+    ...(c.billingAccount && { budget: { billingAccount: c.billingAccount, monthlyAmount: c.monthlyBudget } }),
   };
 }
 
@@ -483,7 +540,11 @@ function toDeployConfig(c: Parsed) {
     bootDiskGb: c.bootDiskGb,
     vmImage: c.vmImage,
     sshSourceRanges: c.sshSourceRanges,
+    /** The IP-in-the-name DNS service that gives the VM a hostname when there is no domain. */
+    ipHostSuffix: c.ipHostSuffix,
     apiReplicas: c.apiReplicas,
+    /** The VM powers itself off after this many minutes without a prediction; undefined: never. */
+    ...(c.idleStopMinutes > 0 && { idleStopMinutes: c.idleStopMinutes }),
   };
 }
 

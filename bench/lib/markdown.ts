@@ -1,5 +1,7 @@
 // Renders bench results as the Markdown table in bench/results/latest.md.
+
 import type { ModelSplit } from './model-split.js';
+import { renderOcrEvalSection } from './ocr-eval/markdown.js';
 import type { BenchResults, TaskLoad } from './results.js';
 import { ratio } from './stats.js';
 
@@ -349,6 +351,7 @@ export function renderMarkdown(r: BenchResults): string {
       '',
     );
   }
+  out.push(...renderOcrEvalSection(r.ocrEval));
   if (r.experiments.length > 0) {
     out.push(
       '## Where the time goes: experiments',

@@ -1,6 +1,8 @@
 // The shape of bench/results/latest.json. Times in milliseconds, memory in MiB, sizes in MB (10^6 bytes).
+
 import type { CerScore } from './cer.js';
 import type { ModelSplit } from './model-split.js';
+import type { OcrEvalResults } from './ocr-eval/bench.js';
 import type { LatencySummary } from './stats.js';
 
 export interface Machine {
@@ -151,4 +153,6 @@ export interface BenchResults {
   docker: DockerFigures;
   experiments: Experiment[];
   notes: string[];
+  /** The held-out OCR evaluation set, three readers (absent in results written before it existed). */
+  ocrEval?: OcrEvalResults;
 }

@@ -1,8 +1,12 @@
 // DNS for a custom domain: an A record in an existing Cloud DNS managed zone, pointing at the static IP.
-// Without a domain the URL uses the IP's sslip.io name instead (see siteHostname), and no DNS is touched.
+// Without a domain the URL uses the IP's sslip.io (or nip.io) name instead (see siteHostname), and no DNS is
+// touched.
 import * as gcp from '@pulumi/gcp';
 import * as pulumi from '@pulumi/pulumi';
+import type { IP_HOST_SUFFIXES } from '../config.js';
 import { childOptions } from './options.js';
+
+type IpHostSuffix = (typeof IP_HOST_SUFFIXES)[number];
 
 export interface DnsArgs {
   project: string;
@@ -13,15 +17,16 @@ export interface DnsArgs {
   ip: pulumi.Input<string>;
 }
 
-/** `34.1.2.3` -> `34-1-2-3.sslip.io`, a public name that resolves to the IP, so Caddy can get a certificate. */
-export function sslipHostname(ip: string): string {
+/** `34.1.2.3` -> `34-1-2-3.sslip.io`, a public name that resolves to the IP, so Caddy can get a certificate.
+ * `suffix`: sslip.io or nip.io, two services that answer such names (one Let's Encrypt quota each). */
+export function sslipHostname(ip: string, suffix: IpHostSuffix = 'sslip.io'): string {
   if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(ip)) throw new Error(`not an IPv4 address: "${ip}"`);
-  return `${ip.replaceAll('.', '-')}.sslip.io`;
+  return `${ip.replaceAll('.', '-')}.${suffix}`;
 }
 
-/** The public hostname: the configured domain, or the static IP's sslip.io name. */
-export function siteHostname(domain: string | undefined, ip: string): string {
-  return domain ?? sslipHostname(ip);
+/** The public hostname: the configured domain, or the static IP's sslip.io (nip.io) name. */
+export function siteHostname(domain: string | undefined, ip: string, suffix?: IpHostSuffix): string {
+  return domain ?? sslipHostname(ip, suffix);
 }
 
 /** Fails with a clear message when the hostname is not inside the zone's DNS name (`example.com.`). */

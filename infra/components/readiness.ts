@@ -19,6 +19,10 @@ export interface ReadinessArgs {
   triggers: pulumi.Input<unknown>[];
   /** Absolute path of the repository root (the command runs there, where tsx is installed). */
   repoRoot: string;
+  /** The VM's status as GCE reports it: a stopped VM is reported as stopped, not waited for. */
+  vmStatus?: pulumi.Input<string>;
+  /** Shown when the VM is stopped. */
+  stoppedHint?: pulumi.Input<string>;
 }
 
 export const READINESS_SCRIPT = 'infra/readiness/main.ts';
@@ -35,6 +39,8 @@ export class Readiness extends pulumi.ComponentResource {
       MODELSHIP_HINT: args.hint,
     };
     if (args.basicAuth) environment.MODELSHIP_BASIC_AUTH = pulumi.secret(args.basicAuth);
+    if (args.vmStatus) environment.MODELSHIP_VM_STATUS = args.vmStatus;
+    if (args.stoppedHint) environment.MODELSHIP_STOPPED_HINT = args.stoppedHint;
     this.command = new command.local.Command(
       `${name}-wait`,
       {

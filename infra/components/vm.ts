@@ -4,6 +4,7 @@
 import * as gcp from '@pulumi/gcp';
 import * as pulumi from '@pulumi/pulumi';
 import { isN1 } from '../config.js';
+import { SECRET_READER_ROLE } from './basic-auth.js';
 import { childOptions } from './options.js';
 
 export interface GpuSpec {
@@ -30,6 +31,8 @@ export interface VmArgs {
   ip: pulumi.Input<string>;
   metadata: pulumi.Input<Record<string, pulumi.Input<string>>>;
   labels: Record<string, string>;
+  /** Secret Manager secrets (IDs) the VM reads with its own identity: the basic-auth password. */
+  secrets?: pulumi.Input<string>[];
 }
 
 /** Project roles of the VM account; pulling images is granted on the repository alone. */
@@ -125,6 +128,15 @@ export class Vm extends pulumi.ComponentResource {
         child,
       ),
     );
+    for (const [i, secretId] of (args.secrets ?? []).entries()) {
+      grants.push(
+        new gcp.secretmanager.SecretIamMember(
+          `${name}-secret-reader-${i}`,
+          { project: args.project, secretId, role: SECRET_READER_ROLE, member },
+          child,
+        ),
+      );
+    }
 
     const accelerators = acceleratorsFor(args.machineType, args.gpu);
     this.instance = new gcp.compute.Instance(

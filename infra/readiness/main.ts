@@ -1,6 +1,6 @@
 // Entry point run by the readiness Command during `pulumi up` (node --import tsx infra/readiness/main.ts).
 // Settings come from the environment the Command sets; the exit code tells Pulumi whether the URL works.
-import { waitUntilReady } from './wait.js';
+import { STOPPED_STATUSES, waitUntilReady } from './wait.js';
 
 function env(name: string): string {
   const value = process.env[name];
@@ -9,6 +9,15 @@ function env(name: string): string {
     process.exit(2);
   }
   return value;
+}
+
+// GCE's states of a VM that is not running: its URL cannot answer, and that is not a failed deploy.
+const vmStatus = process.env.MODELSHIP_VM_STATUS ?? '';
+if (STOPPED_STATUSES.includes(vmStatus)) {
+  console.log(
+    `the VM is ${vmStatus.toLowerCase()}, so its URL does not answer. ${process.env.MODELSHIP_STOPPED_HINT ?? ''}`,
+  );
+  process.exit(0);
 }
 
 try {

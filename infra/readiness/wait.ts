@@ -22,6 +22,12 @@ export interface WaitOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
+/** The site's liveness path (the API's /health behind the UI proxy); the uptime check requests it too. */
+export const HEALTH_PATH = '/api/health';
+
+/** GCE instance states in which nothing runs (an idle auto-stop ends in TERMINATED). */
+export const STOPPED_STATUSES = ['STOPPING', 'TERMINATED', 'SUSPENDING', 'SUSPENDED'];
+
 export type Probe = { ready: true } | { ready: false; reason: string };
 
 const TLS_CODE = /CERT|SSL|TLS|ALERT/i;
@@ -62,7 +68,7 @@ export async function probe(opts: Pick<WaitOptions, 'url' | 'version' | 'request
     if (ready.status === 401) return notReady('401 Unauthorized: the basicAuth credentials were refused');
     if (ready.status !== 200)
       return notReady(`/api/ready answered ${ready.status} (models loading or proxy starting)`);
-    const health = await get('/api/health');
+    const health = await get(HEALTH_PATH);
     const body: unknown = await health.json().catch(() => undefined);
     const version = (body as { version?: unknown } | undefined)?.version;
     if (health.status !== 200 || typeof version !== 'string') {

@@ -25,10 +25,13 @@ import {
   slug,
   stackLabels,
 } from './context.js';
+import { deployOperations } from './operate.js';
 
 /** APIs the shape uses; left enabled on destroy (other things in the project may rely on them). */
 export const CLOUD_RUN_SERVICES = [
   'run.googleapis.com',
+  // the dashboard, the uptime check and the alerts (infra/stacks/operate.ts)
+  'monitoring.googleapis.com',
   'artifactregistry.googleapis.com',
   'iam.googleapis.com',
   'secretmanager.googleapis.com',
@@ -134,6 +137,8 @@ function deploy(shape: pulumi.Resource, config: CloudRunConfig, ctx: StackContex
         QUEUE_SIZE: String(defaultQueueSize(workers)),
         SHUTDOWN_TIMEOUT: String(API_SHUTDOWN_SECONDS),
         APP_VERSION: version,
+        // trace links in the request log lines (app/api/src/logger.ts)
+        GOOGLE_CLOUD_PROJECT: project,
       },
       public: false,
       labels: { ...labels, gpu: config.gpu?.type ?? 'none' },
@@ -221,7 +226,22 @@ function deploy(shape: pulumi.Resource, config: CloudRunConfig, ctx: StackContex
     shapeChild(shape, [api.service, ui.service, invoker]),
   );
 
+  const operations = deployOperations(
+    config,
+    {
+      shape: 'cloud-run',
+      stackSlug,
+      url: config.domain && lb ? `https://${config.domain}` : ui.url,
+      logsQuery: pulumi.interpolate`resource.type="cloud_run_revision" AND resource.labels.service_name=("${api.name}" OR "${ui.name}")`,
+      downHint: pulumi.interpolate`Cloud Run starts instances on demand, so a stop is not the cause; read the API's log: ${logsCommand}`,
+      labels,
+      cloudRunService: api.name,
+    },
+    afterServices,
+  );
+
   return {
+    ...operations,
     url: ui.url,
     apiDocsUrl: pulumi.interpolate`${ui.url}/api/docs`,
     ...(lb && config.domain && { domainUrl: `https://${config.domain}`, domainIp: lb.ip }),

@@ -110,6 +110,10 @@ export interface ShapeOutputs {
   uiImage: pulumi.Output<string>;
   /** What the deployment costs, in one line (infra/pricing.ts). */
   hourlyCostEstimate: string;
+  /** The Cloud Monitoring dashboard of this deployment (infra/stacks/operate.ts). */
+  dashboardUrl: pulumi.Output<string>;
+  /** The Logs Explorer, filtered to this deployment's logs. */
+  logsUrl: pulumi.Output<string>;
 }
 
 /** What a shape is built from: the validated config of its kind and the stack context. */

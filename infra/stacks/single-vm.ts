@@ -1,7 +1,7 @@
 // The hands-on shape: one VM behind a static IP, running the API and the UI with docker compose and Caddy
 // (HTTPS), its images in Artifact Registry. This is what the students did by hand, as one `pulumi up`.
 import * as pulumi from '@pulumi/pulumi';
-import { bcryptHash } from '../basic-auth.js';
+import { BasicAuthSecret } from '../components/basic-auth.js';
 import { Dns, siteHostname } from '../components/dns.js';
 import { Network } from '../components/network.js';
 import { Readiness } from '../components/readiness.js';
@@ -21,6 +21,7 @@ import {
   slug,
   stackLabels,
 } from './context.js';
+import { deployOperations } from './operate.js';
 
 /** APIs the deployment uses. Left enabled on destroy: other things in the project may rely on them. */
 export const REQUIRED_SERVICES = [
@@ -32,6 +33,11 @@ export const REQUIRED_SERVICES = [
   'cloudresourcemanager.googleapis.com',
   // Cloud IAP's TCP forwarding, behind `gcloud compute ssh --tunnel-through-iap`.
   'iap.googleapis.com',
+  // The basic-auth password, read by the VM (only when basicAuth is set, but enabling it costs nothing).
+  'secretmanager.googleapis.com',
+  // The Ops Agent's logs and metrics, the dashboard, the uptime check and the alerts.
+  'logging.googleapis.com',
+  'monitoring.googleapis.com',
 ] as const;
 
 export interface SingleVmOutputs extends ShapeOutputs {
@@ -39,6 +45,12 @@ export interface SingleVmOutputs extends ShapeOutputs {
   zone: string;
   ip: pulumi.Output<string>;
   sshCommand: pulumi.Output<string>;
+  /** The `gcloud logging read` line for the containers' logs. */
+  logsCommand: pulumi.Output<string>;
+  /** Starts the VM again after an idle auto-stop (or any stop). */
+  startCommand: pulumi.Output<string>;
+  /** The idle auto-stop setting in words, with the way back. */
+  idleStop: pulumi.Output<string> | string;
 }
 
 export type SingleVmArgs = ShapeArgs<SingleVmConfig>;
@@ -67,7 +79,7 @@ function deploy(shape: pulumi.Resource, config: SingleVmConfig, ctx: StackContex
     afterServices,
   );
 
-  const hostname = network.ip.apply((ip) => siteHostname(config.domain, ip));
+  const hostname = network.ip.apply((ip) => siteHostname(config.domain, ip, config.ipHostSuffix));
   const dns =
     config.domain && config.dnsZone
       ? new Dns(
@@ -78,8 +90,12 @@ function deploy(shape: pulumi.Resource, config: SingleVmConfig, ctx: StackContex
       : undefined;
 
   const basicAuth = config.basicAuth;
-  const bcrypt = basicAuth
-    ? pulumi.secret(bcryptHash(basicAuth.password, `${pulumi.getProject()}/${ctx.stack}/${basicAuth.user}`))
+  const basicAuthSecret = basicAuth
+    ? new BasicAuthSecret(
+        `${name}-basic-auth`,
+        { project: config.project, password: pulumi.secret(basicAuth.password), labels },
+        afterServices,
+      )
     : undefined;
   const api = {
     replicas: config.apiReplicas,
@@ -90,18 +106,20 @@ function deploy(shape: pulumi.Resource, config: SingleVmConfig, ctx: StackContex
     .all([images.apiImage, images.uiImage, hostname])
     .apply((parts) => deployVersion(packageVersion, [...parts, api, gpu]));
   const metadata = pulumi
-    .all([images.apiImage, images.uiImage, hostname, version, bcrypt])
-    .apply(([apiImage, uiImage, siteAddress, appVersion, bcryptHashValue]) => ({
+    .all([images.apiImage, images.uiImage, hostname, version, basicAuthSecret?.versionName])
+    .apply(([apiImage, uiImage, siteAddress, appVersion, secretVersion]) => ({
       ...renderVmMetadata({
         apiImage,
         uiImage,
         registryHost: images.registryHost,
         siteAddress,
         gpu,
-        ...(basicAuth &&
-          bcryptHashValue && { basicAuth: { user: basicAuth.user, bcryptHash: bcryptHashValue } }),
+        // an empty version (it never is) fails the render instead of deploying without auth
+        ...(basicAuth && { basicAuth: { user: basicAuth.user, secretVersion: secretVersion ?? '' } }),
         api,
         version: appVersion,
+        project: config.project,
+        ...(config.idleStopMinutes && { idleStopMinutes: config.idleStopMinutes }),
       }),
       // SSH (through IAP) with the user's Google identity and IAM roles, not project-wide keys.
       'enable-oslogin': 'TRUE',
@@ -124,11 +142,13 @@ function deploy(shape: pulumi.Resource, config: SingleVmConfig, ctx: StackContex
       ip: network.ip,
       metadata,
       labels: { ...labels, gpu: config.gpu?.type ?? 'none' },
+      ...(basicAuthSecret && { secrets: [basicAuthSecret.secret.id] }),
     },
     afterServices,
   );
 
   const url = pulumi.interpolate`https://${hostname}`;
+  const startCommand = pulumi.interpolate`gcloud compute instances start ${vm.instanceName} --zone ${config.zone} --project ${config.project}`;
   const sshCommand = pulumi.interpolate`gcloud compute ssh ${vm.instanceName} --zone ${config.zone} --project ${config.project} --tunnel-through-iap`;
 
   new Readiness(
@@ -138,13 +158,36 @@ function deploy(shape: pulumi.Resource, config: SingleVmConfig, ctx: StackContex
       version,
       timeoutMinutes: config.readinessTimeoutMinutes,
       ...(basicAuth && { basicAuth: pulumi.secret(`${basicAuth.user}:${basicAuth.password}`) }),
-      hint: pulumi.interpolate`The VM keeps trying; read its log with: ${sshCommand} -- sudo journalctl -u google-startup-scripts -u modelship-watcher -e`,
+      // The VM's watcher retries a failed deploy with backoff by itself; these are the ways to look and to
+      // nudge it (README: "When something goes wrong").
+      hint: pulumi.interpolate`The VM keeps retrying by itself. Its log: ${sshCommand} -- sudo journalctl -u google-startup-scripts -u modelship-watcher -e. Retry now: ${sshCommand} -- sudo systemctl restart modelship-watcher. Still stuck: gcloud compute instances reset ${vm.instanceName} --zone ${config.zone} --project ${config.project}, then pulumi up again.`,
       // a replaced VM (new instance ID) boots from scratch: wait for it too
       triggers: [images.apiImage, images.uiImage, renderStartupScript(), vm.instanceId],
       repoRoot: ctx.repoRoot,
+      // a VM stopped by the idle auto-stop (or by hand) gets the new metadata and applies it when started
+      vmStatus: vm.instance.currentStatus,
+      stoppedHint: pulumi.interpolate`It deploys this version when started: ${startCommand}`,
     },
     // Poll only once the instance (with its new metadata) and the DNS record are in place.
     shapeChild(shape, [vm.instance, ...(dns ? [dns.record] : [])]),
+  );
+
+  // The Ops Agent names the log after its receiver (infra/vm/ops-agent.ts).
+  const logsQuery = pulumi.interpolate`resource.type="gce_instance" AND resource.labels.instance_id="${vm.instance.instanceId}" AND log_id("modelship_containers")`;
+  const idleHint = config.idleStopMinutes
+    ? `the VM stops itself after ${config.idleStopMinutes} min without a prediction request (idleStopMinutes);`
+    : 'the VM may be stopped (spot preemption, or by hand);';
+  const operations = deployOperations(
+    config,
+    {
+      shape: 'single-vm',
+      stackSlug,
+      url,
+      logsQuery,
+      downHint: pulumi.interpolate`If ${idleHint} start it again with: ${startCommand}`,
+      labels,
+    },
+    afterServices,
   );
 
   return {
@@ -157,5 +200,11 @@ function deploy(shape: pulumi.Resource, config: SingleVmConfig, ctx: StackContex
     apiImage: images.apiImage,
     uiImage: images.uiImage,
     hourlyCostEstimate: hourlyCostEstimate(config).summary,
+    ...operations,
+    logsCommand: pulumi.interpolate`gcloud logging read '${logsQuery}' --project ${config.project} --freshness 1h --limit 50`,
+    startCommand,
+    idleStop: config.idleStopMinutes
+      ? pulumi.interpolate`stops after ${config.idleStopMinutes} min without a prediction; the URL then fails until: ${startCommand}`
+      : 'off (set idleStopMinutes, e.g. 120, to stop the VM when nobody uses it)',
   };
 }

@@ -1,6 +1,5 @@
 // The cloud-run shape under mocks: an L4 API, a CPU-only API, a custom domain behind a load balancer, and basic
 // auth from Secret Manager. Each configuration is deployed once; the tests read what it registered.
-import { fileURLToPath } from 'node:url';
 import * as pulumi from '@pulumi/pulumi';
 import { describe, expect, it } from 'vitest';
 import { type CloudRunConfig, parseConfig, type RawConfig } from '../config.js';
@@ -15,15 +14,10 @@ import {
   type Recorded,
   runAppUrl,
   settle,
+  TEST_CONTEXT,
 } from './mocks.js';
 
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');
-const context = {
-  stack: 'dev',
-  repoRoot,
-  packageVersion: '1.2.3',
-  build: { revision: 'a'.repeat(40), source: 'https://example.com/modelship.git' },
-};
+const context = TEST_CONTEXT;
 
 const GPU: RawConfig = { 'gcp:project': 'student-proj-1', 'gcp:region': 'us-central1', shape: 'cloud-run' };
 const CPU: RawConfig = {
@@ -387,8 +381,10 @@ describe('infra/index.ts with shape cloud-run', () => {
         'apiDocsUrl',
         'apiImage',
         'apiService',
+        'dashboardUrl',
         'hourlyCostEstimate',
         'logsCommand',
+        'logsUrl',
         'region',
         'uiImage',
         'uiService',

@@ -47,6 +47,7 @@ describe('parseConfig', () => {
       bootDiskGb: 100,
       vmImage: 'ubuntu-os-accelerator-images/ubuntu-accelerator-2404-amd64-with-nvidia-580',
       sshSourceRanges: ['35.235.240.0/20'],
+      ipHostSuffix: 'sslip.io',
       apiReplicas: 1,
       registryKeepVersions: 5,
       readinessTimeoutMinutes: 20,
@@ -189,6 +190,11 @@ describe('parseConfig', () => {
     ],
     ['spot not boolean', { ...BASE, spot: 'yes' }, /^spot: must be true or false \(got "yes"\)/],
     [
+      'unknown IP-name service',
+      { ...BASE, ipHostSuffix: 'xip.io' },
+      /^ipHostSuffix: must be one of sslip\.io, nip\.io \(got "xip\.io"\)/,
+    ],
+    [
       'disk too small',
       { ...BASE, bootDiskGb: '20' },
       /^bootDiskGb: must be an integer from 50 to 2000 \(got "20"\)/,
@@ -246,7 +252,59 @@ describe('parseConfig', () => {
       { ...BASE, readinessTimeoutMinutes: '0' },
       /^readinessTimeoutMinutes: must be an integer from 1 to 120/,
     ],
+    ['a malformed alert e-mail', { ...BASE, alertEmail: 'me at example' }, /^alertEmail: must be one e-mail/],
+    ['two alert e-mails', { ...BASE, alertEmail: 'a@x.com,b@x.com' }, /^alertEmail: must be one e-mail/],
+    [
+      'a malformed billing account',
+      { ...BASE, billingAccount: '0123-4567', monthlyBudget: '50' },
+      /^billingAccount: must be a billing account ID such as 012345-6789AB-CDEF01/,
+    ],
+    [
+      'a billing account without an amount',
+      { ...BASE, billingAccount: '012345-6789AB-CDEF01' },
+      /^monthlyBudget: billingAccount is set but monthlyBudget is not/,
+    ],
+    [
+      'an amount without a billing account',
+      { ...BASE, monthlyBudget: '50' },
+      /^billingAccount: monthlyBudget is set but billingAccount is not/,
+    ],
+    ['a negative budget', { ...BASE, monthlyBudget: '-5' }, /^monthlyBudget: must be an integer from 0/],
+    [
+      'a 5-minute idle stop',
+      { ...BASE, idleStopMinutes: '5' },
+      /^idleStopMinutes: must be 0 \(off\) or at least 10/,
+    ],
+    [
+      'an idle stop on Cloud Run',
+      {
+        ...BASE,
+        shape: 'cloud-run',
+        gpu: 'none',
+        cloudRunCpu: '2',
+        cloudRunMemoryGib: '4',
+        idleStopMinutes: '60',
+      },
+      /^idleStopMinutes: stops the single-vm shape only/,
+    ],
+    ['a fractional idle stop', { ...BASE, idleStopMinutes: '90.5' }, /^idleStopMinutes: must be an integer/],
   ];
+
+  it('accepts the operate settings: alert e-mail, budget, idle stop', () => {
+    const c = parseConfig({
+      ...BASE,
+      alertEmail: 'teacher@example.edu',
+      billingAccount: '012345-6789AB-CDEF01',
+      monthlyBudget: '50',
+      idleStopMinutes: '120',
+    });
+    expect(c).toMatchObject({
+      alertEmail: 'teacher@example.edu',
+      budget: { billingAccount: '012345-6789AB-CDEF01', monthlyAmount: 50 },
+      idleStopMinutes: 120,
+    });
+    expect('idleStopMinutes' in parseConfig({ ...BASE, idleStopMinutes: '0' })).toBe(false);
+  });
   it.each(cases)('rejects %s with a message naming the key', (_label, raw, message) => {
     const problems = problemsOf(raw);
     expect(
@@ -400,8 +458,16 @@ describe('Pulumi.yaml and Pulumi.dev.yaml', () => {
       const decl = project.config[key];
       expect(decl.type, key).toMatch(/^(string|integer|boolean|array)$/);
       expect(decl.description, key).toBeTruthy();
-      expect(decl.default, key).toEqual(DEFAULTS[key]);
+      // Pulumi checks a `secret: true` key's stack value is encrypted, a project default included, so a
+      // secret key has no default there (unset means off).
+      if (decl.secret) expect(decl.default, key).toBeUndefined();
+      else expect(decl.default, key).toEqual(DEFAULTS[key]);
     }
+  });
+
+  it('declares basicAuth secret: a plain `pulumi config set basicAuth ...` is refused', () => {
+    expect(project.config.basicAuth.secret).toBe(true);
+    expect(DEFAULTS.basicAuth).toBe('');
   });
 
   it('runs the TypeScript program with tsx (ESM), not the bundled ts-node', () => {

@@ -312,7 +312,8 @@ describe('docker-compose.yml', () => {
     // interpolated value, build arguments included, even with `up --no-build`. A UI stopped during an
     // API rollout fails the POSTs in flight: Caddy cannot replay their bodies.
     const { caddy } = compose('docker-compose.caddy.yml').services;
-    // BODY_LIMIT_MB is one limit for the API, the UI proxy and Caddy: changing it is meant to recreate all three.
+    // Settings of the whole stack, which no API deploy changes on its own: the log rotation, and the upload
+    // limit that the UI proxy and Caddy enforce together with the API.
     const shared = new Set(['LOG_MAX_SIZE', 'LOG_MAX_FILE', 'GIT_REVISION', 'BODY_LIMIT_MB']);
     const apiVariables = [...composeVariables(api)].filter((name) => !shared.has(name));
     expect(apiVariables).toEqual(expect.arrayContaining(['API_IMAGE', 'APP_VERSION', 'WORKERS']));

@@ -1,7 +1,5 @@
-// The program's pure helpers: names, versions, the basic-auth hash, GCE scheduling rules, DNS names, prices.
-import bcrypt from 'bcryptjs';
+// The program's pure helpers: names, versions, GCE scheduling rules, DNS names, prices.
 import { describe, expect, it } from 'vitest';
-import { bcryptHash } from '../basic-auth.js';
 import { recordName, siteHostname, sslipHostname } from '../components/dns.js';
 import { acceleratorsFor, schedulingFor, shieldedConfigFor } from '../components/vm.js';
 import { hourlyCostEstimate, PRICE_DATE } from '../pricing.js';
@@ -12,6 +10,7 @@ describe('hostnames', () => {
     expect(sslipHostname('34.1.2.3')).toBe('34-1-2-3.sslip.io');
     expect(siteHostname(undefined, '35.200.10.254')).toBe('35-200-10-254.sslip.io');
     expect(siteHostname('ocr.example.com', '34.1.2.3')).toBe('ocr.example.com');
+    expect(siteHostname(undefined, '34.1.2.3', 'nip.io')).toBe('34-1-2-3.nip.io');
     expect(() => sslipHostname('')).toThrow(/not an IPv4 address/);
   });
 
@@ -84,15 +83,6 @@ describe('names and versions', () => {
     expect(a).toMatch(/^0\.1\.0\+[0-9a-f]{12}$/);
     expect(deployVersion('0.1.0', ['api@sha256:1', 'ui@sha256:1'])).toBe(a);
     expect(deployVersion('0.1.0', ['api@sha256:2', 'ui@sha256:1'])).not.toBe(a);
-  });
-});
-
-describe('bcryptHash', () => {
-  it('is a bcrypt hash Caddy can check, stable for the same password and seed', () => {
-    const hash = bcryptHash('correct horse battery', 'modelship/dev/student');
-    expect(hash).toMatch(/^\$2b\$12\$[./A-Za-z0-9]{53}$/);
-    expect(bcrypt.compareSync('correct horse battery', hash)).toBe(true);
-    expect(bcryptHash('correct horse battery', 'modelship/dev/student')).toBe(hash);
   });
 });
 

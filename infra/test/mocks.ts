@@ -1,6 +1,7 @@
 // Pulumi mocks for the program tests: every registered resource is recorded with its resolved inputs, and the
 // few outputs the cloud would compute (IP, image digests, e-mails, names) get realistic values.
 import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import * as pulumi from '@pulumi/pulumi';
 import { MockMonitor } from '@pulumi/pulumi/runtime/mocks.js';
 
@@ -11,6 +12,7 @@ export const MOCK_INSTANCE_ID = '4870213549321675112';
 export const MOCK_LB_IP = '34.120.0.1';
 /** Cloud Run's URL for a service: https://<name>-<project hash>.<region code>.run.app */
 export const runAppUrl = (service: string) => `https://${service}-abc123xyz-uc.a.run.app`;
+export const MOCK_PROJECT_NUMBER = '123456789012';
 
 // biome-ignore lint/suspicious/noExplicitAny: mocked inputs are untyped JSON; tests read them by property
 export type Inputs = Record<string, any>;
@@ -113,6 +115,9 @@ export async function installMocks(stack = 'dev') {
             state.name = `${args.name}-a1b2c3d`;
             state.instanceId = MOCK_INSTANCE_ID;
             break;
+          case 'gcp:monitoring/uptimeCheckConfig:UptimeCheckConfig':
+            state.uptimeCheckId = `${args.name}-check-id`;
+            break;
           case 'gcp:compute/globalAddress:GlobalAddress':
             state.address = MOCK_LB_IP;
             break;
@@ -121,6 +126,7 @@ export async function installMocks(stack = 'dev') {
             break;
           case 'gcp:secretmanager/secretVersion:SecretVersion':
             state.version = '1';
+            state.name = `projects/123456789/secrets/${args.inputs.secret}/versions/1`;
             break;
           case 'gcp:compute/subnetwork:Subnetwork':
           case 'gcp:compute/network:Network':
@@ -133,6 +139,9 @@ export async function installMocks(stack = 'dev') {
         calls.push({ token: args.token, inputs: args.inputs });
         if (args.token === 'gcp:organizations/getClientConfig:getClientConfig') {
           return { accessToken: MOCK_TOKEN, project: 'p', region: 'r', zone: 'z', id: 'x' };
+        }
+        if (args.token === 'gcp:organizations/getProject:getProject') {
+          return { projectId: args.inputs.projectId, number: MOCK_PROJECT_NUMBER, id: 'p' };
         }
         if (args.token === 'gcp:dns/getManagedZone:getManagedZone') {
           return { name: args.inputs.name, dnsName: MOCK_ZONE_DNS_NAME, id: 'zone', managedZoneId: '1' };
@@ -157,6 +166,14 @@ export function lookups(resources: Recorded[]) {
   };
   return { ofType, one };
 }
+
+/** The stack context the shapes get in tests: this checkout, with a fixed version and build. */
+export const TEST_CONTEXT = {
+  stack: 'dev',
+  repoRoot: fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, ''),
+  packageVersion: '1.2.3',
+  build: { revision: 'a'.repeat(40), source: 'https://example.com/modelship.git' },
+};
 
 /** The value of an output (mocks resolve everything), secret or not. */
 export function outputValue<T>(output: pulumi.Input<T>): Promise<T> {

@@ -96,6 +96,15 @@ const prometheusReceiver = z.strictObject({
           static_configs: z.array(
             z.strictObject({ targets: z.array(z.string().regex(/^[\w.-]+:\d+$/)).min(1) }),
           ),
+          metric_relabel_configs: z
+            .array(
+              z.strictObject({
+                source_labels: z.array(z.string()).optional(),
+                regex: z.string().optional(),
+                action: z.enum(['keep', 'drop', 'replace', 'labeldrop', 'labelkeep']),
+              }),
+            )
+            .optional(),
         }),
       )
       .min(1),
@@ -146,6 +155,10 @@ describe('renderOpsAgentConfig', () => {
       static_configs: [{ targets: ['127.0.0.1:8501'] }],
     });
     expect(JSON.stringify(config.metrics)).not.toContain('nvml');
+    // only the app's series are kept (billed per sample)
+    expect(scrape?.metric_relabel_configs).toEqual([
+      { source_labels: ['__name__'], regex: 'modelship_.*', action: 'keep' },
+    ]);
   });
 
   it('GPU VM: adds the NVIDIA receiver to the built-in host metrics pipeline', () => {

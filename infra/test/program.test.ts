@@ -3,14 +3,13 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as pulumi from '@pulumi/pulumi';
-import bcrypt from 'bcryptjs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { buildInfo } from '../build-info.js';
 import { subnetRange } from '../components/network.js';
 import { type DeployConfig, parseConfig, type RawConfig } from '../config.js';
 import { REQUIRED_SERVICES, SingleVm } from '../stacks/single-vm.js';
-import { renderStartupScript } from '../vm/metadata.js';
+import { renderStartupScript, VM_FILES } from '../vm/metadata.js';
 import {
   type Inputs,
   installMocks,
@@ -285,6 +284,12 @@ describe('dev stack (g2-standard-4, one L4)', () => {
     expect(address).toMatchObject({ addressType: 'EXTERNAL', region: 'us-central1', networkTier: 'PREMIUM' });
   });
 
+  it('uses nip.io instead when ipHostSuffix says so (the URL, and the site Caddy gets a certificate for)', async () => {
+    const d = await deploy({ ...DEV, ipHostSuffix: 'nip.io' });
+    expect(d.outputs.url).toBe('https://34-1-2-3.nip.io');
+    expect(metadataOf(d)['modelship-env']).toContain(`SITE_ADDRESS='34-1-2-3.nip.io'`);
+  });
+
   it('exports the documented outputs', async () => {
     const d = await deploy(DEV);
     expect(d.outputs.instanceName).toBe('modelship-vm-instance-a1b2c3d');
@@ -309,6 +314,13 @@ describe('dev stack (g2-standard-4, one L4)', () => {
       MODELSHIP_TIMEOUT_SECONDS: '1200',
     });
     expect(cmd.environment.MODELSHIP_HINT).toContain('journalctl -u google-startup-scripts');
+    // the exact recovery commands, with this VM's name, zone and project
+    expect(cmd.environment.MODELSHIP_HINT).toContain(
+      'gcloud compute ssh modelship-vm-instance-a1b2c3d --zone us-central1-a --project student-proj-1 --tunnel-through-iap -- sudo systemctl restart modelship-watcher',
+    );
+    expect(cmd.environment.MODELSHIP_HINT).toContain(
+      'gcloud compute instances reset modelship-vm-instance-a1b2c3d --zone us-central1-a --project student-proj-1',
+    );
     expect(cmd.environment.MODELSHIP_BASIC_AUTH).toBeUndefined();
     expect(cmd.triggers).toEqual([
       d.outputs.apiImage,
@@ -437,21 +449,56 @@ describe('other shapes of VM', () => {
 describe('basic auth', () => {
   const withAuth = { ...DEV, basicAuth: 'student:correct horse battery' };
 
-  it('ships only a bcrypt hash of the password, stable across runs, and keeps it secret', async () => {
-    const first = await deploy(withAuth);
-    const env: string = metadataOf(first)['modelship-env'];
-    const hash = env.match(/BASIC_AUTH_HASH='([^']+)'/)?.[1] ?? '';
-    expect(env).toContain(`BASIC_AUTH_USER='student'`);
-    expect(hash).toMatch(/^\$2b\$12\$/);
-    expect(bcrypt.compareSync('correct horse battery', hash)).toBe(true);
-    expect(JSON.stringify(first.one('gcp:compute/instance:Instance'))).not.toContain('correct horse battery');
-    const fresh = await deployFresh(withAuth, 'dev');
-    expect(metadataOf(fresh)['modelship-env']).toBe(env);
+  it('keeps the password in Secret Manager, readable by the VM account alone', async () => {
+    const d = await deploy(withAuth);
+    const secret = d.one('gcp:secretmanager/secret:Secret');
+    expect(secret.inputs.replication).toEqual({ auto: {} });
+    const version = d.one('gcp:secretmanager/secretVersion:SecretVersion');
+    expect(version.inputs.secretData).toBe('correct horse battery');
+    expect(version.secretPaths).toEqual(['secretData']);
+    const reader = d.one('gcp:secretmanager/secretIamMember:SecretIamMember').inputs;
+    const email = d.one('gcp:serviceaccount/account:Account').inputs.accountId;
+    expect(reader).toMatchObject({
+      secretId: `${secret.name}-id`,
+      role: 'roles/secretmanager.secretAccessor',
+      member: `serviceAccount:${email}@student-proj-1.iam.gserviceaccount.com`,
+    });
+    expect(d.ofType('gcp:projects/service:Service').map((s) => s.inputs.service)).toContain(
+      'secretmanager.googleapis.com',
+    );
   });
 
-  it('marks the metadata secret and hands the credentials to the readiness wait as a secret', async () => {
+  it('puts no password and no hash of it into the metadata: the VM reads the secret version and hashes it', async () => {
     const d = await deploy(withAuth);
-    expect(d.one('gcp:compute/instance:Instance').secretPaths).toEqual(['metadata']);
+    const metadata = metadataOf(d);
+    expect(metadata['modelship-basic-auth-secret']).toBe(
+      'projects/123456789/secrets/modelship-basic-auth-secret-id/versions/1',
+    );
+    expect(metadata['modelship-env']).toContain(`BASIC_AUTH_USER='student'`);
+    const instance = JSON.stringify(d.one('gcp:compute/instance:Instance'));
+    expect(instance).not.toContain('correct horse battery');
+    // (the shipped repository files name BASIC_AUTH_HASH and hold the Caddyfile's locked-site fallback)
+    const settings = Object.entries(metadata).filter(
+      ([key]) => !(key in VM_FILES) && key !== 'startup-script',
+    );
+    expect(JSON.stringify(settings)).not.toMatch(/\$2[aby]\$|BASIC_AUTH_HASH/);
+    // nothing secret left in the instance
+    expect(d.one('gcp:compute/instance:Instance').secretPaths).toEqual([]);
+  });
+
+  it('depends on the password only through the secret version: an unchanged password rolls nothing', async () => {
+    const a = await deployFresh(withAuth, 'dev');
+    const b = await deployFresh({ ...withAuth, basicAuth: 'student:another long password' }, 'dev');
+    // (a new password replaces the SecretVersion, whose new name is what changes the metadata)
+    expect(metadataOf(b)).toEqual(metadataOf(a));
+    expect(d(a)).not.toEqual(d(b));
+    function d(x: Awaited<ReturnType<typeof deployFresh>>) {
+      return x.one('gcp:secretmanager/secretVersion:SecretVersion').inputs.secretData;
+    }
+  });
+
+  it('hands the credentials to the readiness wait as a secret', async () => {
+    const d = await deploy(withAuth);
     const cmd = d.one('command:local:Command');
     expect(cmd.inputs.environment.MODELSHIP_BASIC_AUTH).toBe('student:correct horse battery');
     expect(cmd.secretPaths).toEqual(['environment']);
@@ -512,7 +559,12 @@ describe('infra/index.ts (the entry point Pulumi runs)', () => {
       [
         'apiDocsUrl',
         'apiImage',
+        'dashboardUrl',
         'hourlyCostEstimate',
+        'idleStop',
+        'logsCommand',
+        'logsUrl',
+        'startCommand',
         'instanceName',
         'ip',
         'sshCommand',

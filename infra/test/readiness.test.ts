@@ -230,4 +230,33 @@ describe('the command pulumi up runs', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('MODELSHIP_URL is not set');
   });
+
+  it('reports a stopped VM as stopped (an idle auto-stop), without waiting for its URL', async () => {
+    let requests = 0;
+    const url = await serve((_req, res) => {
+      requests++;
+      json(res, 503, {});
+    });
+    const started = Date.now();
+    const result = await run({
+      MODELSHIP_URL: url,
+      MODELSHIP_VERSION: 'new',
+      MODELSHIP_TIMEOUT_SECONDS: '600',
+      MODELSHIP_VM_STATUS: 'TERMINATED',
+      MODELSHIP_STOPPED_HINT: 'It deploys this version when started: gcloud compute instances start vm',
+    });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('the VM is terminated, so its URL does not answer.');
+    expect(result.stdout).toContain('gcloud compute instances start vm');
+    expect(requests).toBe(0);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    // a running VM is waited for as before
+    const running = await run({
+      MODELSHIP_URL: url,
+      MODELSHIP_VERSION: 'new',
+      MODELSHIP_TIMEOUT_SECONDS: '1',
+      MODELSHIP_VM_STATUS: 'RUNNING',
+    });
+    expect(running.code).toBe(1);
+  });
 });

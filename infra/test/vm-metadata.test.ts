@@ -24,7 +24,7 @@ const args: VmMetadataArgs = {
   registryHost: 'europe-west4-docker.pkg.dev',
   siteAddress: '34-1-2-3.sslip.io',
   gpu: true,
-  basicAuth: { user: 'class', bcryptHash: '$2a$14$Zkx19XLiW6VYouLHR5NmfOFU0z2GTNmpkT/5qqR7hx4IjWJPDhjvG' },
+  basicAuth: { user: 'class', secretVersion: 'projects/123456789/secrets/modelship-basic-auth/versions/1' },
   api: { workers: 2, replicas: 1 },
   version: '1.4.0',
 };
@@ -124,8 +124,17 @@ describe('renderVmMetadata', () => {
       API_REPLICAS: '1',
       UI_BIND: '127.0.0.1',
       BASIC_AUTH_USER: 'class',
-      BASIC_AUTH_HASH: args.basicAuth?.bcryptHash,
     });
+  });
+
+  it('names the basic-auth secret version and carries no hash of the password (the VM derives it)', () => {
+    expect(metadata['modelship-basic-auth-secret']).toBe(args.basicAuth?.secretVersion);
+    // (the shipped repository files name BASIC_AUTH_HASH and hold the Caddyfile's locked-site fallback)
+    const settings = Object.entries(metadata).filter(
+      ([key]) => !(key in VM_FILES) && key !== 'startup-script',
+    );
+    expect(JSON.stringify(settings)).not.toMatch(/\$2[aby]\$|BASIC_AUTH_HASH/);
+    expect(renderVmMetadata({ ...args, basicAuth: undefined })['modelship-basic-auth-secret']).toBe('none');
   });
 
   it('carries the registry, GPU wish and version as their own attributes', () => {
@@ -158,11 +167,9 @@ describe('renderVmMetadata', () => {
     [{ registryHost: ' ' }, 'registryHost: must not be empty'],
     [{ siteAddress: 'a.example\nb.example' }, 'siteAddress: must not contain whitespace'],
     [{ version: '' }, 'version: must not be empty'],
-    [
-      { basicAuth: { user: 'it', bcryptHash: "$2a$14$it's" } },
-      'BASIC_AUTH_HASH: must not contain a single quote',
-    ],
-    [{ basicAuth: { user: '', bcryptHash: '$2a$14$x' } }, 'basicAuth.user: must not be empty'],
+    [{ basicAuth: { user: "it's", secretVersion: 'v' } }, 'BASIC_AUTH_USER: must not contain a single quote'],
+    [{ basicAuth: { user: '', secretVersion: 'v' } }, 'basicAuth.user: must not be empty'],
+    [{ basicAuth: { user: 'class', secretVersion: '' } }, 'basicAuth.secretVersion: must not be empty'],
     [{ api: { workers: 0 } }, 'api.workers: must be a positive integer, got 0'],
     [{ api: { replicas: 1.5 } }, 'api.replicas: must be a positive integer, got 1.5'],
   ] as Array<[Partial<VmMetadataArgs>, string]>)('refuses %o', (bad, message) => {

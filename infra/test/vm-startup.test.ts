@@ -18,7 +18,7 @@ const args: VmMetadataArgs = {
   registryHost: '127.0.0.1:5000',
   siteAddress: 'http://:8080',
   gpu: false,
-  basicAuth: { user: 'class', bcryptHash: '$2a$14$Zkx19XLiW6VYouLHR5NmfOFU0z2GTNmpkT/5qqR7hx4IjWJPDhjvG' },
+  basicAuth: { user: 'class', secretVersion: 'projects/123456789/secrets/modelship-basic-auth/versions/1' },
   api: { workers: 2 },
   version: '1.0.0-test',
 };
@@ -69,8 +69,8 @@ describe('sync_files', () => {
     expect(await readFile(join(root, 'bin/modelship-vm'), 'utf8')).toBe(metadata['startup-script']);
     expect((await stat(join(root, 'bin/modelship-vm'))).mode & 0o777).toBe(0o755);
     expect(await readFile(join(root, '.state/modelship-registry'), 'utf8')).toBe('127.0.0.1:5000');
-    // 7 files from modelship-files, 5 settings, the script itself
-    expect(run.stdout).toContain('changed=13');
+    // 7 files from modelship-files, 6 settings, the script itself
+    expect(run.stdout).toContain('changed=14');
   });
 
   it('changes nothing on a second run, and exactly the changed file on a new digest', async () => {
@@ -85,9 +85,9 @@ describe('sync_files', () => {
     expect(update.stdout).toContain(next.apiImage);
   });
 
-  it('reads .env values literally, a bcrypt hash with its `$` included', async () => {
-    const run = await bash('sync_files; env_value BASIC_AUTH_HASH; env_value SITE_ADDRESS; replicas');
-    expect(run.stdout.trim().split('\n')).toEqual([args.basicAuth?.bcryptHash, 'http://:8080', '1']);
+  it('reads .env values literally', async () => {
+    const run = await bash('sync_files; env_value BASIC_AUTH_USER; env_value SITE_ADDRESS; replicas');
+    expect(run.stdout.trim().split('\n')).toEqual(['class', 'http://:8080', '1']);
   });
 
   it('refuses a file path that leaves the root, naming it', async () => {
@@ -114,7 +114,7 @@ describe('sync_files', () => {
     server.failUntil(Date.now() + 2500);
     const run = await bash('sync_files; echo "changed=$FILES_CHANGED"');
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain('changed=13');
+    expect(run.stdout).toContain('changed=14');
     expect(server.stats.failed).toBeGreaterThan(0);
   });
 });

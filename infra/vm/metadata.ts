@@ -14,7 +14,9 @@ export interface VmMetadataArgs {
   siteAddress: string;
   /** Start the API with the GPU overlay when the VM's GPU stack works. */
   gpu: boolean;
-  basicAuth?: { user: string; bcryptHash: string };
+  /** Basic auth for the whole site: the user, and the Secret Manager version holding the password. The VM
+   * reads the password with its own identity and derives the bcrypt hash itself. */
+  basicAuth?: { user: string; secretVersion: string };
   api: { workers?: number; replicas?: number };
   /** Deployed app version, reported by the API's /health; the script's readiness check waits for it. */
   version: string;
@@ -88,7 +90,6 @@ export function renderEnvFile(args: VmMetadataArgs): string {
     // the UI port stays on loopback: the Caddy front (HTTPS, basic auth) is the only way in
     UI_BIND: '127.0.0.1',
     BASIC_AUTH_USER: args.basicAuth?.user,
-    BASIC_AUTH_HASH: args.basicAuth?.bcryptHash,
     GOOGLE_CLOUD_PROJECT: args.project,
     // read by infra/vm/operate.sh, not by compose
     IDLE_STOP_MINUTES: args.idleStopMinutes
@@ -122,7 +123,7 @@ export function renderVmMetadata(args: VmMetadataArgs, root: URL = REPO_ROOT): R
   required('version', args.version);
   if (args.basicAuth) {
     required('basicAuth.user', args.basicAuth.user);
-    required('basicAuth.bcryptHash', args.basicAuth.bcryptHash);
+    required('basicAuth.secretVersion', args.basicAuth.secretVersion);
   }
   const files = Object.fromEntries(
     Object.entries(VM_FILES).map(([key, path]) => [key, readRepoFile(path, root)]),
@@ -139,5 +140,7 @@ export function renderVmMetadata(args: VmMetadataArgs, root: URL = REPO_ROOT): R
     'modelship-registry': args.registryHost,
     'modelship-gpu': String(args.gpu),
     'modelship-version': args.version,
+    // what the VM hashes BASIC_AUTH_HASH from: a Secret Manager version name, or `none`
+    'modelship-basic-auth-secret': args.basicAuth?.secretVersion ?? 'none',
   };
 }

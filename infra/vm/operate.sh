@@ -122,7 +122,7 @@ deploying() { ! flock -n "$STATE/lock" true 2>/dev/null; }
 idle_watch() {
   local check=${MODELSHIP_IDLE_CHECK_SECONDS:-60} limit count last="" since=$SECONDS idle name zone
   mkdir -p "$STATE"
-  log "idle-stop: watching prediction requests (limit $(($(idle_limit) / 60)) min)"
+  log "idle-stop: watching prediction requests (limit $(idle_limit)s)"
   while :; do
     limit=$(idle_limit)
     if [ "$limit" -le 0 ]; then log "idle-stop: turned off"; return 0; fi

@@ -33,6 +33,9 @@ export const OPS_AGENT_DEFAULTS: OpsAgentArgs = {
 /** Docker's json-file logs, one file per container (rotated by Docker). */
 export const CONTAINER_LOG_GLOB = '/var/lib/docker/containers/*/*-json.log';
 
+/** The scrape keeps the series whose names start with this (app/api/src/metrics.ts). */
+export const KEPT_METRICS_PREFIX = 'modelship_';
+
 /** The Prometheus job name: the `job` label (and the `prometheus_target` resource's `job`) in Cloud Monitoring. */
 export const SCRAPE_JOB = 'modelship-api';
 const PROMETHEUS_RECEIVER = 'modelship_api';
@@ -109,6 +112,10 @@ export function renderOpsAgentConfig(args: OpsAgentArgs): string {
                 scrape_interval: `${args.scrapeIntervalSeconds}s`,
                 metrics_path: args.metricsPath,
                 static_configs: [{ targets: [args.metricsTarget] }],
+                // Only the app's own series: Node's default process metrics would be billed too.
+                metric_relabel_configs: [
+                  { source_labels: ['__name__'], regex: `${KEPT_METRICS_PREFIX}.*`, action: 'keep' },
+                ],
               },
             ],
           },

@@ -2,11 +2,17 @@
 # modelship VM startup script. Shipped as the instance metadata key `startup-script` (rendered by
 # infra/vm/metadata.ts) and run as root by google-startup-scripts.service on every boot:
 #
-#   startup.sh          ensure Docker (+ the NVIDIA stack when the VM has a GPU), write the deployment's
-#                       files from instance metadata to /opt/modelship, pull and start the stack, wait until
-#                       it is healthy, and install the deploy watcher (modelship-watcher.service).
-#   startup.sh watch    the deploy watcher: long-polls the metadata and redeploys, in place, whenever a
-#                       `pulumi up` changes the compose files, image digests or settings.
+#   startup.sh          install the deploy watcher (modelship-watcher.service) first, then converge: ensure
+#                       Docker (+ the NVIDIA stack when the VM has a GPU), write the deployment's files from
+#                       instance metadata to /opt/modelship, pull and start the stack, wait until healthy.
+#   startup.sh watch    the deploy watcher: retries a failed converge with backoff until it succeeds, then
+#                       long-polls the metadata and converges again, in place, whenever a `pulumi up` changes
+#                       the compose files, image digests or settings.
+#
+# A first boot meets transient failures: the new service account's registry permission is not propagated
+# yet (403 for minutes), Ubuntu's first-boot updater holds the apt lock, a mirror or registry hiccups. Every
+# network step retries a bounded number of times; past that, the watcher (installed before anything can
+# fail) starts the whole converge again, with backoff, until it works. No reboot needed.
 #
 # Idempotent: a second run changes nothing. One timestamped log line per step (read them with
 # `journalctl -u google-startup-scripts` and `journalctl -u modelship-watcher`).
@@ -16,6 +22,9 @@
 #   MODELSHIP_ROOT           deployment directory (default /opt/modelship)
 #   MODELSHIP_SKIP_INSTALL=1 never install OS packages (Docker, NVIDIA driver and toolkit)
 #   MODELSHIP_NO_SYSTEMD=1   run the watcher as a background process (pid in $MODELSHIP_ROOT/.state/watcher.pid)
+#   MODELSHIP_SECRETS_URL    Secret Manager API base (default https://secretmanager.googleapis.com/v1)
+#   MODELSHIP_RETRY_ATTEMPTS attempts of each network step (default 5)
+#   MODELSHIP_RETRY_DELAY    seconds before the first retry, doubling after each (default 5)
 #   COMPOSE_PROJECT_NAME     compose project (default modelship)
 set -euo pipefail
 
@@ -24,6 +33,9 @@ ROOT=${MODELSHIP_ROOT:-/opt/modelship}
 SKIP_INSTALL=${MODELSHIP_SKIP_INSTALL:-0}
 NO_SYSTEMD=${MODELSHIP_NO_SYSTEMD:-0}
 HEALTH_TIMEOUT=${MODELSHIP_HEALTH_TIMEOUT:-900}
+SECRETS_URL=${MODELSHIP_SECRETS_URL:-https://secretmanager.googleapis.com/v1}
+RETRY_ATTEMPTS=${MODELSHIP_RETRY_ATTEMPTS:-5}
+RETRY_DELAY=${MODELSHIP_RETRY_DELAY:-5}
 STATE=$ROOT/.state
 export COMPOSE_PROJECT_NAME=${COMPOSE_PROJECT_NAME:-modelship}
 # registry credentials live with the deployment instead of in root's home
@@ -31,6 +43,34 @@ export DOCKER_CONFIG=$ROOT/.docker
 
 log() { printf '%s modelship: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*"; }
 die() { log "ERROR: $*"; exit 1; }
+
+# Runs "$@" up to RETRY_ATTEMPTS times, waiting RETRY_DELAY seconds, then twice as long after each failure.
+# $1 names the step for the log. For the network steps of a deploy, whose failures are mostly transient.
+retry() {
+  local what=$1 attempt=1 delay=$RETRY_DELAY
+  shift
+  until "$@"; do
+    if [ "$attempt" -ge "$RETRY_ATTEMPTS" ]; then
+      log "$what: failed $attempt times"
+      return 1
+    fi
+    log "$what: attempt $attempt failed; retrying in ${delay}s"
+    sleep "$delay"
+    attempt=$((attempt + 1)) delay=$((delay * 2))
+  done
+}
+
+# Runs "$@" in a subshell that stops at the first failing command, and returns its status. (Inside `if`,
+# `&&` or `||`, bash ignores `set -e` even in a subshell, so a failed step would not stop the deploy.)
+attempt() {
+  set +e
+  (
+    set -e
+    "$@"
+  )
+  ATTEMPT_STATUS=$?
+  set -e
+}
 
 # --- metadata -----------------------------------------------------------------------------------
 
@@ -76,7 +116,7 @@ sync_files() {
     sync_attribute "$key" "$ROOT/$path" "$mode"
   done <<<"$list"
   for key in modelship-compose-files modelship-compose-gpu-files modelship-registry modelship-gpu \
-    modelship-version; do
+    modelship-version modelship-basic-auth-secret; do
     sync_attribute "$key" "$STATE/$key"
   done
   # this script itself: the watcher runs the installed copy
@@ -91,13 +131,17 @@ env_value() { # $1: variable name in $ROOT/.env (values are single-quoted by met
 
 # --- OS packages --------------------------------------------------------------------------------
 
+# Ubuntu's first boot runs unattended-upgrades, which holds the dpkg lock for a while: wait for it (up to
+# 10 min) instead of failing; a mirror that fails a fetch is retried.
+apt_get() {
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 -o Acquire::Retries=3 -qq "$@" >/dev/null
+}
+
 apt_install() {
   [ "$SKIP_INSTALL" = 1 ] && { log "install: skipped ($*), MODELSHIP_SKIP_INSTALL=1"; return 1; }
   log "install: apt-get install $*"
-  # Ubuntu's first boot runs unattended-upgrades, which holds the dpkg lock for a while
-  apt-get -o DPkg::Lock::Timeout=600 update -qq &&
-    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
-      --no-install-recommends "$@" >/dev/null
+  retry "install: apt-get update" apt_get update &&
+    retry "install: apt-get install $*" apt_get install -y --no-install-recommends "$@"
 }
 
 ensure_docker() {
@@ -152,11 +196,18 @@ add_nvidia_toolkit_repo() {
   [ "$SKIP_INSTALL" = 1 ] && return 1
   [ -f /etc/apt/sources.list.d/nvidia-container-toolkit.list ] && return 0
   log "gpu: adding NVIDIA's container toolkit apt repository"
-  curl -fsSL https://nvidia.github.io/libnvidia-container/gpgkey |
-    gpg --dearmor --yes -o /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg &&
-    curl -fsSL https://nvidia.github.io/libnvidia-container/stable/deb/nvidia-container-toolkit.list |
-    sed 's#deb https://#deb [signed-by=/usr/share/keyrings/nvidia-container-toolkit-keyring.gpg] https://#g' \
-      >/etc/apt/sources.list.d/nvidia-container-toolkit.list
+  retry "gpu: NVIDIA's repository" fetch_nvidia_toolkit_repo
+}
+
+fetch_nvidia_toolkit_repo() {
+  local list
+  curl -fsSL --max-time 60 https://nvidia.github.io/libnvidia-container/gpgkey |
+    gpg --dearmor --yes -o /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg || return 1
+  list=$(curl -fsSL --max-time 60 https://nvidia.github.io/libnvidia-container/stable/deb/nvidia-container-toolkit.list) ||
+    return 1
+  # written only when complete: a half-written list would break every later apt-get update
+  printf '%s\n' "${list//deb https:\/\//deb [signed-by=\/usr\/share\/keyrings\/nvidia-container-toolkit-keyring.gpg] https:\/\/}" |
+    write_if_changed /etc/apt/sources.list.d/nvidia-container-toolkit.list || true
 }
 
 # One GPU-visible container, with the API image, before the stack starts.
@@ -178,7 +229,8 @@ compose() {
   fi
   local args=()
   for f in "${files[@]}"; do args+=(-f "$f"); done
-  (cd "$ROOT" && docker compose "${args[@]}" "$@")
+  # BASIC_AUTH_HASH is derived on this VM (basic_auth_hash) and never written to the metadata or the .env
+  (cd "$ROOT" && BASIC_AUTH_HASH=$(sed -n 2p "$STATE/basic-auth" 2>/dev/null) docker compose "${args[@]}" "$@")
 }
 
 # Fingerprint of everything a deploy depends on; a deploy records it once healthy.
@@ -187,21 +239,81 @@ deploy_fingerprint() {
     sha256sum | cut -d' ' -f1
 }
 
-registry_login() {
-  local registry token out
-  registry=$(setting modelship-registry)
+access_token() { # the VM service account's OAuth token, from the metadata server
+  local token
   token=$(metadata instance/service-accounts/default/token | sed -n 's/.*"access_token" *: *"\([^"]*\)".*/\1/p')
-  [ -n "$token" ] || die "registry: the metadata server gave no access token"
-  if ! out=$(printf '%s' "$token" | docker login -u oauth2accesstoken --password-stdin "https://$registry" 2>&1); then
-    die "registry: docker login $registry failed: $out"
-  fi
-  log "registry: logged in to $registry"
+  [ -n "$token" ] || { log "the metadata server gave no access token" >&2; return 1; }
+  printf '%s' "$token"
 }
 
-pull() {
-  registry_login
-  compose pull --quiet
+try_registry_login() {
+  local registry token out
+  registry=$(setting modelship-registry)
+  token=$(access_token) || return 1
+  if ! out=$(printf '%s' "$token" | docker login -u oauth2accesstoken --password-stdin "https://$registry" 2>&1); then
+    log "registry: docker login $registry failed: $out"
+    return 1
+  fi
+}
+
+registry_login() {
+  retry "registry: login" try_registry_login || return 1
+  log "registry: logged in to $(setting modelship-registry)"
+}
+
+# Pulls with fresh credentials on each attempt. A new VM's service account may be refused (403) for a few
+# minutes while its registry permission propagates through IAM.
+pull() { # $@: services (default: all)
+  retry "pull" pull_once "$@" || return 1
   log "pull: $(env_value API_IMAGE) $(env_value UI_IMAGE)"
+}
+
+pull_once() { try_registry_login && compose pull --quiet "$@"; }
+
+# --- basic auth ---------------------------------------------------------------------------------
+
+# The image of compose service $1, as the compose files resolve it.
+service_image() {
+  compose config | awk -v s="  $1:" '$0 == s { f = 1; next } f && /^  [^ ]/ { f = 0 } f && $1 == "image:" { print $2; exit }'
+}
+
+# The basic-auth password lives in Secret Manager, readable by this VM's service account alone; the bcrypt
+# hash Caddy checks is derived here, with a random salt, once per secret version (an unchanged password
+# changes nothing), and kept in $STATE/basic-auth (mode 600): no hash of it travels through the metadata.
+basic_auth_hash() {
+  local version hash secret
+  version=$(setting modelship-basic-auth-secret)
+  if [ "$version" = none ]; then
+    rm -f "$STATE/basic-auth"
+    return 0
+  fi
+  [ "$(head -n 1 "$STATE/basic-auth" 2>/dev/null)" = "$version" ] && return 0
+  secret=$(mktemp "$STATE/secret.XXXXXX") # mode 600
+  if ! retry "basic auth: reading $version" read_secret "$version" "$secret"; then
+    rm -f "$secret"
+    return 1
+  fi
+  hash=$(hash_password <"$secret") || true
+  rm -f "$secret"
+  [[ "$hash" == "\$2"* ]] || { log "basic auth: caddy hash-password gave no bcrypt hash"; return 1; }
+  (umask 077 && printf '%s\n%s\n' "$version" "$hash" >"$STATE/basic-auth.tmp")
+  mv -f "$STATE/basic-auth.tmp" "$STATE/basic-auth"
+  log "basic auth: password of $version hashed (bcrypt, random salt)"
+}
+
+read_secret() { # $1: secret version name, $2: file to write the secret to (the token goes through stdin)
+  local token body
+  token=$(access_token) || return 1
+  body=$(printf 'header = "Authorization: Bearer %s"\n' "$token" |
+    curl -fsS --max-time 30 --config - "$SECRETS_URL/$1:access") || return 1
+  sed -n 's/.*"data" *: *"\([^"]*\)".*/\1/p' <<<"$body" | base64 -d >"$2" && [ -s "$2" ]
+}
+
+hash_password() { # stdin: the password; the Caddy image's own hasher, fed through stdin (never argv)
+  local image
+  image=$(service_image caddy)
+  [ -n "$image" ] || return 1
+  { cat; echo; } | docker run --rm -i --network none --entrypoint caddy "$image" hash-password 2>/dev/null | tail -n 1
 }
 
 # Prints what is not ready yet: nothing once every container of the project runs (healthy, where it has a
@@ -303,6 +415,7 @@ deploy() {
     up
   else
     pull
+    basic_auth_hash
     log "deploy: starting version $version ($(cat "$STATE/gpu-mode") mode)"
     roll_api
     up
@@ -329,7 +442,7 @@ install_watcher() {
   fi
   if write_if_changed "$unit" <<UNIT; then
 [Unit]
-Description=modelship deploy watcher: applies instance metadata changes in place
+Description=modelship deploy watcher: retries a failed deploy, applies instance metadata changes in place
 After=docker.service network-online.target
 Wants=docker.service network-online.target
 
@@ -355,16 +468,26 @@ UNIT
   fi
 }
 
-# Re-reads the metadata and redeploys when anything changed. The lock keeps the watcher and a
-# (re)running startup script from deploying at the same time.
-apply_metadata() {
+# The deploy, from any state: Docker, the files and settings from metadata, the GPU mode, the stack. Quick
+# when nothing changed. The caller holds the lock. $1: who runs it (startup or watcher), for the log.
+converge() {
+  ensure_docker
+  sync_files
+  if [ "$1" != watcher ]; then
+    log "metadata: $FILES_CHANGED file(s) changed under $ROOT"
+  elif [ "$FILES_CHANGED" -gt 0 ]; then
+    log "watcher: $FILES_CHANGED file(s) changed in metadata"
+  fi
+  choose_gpu_mode
+  deploy
+  operate
+}
+
+# The lock keeps the watcher and a (re)running startup script from deploying at the same time.
+locked_converge() {
   exec 9>"$STATE/lock"
   flock 9
-  sync_files
-  if [ "$FILES_CHANGED" -gt 0 ]; then log "watcher: $FILES_CHANGED file(s) changed in metadata"; fi
-  deploy
-  flock -u 9
-  operate
+  converge "$@"
 }
 
 watch_loop() {
@@ -384,11 +507,8 @@ watch_loop() {
       new=$(sed -n 's/^[Ee][Tt][Aa][Gg]: *\([^[:space:]]*\).*/\1/p' "$headers")
       if [ "$new" != "$etag" ] || [ "$pending" = 1 ]; then
         etag=$new
-        if (apply_metadata); then
-          pending=0 backoff=1
-        else
-          pending=1
-        fi
+        attempt locked_converge watcher
+        if [ "$ATTEMPT_STATUS" = 0 ]; then pending=0 backoff=1; else pending=1; fi
       fi
       # the script itself changed: continue as the new version
       if [ "$pending" = 0 ] && [ "$(sha256sum <"$ROOT/bin/modelship-vm")" != "$self" ]; then
@@ -405,26 +525,21 @@ watch_loop() {
 
 # --- main ---------------------------------------------------------------------------------------
 
-startup() {
-  local started=$SECONDS
-  log "startup: begin (root $ROOT, compose project $COMPOSE_PROJECT_NAME)"
-  mkdir -p "$ROOT" "$STATE"
-  chmod 700 "$ROOT"
-  exec 9>"$STATE/lock"
-  flock 9
-  ensure_docker
-  sync_files
-  log "metadata: $FILES_CHANGED file(s) changed under $ROOT"
+# Once per boot (and per gpu setting): the GPU overlay when a container sees the GPU, else the CPU image.
+choose_gpu_mode() {
+  local want decided
+  want=$(setting modelship-gpu)
+  decided="$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || true) $want"
+  if [ "$(cat "$STATE/gpu-decided" 2>/dev/null)" = "$decided" ] && [ -s "$STATE/gpu-mode" ]; then return 0; fi
   GPU_PROBLEM=""
-  if [ "$(setting modelship-gpu)" = true ]; then
+  if [ "$want" = true ]; then
     ensure_gpu_stack
     if [ -z "$GPU_PROBLEM" ]; then
-      registry_login
-      compose pull --quiet api
+      pull api
       gpu_container_check
     fi
   fi
-  if [ "$(setting modelship-gpu)" != true ]; then
+  if [ "$want" != true ]; then
     echo cpu | write_if_changed "$STATE/gpu-mode" || true
   elif [ -n "$GPU_PROBLEM" ]; then
     log "gpu: NOT USED, starting the API on CPU because $GPU_PROBLEM"
@@ -433,10 +548,27 @@ startup() {
     log "gpu: OK, a container sees the GPU; starting the API with the GPU overlay"
     echo gpu | write_if_changed "$STATE/gpu-mode" || true
   fi
-  deploy
-  flock -u 9
+  echo "$decided" >"$STATE/gpu-decided"
+}
+
+startup() {
+  local started=$SECONDS
+  log "startup: begin (root $ROOT, compose project $COMPOSE_PROJECT_NAME)"
+  mkdir -p "$ROOT/bin" "$STATE"
+  chmod 700 "$ROOT"
+  # Held through the first converge: the watcher, started next, waits for it instead of racing it.
+  exec 9>"$STATE/lock"
+  flock 9
+  # The watcher first (it runs the installed copy of this script): whatever fails below, it starts the
+  # whole converge again, with backoff, until it succeeds.
+  write_if_changed "$ROOT/bin/modelship-vm" 755 <"$0" || true
   install_watcher
-  operate
+  attempt converge startup
+  flock -u 9
+  if [ "$ATTEMPT_STATUS" != 0 ]; then
+    log "startup: not deployed yet; the watcher retries until it is (journalctl -u modelship-watcher -f)"
+    exit 1
+  fi
   log "startup: done in $((SECONDS - started))s"
 }
 

@@ -62,9 +62,9 @@ describe('npm start', () => {
       expect(started.output()).toContain(`ui  → http://localhost:${uiPort}`);
       // One plain line once the model is warm, after the addresses, and no probe noise in the log.
       const lines = started.output().split('\n');
-      const ready = lines.findIndex((l) => l === `modelship: ready: open http://localhost:${uiPort}`);
+      const ready = lines.indexOf(`modelship: ready: open http://localhost:${uiPort}`);
       expect(ready).toBeGreaterThan(lines.findIndex((l) => l.includes('ready: models warmed up')));
-      expect(started.output()).not.toMatch(/"path":"\/ready","status"/);
+      expect(started.output()).not.toMatch(/"requestUrl":"\/ready"/);
 
       const page = await fetch(`http://127.0.0.1:${uiPort}/`);
       expect(await page.text()).toContain('<title>modelship');

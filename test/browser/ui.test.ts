@@ -95,7 +95,9 @@ describe('desktop', () => {
   });
 
   it('shows the API as ready and lists the model', async () => {
-    await expect.poll(() => page.locator('#api-status').getAttribute('data-state')).toBe('ready');
+    await expect
+      .poll(() => page.locator('#api-status').getAttribute('data-state'), { timeout: 15_000 })
+      .toBe('ready');
     await expect.poll(() => page.locator('#api-status').textContent()).toMatch(/API ready · v\d/);
     // The badge turns ready before the model list arrives (a second request), so wait for the list too.
     await expect
@@ -220,6 +222,38 @@ describe('desktop', () => {
     expect(await page.locator('#image-name').textContent()).toContain('receipt.png');
   });
 
+  // What each bundled sample says, line by line in reading order: the first thing a new user sees must be right.
+  const SAMPLE_TEXT: Record<string, string[]> = {
+    'shop sign': ['OPEN 24 HOURS', 'Fresh coffee and bagels', '12 Harbor Street'],
+    receipt: [
+      'CORNER MARKET',
+      'Milk',
+      '2.49',
+      'Bread',
+      '3.10',
+      'Apples',
+      '4.25',
+      'TOTAL',
+      '9.84',
+      'Thank you for shopping',
+    ],
+    slide: [
+      'Ship your model today',
+      'Train it on your laptop',
+      'Serve it with one command',
+      'Share the HTTPS link',
+      'modelship',
+    ],
+  };
+
+  it.each(Object.entries(SAMPLE_TEXT))('reads the %s sample exactly, line by line', async (name, lines) => {
+    const body = await predictAndWait(page, () =>
+      page.getByRole('button', { name: `Try the ${name} sample` }).click(),
+    );
+    expect(body.detections.map((d) => d.text)).toEqual(lines);
+    expect((await tableLabels(page)).map((label) => label.trim())).toEqual(lines);
+  });
+
   it('takes an image by drag-and-drop and by paste', async () => {
     // The same events a browser fires for a real drop or Ctrl+V, carrying a real PNG file.
     const dispatch = (event: 'drop' | 'paste', name: string) =>
@@ -306,7 +340,9 @@ describe('phone', () => {
       const page = await browser.context.newPage();
       const seen = watch(page);
       await page.goto(ui.url);
-      await expect.poll(() => page.locator('#api-status').getAttribute('data-state')).toBe('ready');
+      await expect
+        .poll(() => page.locator('#api-status').getAttribute('data-state'), { timeout: 15_000 })
+        .toBe('ready');
       expect(await scrollsSideways(page)).toBe(false);
       await page.screenshot({ path: join(RESULTS, 'phone-start.png'), fullPage: true });
 
@@ -360,7 +396,9 @@ describe('when things go wrong', () => {
     try {
       const page = await browser.context.newPage();
       await page.goto(small.url);
-      await expect.poll(() => page.locator('#api-status').getAttribute('data-state')).toBe('ready');
+      await expect
+        .poll(() => page.locator('#api-status').getAttribute('data-state'), { timeout: 15_000 })
+        .toBe('ready');
       const fixture = await textFixture('page');
       expect(fixture.png.length).toBeGreaterThan(20_000);
       await page

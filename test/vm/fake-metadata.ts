@@ -1,6 +1,8 @@
 // A fake GCE metadata server for the VM rehearsal: the paths, the `Metadata-Flavor: Google` check,
 // `wait_for_change` long-polls with etags, and the service-account token endpoint that the startup script
 // and its watcher use. Attributes are whatever the test sets, normally `renderVmMetadata(...)`'s output.
+// It also plays Secret Manager's `versions/N:access` (under /secretmanager/v1), which answers only to a
+// token this server issued, as the real one answers only to the VM's service account.
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,12 +18,24 @@ export interface FakeMetadataServer {
   /** A metadata-server hiccup: drops open connections (pending long-polls too) and answers 503 to every
    * request until `until` (epoch ms). */
   failUntil(until: number): void;
+  /** Base URL of the fake Secret Manager API, to use as MODELSHIP_SECRETS_URL. */
+  secretsUrl: string;
+  /** Stores a secret version's value, e.g. `projects/1/secrets/x/versions/1`. */
+  setSecret(versionName: string, value: string): void;
   /** Requests seen so far, by path (without the query), and how many were refused. */
-  stats: { requests: Map<string, number>; failed: number; forbidden: number; tokens: number };
+  stats: {
+    requests: Map<string, number>;
+    failed: number;
+    forbidden: number;
+    tokens: number;
+    secretReads: number;
+    secretRefused: number;
+  };
   close(): Promise<void>;
 }
 
 const BASE = '/computeMetadata/v1';
+const SECRETS = '/secretmanager/v1/';
 const MAX_WAIT_SECONDS = 3600;
 
 const etagOf = (attributes: Record<string, string>): string =>
@@ -34,7 +48,16 @@ export async function startFakeMetadataServer(
   let etag = etagOf(attributes);
   let failingUntil = 0;
   let waiters: Array<() => void> = [];
-  const stats = { requests: new Map<string, number>(), failed: 0, forbidden: 0, tokens: 0 };
+  const stats = {
+    requests: new Map<string, number>(),
+    failed: 0,
+    forbidden: 0,
+    tokens: 0,
+    secretReads: 0,
+    secretRefused: 0,
+  };
+  const secrets = new Map<string, string>();
+  const issued = new Set<string>();
 
   const send = (res: ServerResponse, status: number, body: string, type = 'application/text') => {
     res.writeHead(status, { 'Content-Type': type, ETag: etag, 'Metadata-Flavor': 'Google' });
@@ -62,6 +85,20 @@ export async function startFakeMetadataServer(
       stats.failed++;
       return send(res, 503, 'metadata server unavailable (test hiccup)');
     }
+    if (url.pathname.startsWith(SECRETS) && url.pathname.endsWith(':access')) {
+      const name = decodeURIComponent(url.pathname.slice(SECRETS.length, -':access'.length));
+      const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
+      if (!issued.has(token)) {
+        stats.secretRefused++;
+        return send(res, 403, '{"error":{"code":403,"status":"PERMISSION_DENIED"}}', 'application/json');
+      }
+      const value = secrets.get(name);
+      if (value === undefined)
+        return send(res, 404, '{"error":{"code":404,"status":"NOT_FOUND"}}', 'application/json');
+      stats.secretReads++;
+      const data = Buffer.from(value).toString('base64');
+      return send(res, 200, JSON.stringify({ name, payload: { data, dataCrc32c: '0' } }), 'application/json');
+    }
     // As on GCE: the header is required, and proxied requests are refused.
     if (req.headers['metadata-flavor'] !== 'Google' || req.headers['x-forwarded-for']) {
       stats.forbidden++;
@@ -71,6 +108,7 @@ export async function startFakeMetadataServer(
 
     if (url.pathname === `${BASE}/instance/service-accounts/default/token`) {
       stats.tokens++;
+      issued.add(`ya29.fake-${stats.tokens}`);
       const token = JSON.stringify({
         access_token: `ya29.fake-${stats.tokens}`,
         expires_in: 3599,
@@ -114,6 +152,10 @@ export async function startFakeMetadataServer(
 
   return {
     url: `http://127.0.0.1:${port}${BASE}`,
+    secretsUrl: `http://127.0.0.1:${port}${SECRETS.slice(0, -1)}`,
+    setSecret(versionName, value) {
+      secrets.set(versionName, value);
+    },
     setAttributes(next) {
       attributes = { ...next };
       const nextEtag = etagOf(attributes);

@@ -48,9 +48,16 @@ export const DetectionSchema = z
       .array(z.tuple([z.number(), z.number()]))
       .optional()
       .openapi({ description: 'OCR: 4 points, clockwise from top-left, original-image pixels' }),
+    words: z
+      .array(z.array(z.tuple([z.number(), z.number()])))
+      .optional()
+      .openapi({
+        description:
+          'OCR: the word boxes (4 points each) that were read together as this line; absent when the line is one box',
+      }),
   })
   .openapi('Detection');
-/** The hands-on's detection shape, kept for its clients; OCR adds `text` and `polygon`. */
+/** The hands-on's detection shape, kept for its clients; OCR adds `text`, `polygon` and `words`. */
 export type Detection = z.infer<typeof DetectionSchema>;
 
 export const RankedClassSchema = z

@@ -3,6 +3,7 @@
 // long one may run. Routes are thin adapters: they parse their protocol, call this, and format the answer.
 import { performance } from 'node:perf_hooks';
 import type { Config } from './config.js';
+import type { FailedModel } from './contract.js';
 import { ApiError, notReady } from './errors.js';
 import { inspectImage } from './images/format.js';
 import type { Metrics } from './metrics.js';
@@ -93,7 +94,7 @@ export class DataPlane {
   model(name: string, field: string, version?: string): ModelInfo {
     if (!this.names.has(name)) throw this.unknown(name, field);
     const info = this.models().find((m) => m.name === name);
-    if (!info) throw this.unknown(name, field);
+    if (!info) throw this.failedModel(name, field) ?? this.unknown(name, field);
     if (version !== undefined && version !== info.version) {
       throw new ApiError(
         404,
@@ -103,6 +104,18 @@ export class DataPlane {
       );
     }
     return info;
+  }
+
+  /** Models whose files failed to load, with the reason (the others serve). */
+  failed(): FailedModel[] {
+    return this.options.pool.failed;
+  }
+
+  /** 503 with the reason, for a model whose files failed to load; undefined for any other name. */
+  private failedModel(name: string, field: string): ApiError | undefined {
+    const failure = this.options.pool.failed.find((m) => m.name === name);
+    if (!failure) return undefined;
+    return new ApiError(503, 'model_failed', `model "${name}" failed to load: ${failure.reason}`, { field });
   }
 
   /** 404 naming the available models; the client's name is echoed only when it could be a model name. */

@@ -41,6 +41,17 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     queueSize: config.queueSize,
     onError: (error) => logger.error({ err: error }, 'inference worker failed; replacing it'),
   });
+  // Each failed model is logged once, by the main thread (every worker meets the same failure).
+  pool.ready.then(
+    () => {
+      for (const f of pool.failed)
+        logger.error(
+          { model: f.name, reason: f.reason },
+          `model "${f.name}" failed to load; the other models serve`,
+        );
+    },
+    () => undefined,
+  );
   const [{ createApp }, { createMetrics }] = await Promise.all([import('./app.js'), import('./metrics.js')]);
   const metrics = createMetrics(() => ({
     queueDepth: pool.queueDepth,

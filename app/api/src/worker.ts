@@ -5,7 +5,9 @@ import { performance } from 'node:perf_hooks';
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { Tensor } from 'onnxruntime-node';
 import sharp from 'sharp';
+import type { FailedModel } from './contract.js';
 import { firstLine } from './errors.js';
+import { explainLoadFailure } from './models/load-failure.js';
 import type {
   InferResponse,
   InfoResponse,
@@ -23,6 +25,8 @@ import type { Predictor, PredictResult, RgbImage, RunLimits } from './tasks/type
 
 const config = workerData as WorkerData;
 const predictors = new Map<string, Predictor>();
+/** Models whose files failed to load: the others still serve. */
+const failed = new Map<string, FailedModel>();
 
 /** A white strip with dark bars, so detection finds regions and recognition runs too during warm-up. */
 function warmupImage(): RgbImage {
@@ -37,24 +41,40 @@ function warmupImage(): RgbImage {
   return { data, width, height };
 }
 
+/** Loads and warms up every model; one that fails is set aside with its reason, unless none loads at all. */
 async function loadAll(): Promise<void> {
   for (const model of config.models) {
     const task = findTask(model.task);
     if (!task) throw new Error(`model "${model.name}": unknown task "${model.task}"`);
     const manifest = task.manifestSchema.parse(model.raw);
-    const predictor = await task
-      .load(manifest, {
+    let predictor: Predictor;
+    try {
+      predictor = await task.load(manifest, {
         modelDir: model.dir,
         sessionOptions: config.sessionOptions,
         providers: config.providers,
-      })
-      .catch((error: unknown) => {
-        throw new Error(`model "${model.name}" (${model.dir}): ${firstLine(error)}`);
       });
-    await predictor.predict(warmupImage(), {}).catch((error: unknown) => {
-      throw new Error(`model "${model.name}": warm-up prediction failed: ${firstLine(error)}`);
-    });
+    } catch (error) {
+      failed.set(model.name, {
+        name: model.name,
+        task: model.task,
+        status: 'failed',
+        reason: explainLoadFailure(error),
+      });
+      continue;
+    }
+    try {
+      await predictor.predict(warmupImage(), {});
+    } catch (error) {
+      await predictor.release().catch(() => undefined);
+      const reason = `the warm-up prediction failed: ${firstLine(error)}. Check that the model's inputs and outputs match its task (see models/README.md)`;
+      failed.set(model.name, { name: model.name, task: model.task, status: 'failed', reason });
+      continue;
+    }
     predictors.set(model.name, predictor);
+  }
+  if (predictors.size === 0 && failed.size > 0) {
+    throw new Error([...failed.values()].map((f) => `model "${f.name}": ${f.reason}`).join('; '));
   }
 }
 
@@ -231,7 +251,11 @@ let loadError: string | undefined;
 // half-loaded worker. (Top-level await would do the same, but tsx cannot load such a worker from source.)
 export default loadAll().then(
   () => {
-    parentPort?.postMessage({ type: 'modelship:worker-ready', threadId } satisfies WorkerStatus);
+    parentPort?.postMessage({
+      type: 'modelship:worker-ready',
+      threadId,
+      failed: [...failed.values()],
+    } satisfies WorkerStatus);
     return handle;
   },
   (error: unknown) => {

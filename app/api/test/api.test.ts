@@ -531,6 +531,24 @@ describe('through a real listening server', () => {
     for (const ref of refs) expect(doc.components.schemas, ref).toHaveProperty(ref ?? '');
   });
 
+  it('tells a raw-body curl without Content-Type how to send the image', async () => {
+    // `curl --data-binary @photo.png` without -H sends application/x-www-form-urlencoded.
+    const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#fff' } })
+      .png()
+      .toBuffer();
+    for (const type of ['application/x-www-form-urlencoded']) {
+      const res = await request('/v1/models/ocr/predict', {
+        method: 'POST',
+        headers: { 'Content-Type': type },
+        body: png,
+      });
+      const body = (await res.json()) as { detail: string };
+      expect([415, 422], type).toContain(res.status);
+      expect(body.detail, type).toContain("-H 'Content-Type: image/png'");
+      expect(body.detail, type).toContain('-F image=@');
+    }
+  });
+
   it('documents each error status with its own examples, which are the bodies the API really sends', async () => {
     type Examples = Record<string, { value: { error: string; detail: string; field?: string } }>;
     type Op = { responses: Record<string, { content?: Record<string, { examples?: Examples }> }> };
@@ -547,7 +565,7 @@ describe('through a real listening server', () => {
       '413': ['payload_too_large', 'image_too_large'],
       '415': ['unsupported_media_type'],
       '422': ['validation_error'],
-      '503': ['not_ready', 'queue_full'],
+      '503': ['not_ready', 'queue_full', 'model_failed'],
     });
     // The examples are real answers, word for word.
     const gif = new Uint8Array([...Buffer.from('GIF89a'), 1, 0, 1, 0, 0, 0, 0]);

@@ -40,6 +40,20 @@ describe('ctcGreedyDecode', () => {
     expect(decode(steps([4, 1, 0, 4, 4, 2, 4, 1, 4])).text).toBe('a b a');
   });
 
+  it('reads a blank step as a space when the space class reaches spaceThreshold', () => {
+    const n = labels.length;
+    // a, then a step mostly blank with 0.2 on the space, then b.
+    const probs = steps([1, 0, 2]);
+    probs[n] = 0.8;
+    probs[n + 4] = 0.2;
+    expect(decode(probs).text).toBe('ab');
+    expect(ctcGreedyDecode(probs, 0, 3, n, labels, 0.2).text).toBe('a b');
+    expect(ctcGreedyDecode(probs, 0, 3, n, labels, 0.25).text).toBe('ab');
+    // Without a space class the threshold changes nothing.
+    const noSpace = parseDictionary('a\nb\nl\n', false);
+    expect(ctcGreedyDecode(probs, 0, 3, n, noSpace, 0.1).text).toBe('ab');
+  });
+
   it('averages the probabilities of the kept characters only', () => {
     const n = labels.length;
     const probs = steps([0, 1, 1, 2]);

@@ -7,7 +7,6 @@ import {
   type Point,
   type Quad,
   rectCorners,
-  sortReadingOrder,
   unclipRect,
 } from '../src/tasks/ocr/geometry.js';
 
@@ -143,35 +142,6 @@ describe('rectCorners and orderQuad', () => {
         [2, 2],
       ]),
     ).toThrow(/4 points/);
-  });
-});
-
-describe('sortReadingOrder', () => {
-  const box = (x: number, y: number, w = 50, h = 20) => ({
-    id: `${x},${y}`,
-    quad: [
-      [x, y],
-      [x + w, y],
-      [x + w, y + h],
-      [x, y + h],
-    ] as Quad,
-  });
-
-  it('reads lines top to bottom and boxes of one line left to right', () => {
-    // Second line's right box sits 3 px higher than its left box; still the same line.
-    const boxes = [box(200, 103), box(10, 100), box(300, 10), box(20, 12), box(120, 8)];
-    expect(sortReadingOrder(boxes).map((b) => b.id)).toEqual([
-      '20,12',
-      '120,8',
-      '300,10',
-      '10,100',
-      '200,103',
-    ]);
-  });
-
-  it('keeps boxes on different lines apart even when the lower one is further left', () => {
-    const boxes = [box(0, 40), box(100, 0)];
-    expect(sortReadingOrder(boxes).map((b) => b.id)).toEqual(['100,0', '0,40']);
   });
 });
 

@@ -183,7 +183,7 @@ describe('recognition inputs', () => {
 
   it('crops boxes to the recogniser height, tall ones turned', () => {
     const img = coordinateImage(200, 200);
-    const settings = { height: 48, maxWidth: 3200, cropMargin: 0 };
+    const settings = { height: 48, maxWidth: 3200, cropMargin: 0, widthScale: 1 };
     const wide = cropForRecognition(
       img,
       [

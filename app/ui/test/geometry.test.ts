@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
-  labelAnchor,
+  intersects,
   labelOf,
   layoutCanvas,
   MAX_CANVAS_SIDE,
+  MAX_UPSCALE,
   outline,
+  placeLabels,
+  type Rect,
   toCanvas,
 } from '../web/src/geometry.js';
 
@@ -23,9 +26,22 @@ describe('layoutCanvas', () => {
     });
   });
 
-  it('never enlarges a small image', () => {
+  it('never enlarges an image unless asked to', () => {
     const l = layoutCanvas(200, 100, { maxWidth: 800, maxHeight: 800 }, 1);
     expect(l).toMatchObject({ cssWidth: 200, cssHeight: 100, scale: 1 });
+  });
+
+  it('enlarges a small image towards minSide, at most MAX_UPSCALE times and within the space available', () => {
+    expect(layoutCanvas(20, 20, { maxWidth: 800, minSide: 320 }, 1)).toMatchObject({
+      cssWidth: 20 * MAX_UPSCALE,
+      scale: MAX_UPSCALE,
+    });
+    expect(layoutCanvas(100, 50, { maxWidth: 800, minSide: 320 }, 1)).toMatchObject({
+      cssWidth: 320,
+      cssHeight: 160,
+    });
+    expect(layoutCanvas(100, 50, { maxWidth: 250, minSide: 320 }, 1).cssWidth).toBe(250);
+    expect(layoutCanvas(1000, 500, { maxWidth: 800, minSide: 320 }, 1).cssWidth).toBe(800);
   });
 
   it('also fits a tall image into the height cap', () => {
@@ -99,18 +115,55 @@ describe('labels', () => {
     expect(labelOf({ ...box, text: '' })).toBe('');
   });
 
-  it('puts the label above the outline, or inside it at the top edge of the image', () => {
-    expect(labelAnchor(outline(box), 19)).toEqual([10, 1]);
-    expect(labelAnchor(outline(box), 30)).toEqual([10, 20]);
-    expect(
-      labelAnchor(
-        [
-          [-5, -3],
-          [10, -3],
-          [10, 9],
-        ],
-        19,
-      ),
-    ).toEqual([0, 0]);
+  // A dense scan: 7 full-width lines with gaps smaller than a label, in a canvas with a gutter around them.
+  const lines: Rect[] = Array.from({ length: 7 }, (_, i) => ({
+    x: 30,
+    y: 25 + i * 20,
+    w: 300 - i * 30,
+    h: 16,
+  }));
+  const area = { width: 360, height: 25 + 7 * 20 + 25 };
+  const request = (rects: Rect[], textWidth = 120) =>
+    rects.map((box, index) => ({ index, box, textWidth, numberWidth: 20 }));
+
+  it('never lets a label cover an outline or another label', () => {
+    const placed = placeLabels(request(lines), area, 19);
+    expect(placed).toHaveLength(7);
+    const rects = placed.flatMap((p) => (p.rect ? [p.rect] : []));
+    for (const rect of rects) {
+      for (const line of lines) expect(intersects(rect, line)).toBe(false);
+      for (const other of rects) if (other !== rect) expect(intersects(rect, other)).toBe(false);
+      expect(rect.x).toBeGreaterThanOrEqual(0);
+      expect(rect.y).toBeGreaterThanOrEqual(0);
+      expect(rect.x + rect.w).toBeLessThanOrEqual(area.width);
+      expect(rect.y + rect.h).toBeLessThanOrEqual(area.height);
+    }
+  });
+
+  it('puts the whole label outside the box where there is room, else the row number beside it', () => {
+    const placed = placeLabels(request(lines), area, 19);
+    expect(placed[0]).toMatchObject({ mode: 'text', rect: { x: 30, y: 25 - 2 - 19 } }); // above the first line
+    // The lines in between have no room above or below: a short line has its label on its right, a long one
+    // only its number there.
+    expect(placed.map((p) => p.mode)).toEqual(['text', 'number', 'number', 'text', 'text', 'text', 'text']);
+    for (const i of [1, 2, 3, 4])
+      expect(placed[i]?.rect?.x).toBeGreaterThanOrEqual((lines[i]?.x ?? 0) + (lines[i]?.w ?? 0));
+  });
+
+  it('puts a number at the far edge of its line when the lines around it are longer', () => {
+    // The middle line is shortest, its neighbours' boxes reach past its end and it starts at the image's
+    // left edge: beside it is taken on both sides.
+    const rows: Rect[] = [
+      { x: 10, y: 20, w: 280, h: 12 },
+      { x: 10, y: 34, w: 120, h: 12 },
+      { x: 10, y: 48, w: 280, h: 12 },
+    ];
+    const placed = placeLabels(request(rows, 200), { width: 340, height: 90 }, 17);
+    expect(placed[1]).toMatchObject({ mode: 'number', rect: { x: 340 - 20 } });
+  });
+
+  it('leaves a label out when there is no room for even its number', () => {
+    const full = [{ x: 0, y: 0, w: 100, h: 100 }];
+    expect(placeLabels(request(full), { width: 100, height: 100 }, 19)).toEqual([{ index: 0, mode: 'none' }]);
   });
 });

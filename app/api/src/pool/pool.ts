@@ -1,6 +1,7 @@
 // The main thread's side of the inference workers: a piscina pool with admission control in front of it.
 // Requests beyond `workers + queueSize` are refused (503) instead of piling up in memory.
 import { Piscina } from 'piscina';
+import type { FailedModel } from '../contract.js';
 import { ApiError } from '../errors.js';
 import type { ModelInfo, PredictOptions, PredictResult } from '../tasks/types.js';
 import { DynamicBatcher } from './dynamic-batcher.js';
@@ -47,6 +48,7 @@ export class InferencePool {
   private readonly piscina: Piscina;
   private admitted = 0;
   private infos: ModelInfo[] = [];
+  private failures: FailedModel[] = [];
   private readonly batchers = new Map<string, DynamicBatcher<BatchItem, PredictResponse>>();
   private started = false;
   private closing = false;
@@ -85,7 +87,10 @@ export class InferencePool {
     this.settled = statuses.then(() => undefined);
     this.ready = statuses.then(async (list) => {
       const failure = list.find((status) => status.type === 'modelship:worker-failed');
-      if (failure) throw new Error(`a worker could not load the models: ${failure.error}`);
+      if (failure) throw new Error(failure.error);
+      // Every worker loads the same files, so the first one's failures stand for all.
+      const first = list[0];
+      this.failures = first?.type === 'modelship:worker-ready' ? first.failed : [];
       const response = (await this.piscina.run({ kind: 'info' } satisfies WorkerRequest)) as InfoResponse;
       this.infos = unwrap(response).models;
       this.startBatchers();
@@ -132,6 +137,11 @@ export class InferencePool {
 
   get models(): ModelInfo[] {
     return this.infos;
+  }
+
+  /** Models whose files failed to load, with the reason; the others serve. */
+  get failed(): FailedModel[] {
+    return this.failures;
   }
 
   /** Requests waiting for a worker (the rest of the admitted ones are running). */

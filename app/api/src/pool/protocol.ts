@@ -1,7 +1,7 @@
 // Messages between the main thread and the inference workers (worker.ts). Everything here crosses a
 // thread boundary by structured clone, so it is plain data: no classes, no functions.
 import type { InferenceSession } from 'onnxruntime-node';
-import type { ErrorCode } from '../contract.js';
+import type { ErrorCode, FailedModel } from '../contract.js';
 import type { ModelInfo, PredictOptions, PredictResult } from '../tasks/types.js';
 
 export interface WorkerModel {
@@ -63,5 +63,5 @@ export type InfoResponse = { ok: true; models: ModelInfo[] } | WorkerFailure;
 
 /** Posted by a worker once, after loading and warming up every model (or failing to). */
 export type WorkerStatus =
-  | { type: 'modelship:worker-ready'; threadId: number }
+  | { type: 'modelship:worker-ready'; threadId: number; failed: FailedModel[] }
   | { type: 'modelship:worker-failed'; threadId: number; error: string };

@@ -58,10 +58,16 @@ export const predictResponses = {
     detail: 'confidence: Too big: expected number to be <=1',
     field: 'confidence',
   }),
-  503: error('Not ready yet, shutting down, or the queue is full (see Retry-After)', NOT_READY, {
-    error: 'queue_full',
-    detail: 'the server is busy (10 requests in progress); retry shortly',
-  }),
+  503: error(
+    'Not ready yet, shutting down, or the queue is full (see Retry-After); or this model failed to load',
+    NOT_READY,
+    { error: 'queue_full', detail: 'the server is busy (10 requests in progress); retry shortly' },
+    {
+      error: 'model_failed',
+      detail:
+        'model "yolo11n" failed to load: models/yolo11n/yolo11n.onnx is empty (0 bytes): the export or the copy did not finish. Export the model again',
+    },
+  ),
   504: error('Not done within REQUEST_TIMEOUT; its work was stopped', {
     error: 'deadline_exceeded',
     detail: 'the request took longer than the 30 s limit (REQUEST_TIMEOUT)',

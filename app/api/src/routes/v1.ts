@@ -1,7 +1,7 @@
 // /v1: model metadata, and predictions on an image sent as multipart (`image` field) or as the raw body.
 import { performance } from 'node:perf_hooks';
 import { createRoute, z } from '@hono/zod-openapi';
-import { ModelInfoSchema } from '../contract.js';
+import { ModelEntrySchema, ModelInfoSchema } from '../contract.js';
 import { ApiError } from '../errors.js';
 import { type AppDeps, imageBodyLimit, newRouter } from './router.js';
 import {
@@ -18,7 +18,10 @@ const list = createRoute({
   tags: ['v1'],
   summary: 'Metadata of every model: task, inputs, outputs, labels, execution provider',
   responses: {
-    200: { description: 'Models', content: { 'application/json': { schema: z.array(ModelInfoSchema) } } },
+    200: {
+      description: 'Models, and the ones that failed to load with the reason',
+      content: { 'application/json': { schema: z.array(ModelEntrySchema) } },
+    },
     ...notReadyError,
   },
 });
@@ -36,9 +39,13 @@ const get = createRoute({
   },
 });
 
+const HOW_TO_SEND =
+  "with curl, use -F image=@photo.png, or send the raw bytes with -H 'Content-Type: image/png' (or image/jpeg, image/webp)";
+
 const MultipartImage = z.object({
   image: z
-    .instanceof(File, { message: 'expected a file upload' })
+    // curl --data-binary without -H sends a urlencoded form, which lands here: say how to send an image.
+    .instanceof(File, { message: `expected a file upload: ${HOW_TO_SEND}` })
     .openapi({ type: 'string', format: 'binary', description: 'PNG, JPEG or WebP' }),
 });
 
@@ -56,7 +63,7 @@ const PredictQuery = z.object({
 
 export function v1Router(deps: AppDeps) {
   const router = newRouter();
-  router.openapi(list, (c) => c.json(deps.plane.models(), 200));
+  router.openapi(list, (c) => c.json([...deps.plane.models(), ...deps.plane.failed()], 200));
   router.openapi(get, (c) => c.json(deps.plane.model(c.req.valid('param').name, 'name'), 200));
 
   const predict = createRoute({
@@ -96,7 +103,7 @@ export function v1Router(deps: AppDeps) {
       throw new ApiError(
         415,
         'unsupported_media_type',
-        'send the image as multipart/form-data (field "image") or as the body with Content-Type image/*',
+        `Content-Type "${contentType || 'none'}" is not an image upload: ${HOW_TO_SEND}`,
       );
     }
     const options = confidence === undefined ? {} : { confidence };

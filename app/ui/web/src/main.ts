@@ -2,12 +2,13 @@
 import './styles.css';
 import { type ApiState, checkApi, listModels, predict } from './api.js';
 import { buildCurl } from './curl.js';
-import { drawDetections } from './draw.js';
+import { type Drawn, detectionAt, drawDetections } from './draw.js';
 import { checkImageFile, type Problem } from './errors.js';
 import { CONFIDENCE_FLOOR, clampConfidence, filterByConfidence, rankClasses } from './filter.js';
 import { duration, percent } from './format.js';
 import { labelOf } from './geometry.js';
 import { colourFor } from './palette.js';
+import { readingOrder } from './reading-order.js';
 import { SAMPLES } from './samples.js';
 import type { ModelMeta, PredictResponse } from './types.js';
 
@@ -34,7 +35,14 @@ const ui = {
   problem: $('problem'),
   figure: $('figure'),
   canvas: $<HTMLCanvasElement>('canvas'),
+  hoverText: $('hover-text'),
   caption: $('caption'),
+  labelsToggle: $('labels-toggle'),
+  showLabels: $<HTMLInputElement>('show-labels'),
+  textSection: $('text-section'),
+  textLines: $<HTMLTextAreaElement>('text-lines'),
+  copyText: $<HTMLButtonElement>('copy-text'),
+  copyTextStatus: $('copy-text-status'),
   empty: $('empty'),
   stats: $('stats'),
   serverTime: $('server-time'),
@@ -56,6 +64,8 @@ interface Picked {
   blob: Blob;
   name: string;
   bitmap: ImageBitmap;
+  /** The file name "copy as curl" uses: a sample's path in the repository, else the file's own name. */
+  curlName: string;
 }
 
 const state: {
@@ -65,6 +75,9 @@ const state: {
   api: ApiState['state'] | 'checking';
   busy: boolean;
   highlight?: number;
+  /** The image the last prediction failed on: the caption says so instead of "Press Predict". */
+  failed?: Picked;
+  drawn?: Drawn;
 } = { models: [], api: 'checking', busy: false };
 
 // ---- problems --------------------------------------------------------------------------------------------
@@ -77,11 +90,31 @@ function showProblem(problem: Problem, source: ProblemSource = 'action') {
   (ui.problem.querySelector('.problem-hint') as HTMLElement).textContent = problem.hint;
   ui.problem.dataset.source = source;
   ui.problem.hidden = false;
+  render();
+  // The answer to something the user did: bring it where they are looking (on a phone the results are far
+  // below the controls), and focus it for screen readers. The status poll never moves the page.
+  if (source === 'action') reveal(ui.problem);
+}
+
+/** Focuses an element and scrolls it into view unless it is already fully visible. */
+function reveal(element: HTMLElement) {
+  element.focus({ preventScroll: true });
+  const box = element.getBoundingClientRect();
+  if (box.top < 0 || box.bottom > window.innerHeight) element.scrollIntoView({ block: 'center' });
 }
 
 function clearProblem(source?: ProblemSource) {
   if (source && ui.problem.dataset.source !== source) return;
   ui.problem.hidden = true;
+}
+
+/** Forgets the image on show: after a rejected file, Predict must not quietly run the previous one. */
+function dropImage() {
+  state.image?.bitmap.close();
+  state.image = undefined;
+  state.result = undefined;
+  state.failed = undefined;
+  state.highlight = undefined;
 }
 
 // ---- API status and models -------------------------------------------------------------------------------
@@ -90,6 +123,7 @@ const STATUS_TEXT = { ready: 'API ready', warming: 'API warming up…', down: 'A
 
 async function refreshStatus() {
   const api = await checkApi();
+  const changed = state.api !== api.state;
   state.api = api.state;
   ui.status.dataset.state = api.state;
   const version = api.state === 'ready' && api.health.version ? ` · v${api.health.version}` : '';
@@ -99,6 +133,7 @@ async function refreshStatus() {
   else if (ui.problem.hidden || ui.problem.dataset.source === 'status') showProblem(api.problem, 'status');
   if (api.state === 'ready' && state.models.length === 0) await refreshModels();
   updatePredictButton();
+  if (changed) render();
 }
 
 async function refreshModels() {
@@ -112,19 +147,29 @@ async function refreshModels() {
   state.models = models.value;
   const previous = ui.model.value;
   ui.model.replaceChildren(
-    ...models.value.map(
-      (m) => new Option(m.task && m.task !== m.name ? `${m.name} (${m.task})` : m.name, m.name),
-    ),
+    ...models.value.map((m) => {
+      const option = new Option(m.task && m.task !== m.name ? `${m.name} (${m.task})` : m.name, m.name);
+      // A model whose files failed to load is listed, with why, but cannot be picked.
+      if (m.reason) {
+        option.text = `${m.name} (failed to load)`;
+        option.title = m.reason;
+        option.disabled = true;
+      }
+      return option;
+    }),
   );
-  if (models.value.some((m) => m.name === previous)) ui.model.value = previous;
+  const usable = models.value.filter((m) => !m.reason);
+  if (usable.some((m) => m.name === previous)) ui.model.value = previous;
+  else if (usable[0]) ui.model.value = usable[0].name;
   ui.model.disabled = models.value.length === 0;
   describeModel();
 }
 
 function describeModel() {
   const meta = state.models.find((m) => m.name === ui.model.value);
+  const failed = state.models.filter((m) => m.reason).map((m) => `“${m.name}” failed to load: ${m.reason}.`);
   const parts = [meta?.description, meta?.provider ? `Runs on ${meta.provider.toUpperCase()}.` : undefined];
-  ui.modelInfo.textContent = parts.filter(Boolean).join(' ');
+  ui.modelInfo.textContent = [...parts, ...failed].filter(Boolean).join(' ');
 }
 
 function updatePredictButton() {
@@ -133,27 +178,32 @@ function updatePredictButton() {
 
 // ---- picking an image ------------------------------------------------------------------------------------
 
-async function pick(blob: Blob, name: string, autoPredict: boolean) {
+async function pick(blob: Blob, name: string, autoPredict: boolean, curlName = name) {
   clearProblem();
+  clearCopyStatus();
+  const rejected = (problem: Problem) => {
+    dropImage();
+    ui.imageName.textContent = `“${name}” was not used: see the message.`;
+    updatePredictButton();
+    showProblem(problem);
+  };
   const problem = checkImageFile({ name, type: blob.type, size: blob.size });
   if (problem) {
-    showProblem(problem);
+    rejected(problem);
     return;
   }
   let bitmap: ImageBitmap;
   try {
     bitmap = await createImageBitmap(blob);
   } catch {
-    showProblem({
+    rejected({
       title: `“${name}” could not be opened as an image.`,
       hint: 'The file may be damaged. Try another.',
     });
     return;
   }
-  state.image?.bitmap.close();
-  state.image = { blob, name, bitmap };
-  state.result = undefined;
-  state.highlight = undefined;
+  dropImage();
+  state.image = { blob, name, bitmap, curlName };
   ui.imageName.textContent = `${name} · ${bitmap.width}×${bitmap.height} · ${Math.max(1, Math.round(blob.size / 1024))} KB`;
   render();
   updatePredictButton();
@@ -181,10 +231,13 @@ async function runPrediction() {
   const model = ui.model.value;
   if (!image || !model || state.busy) return;
   clearProblem();
+  clearCopyStatus();
+  state.failed = undefined;
   setBusy(true);
   const outcome = await predict(model, image.blob, CONFIDENCE_FLOOR);
   setBusy(false);
   if (!outcome.ok) {
+    if (state.image === image) state.failed = image;
     showProblem(outcome.problem);
     if (outcome.status === undefined || outcome.status >= 502) void refreshStatus();
     return;
@@ -206,6 +259,7 @@ function setBusy(busy: boolean) {
   ui.progress.hidden = !busy;
   ui.results.setAttribute('aria-busy', String(busy));
   updatePredictButton();
+  render();
 }
 
 // ---- results ---------------------------------------------------------------------------------------------
@@ -223,43 +277,68 @@ function render() {
   const result = currentResult();
   ui.confidenceValue.textContent = percent(threshold());
   ui.empty.hidden = image !== undefined;
+  ui.empty.textContent = ui.problem.hidden
+    ? 'Pick an image, or a sample, then press Predict.'
+    : 'No image to show: see the message above.';
   ui.figure.hidden = image === undefined;
-  for (const el of [ui.stats, ui.tableWrap, ui.actions, ui.curlDetails]) el.hidden = result === undefined;
+  for (const el of [ui.stats, ui.tableWrap, ui.actions, ui.curlDetails, ui.labelsToggle])
+    el.hidden = result === undefined;
   ui.classesSection.hidden = !result?.response.classes?.length;
+  const text = result ? readingOrder(shownDetections(result).map((d) => d.item)) : '';
+  ui.textSection.hidden = text === '';
+  if (ui.textLines.value !== text) ui.textLines.value = text;
+  ui.textLines.rows = Math.min(12, Math.max(2, text.split('\n').length));
   renderCanvas();
   if (result) renderDetails(result);
 }
+
+const shownDetections = (result: NonNullable<typeof state.result>) =>
+  filterByConfidence(result.response.detections, threshold());
 
 /** The image with the outlines and labels above the threshold; the only part redrawn on hover. */
 function renderCanvas() {
   const image = state.image;
   if (!image) return;
   const result = currentResult();
-  const shown = result ? filterByConfidence(result.response.detections, threshold()) : [];
-  const labels = drawDetections({
+  const shown = result ? shownDetections(result) : [];
+  state.drawn = drawDetections({
     canvas: ui.canvas,
     image: image.bitmap,
     detections: shown,
     highlight: state.highlight,
+    labels: ui.showLabels.checked,
     maxWidth: ui.figure.clientWidth || ui.results.clientWidth,
     maxHeight: Math.max(240, window.innerHeight * 0.75),
   });
-  // The drawn labels, for screen readers and for tests (the canvas pixels alone say nothing).
+  // What each outline is labelled, for screen readers and for tests (the canvas pixels alone say nothing),
+  // and where the outlines and labels went.
+  const labels = shown.map(({ item }) => labelOf(item));
   ui.canvas.dataset.labels = JSON.stringify(labels);
+  ui.canvas.dataset.placement = JSON.stringify(state.drawn);
   ui.canvas.dataset.highlight = state.highlight === undefined ? '' : String(state.highlight);
   ui.canvas.setAttribute(
     'aria-label',
     labels.length ? `${image.name}, with ${labels.length} outlined: ${labels.join(', ')}` : image.name,
   );
-  if (!result) {
-    ui.caption.textContent = 'Press Predict to run the model on this image.';
-    return;
-  }
-  const total = result.response.detections.length;
-  ui.caption.textContent =
-    total === 0
+  const highlighted = shown.find(({ index }) => index === state.highlight);
+  ui.hoverText.textContent = highlighted ? labelOf(highlighted.item) : '';
+  ui.caption.textContent = caption(image, shown.length);
+}
+
+/** What the image is waiting for, or what the model found: always the state the page is in. */
+function caption(image: Picked, shown: number): string {
+  const result = currentResult();
+  if (result) {
+    const total = result.response.detections.length;
+    return total === 0
       ? 'The model found nothing in this image.'
-      : `${shown.length} of ${total} shown (confidence ${percent(threshold())} or more). Hover a row to highlight it.`;
+      : `${shown} of ${total} shown (confidence ${percent(threshold())} or more). Hover a box or a row to see its text.`;
+  }
+  if (state.busy) return 'The model is reading this image…';
+  if (state.failed === image) return 'This image could not be predicted: see the message above.';
+  if (state.api === 'down') return 'The model server is down: Predict works again once it is back.';
+  if (state.api === 'warming') return 'The model is still warming up: press Predict in a few seconds.';
+  return 'Press Predict to run the model on this image.';
 }
 
 function renderDetails(result: NonNullable<typeof state.result>) {
@@ -330,7 +409,7 @@ function curlCommand(): string {
   return buildCurl({
     origin: window.location.origin,
     model: result.response.model || ui.model.value,
-    fileName: result.image.name,
+    fileName: result.image.curlName,
     contentType: result.image.blob.type,
     confidence: threshold(),
   });
@@ -352,14 +431,52 @@ async function copyCurl() {
   ui.curlDetails.open = true;
   try {
     await navigator.clipboard.writeText(command);
-    ui.copyStatus.textContent = 'Copied. Run it where the image file is.';
+    const sample = state.result?.image.curlName !== state.result?.image.name;
+    flash(
+      ui.copyStatus,
+      sample ? 'Copied. Run it from the modelship folder.' : 'Copied. Run it where the image file is.',
+    );
   } catch {
     // Clipboard access needs HTTPS or localhost; select the text so that Ctrl+C works instead.
-    const range = document.createRange();
-    range.selectNodeContents(ui.curl);
-    window.getSelection()?.removeAllRanges();
-    window.getSelection()?.addRange(range);
-    ui.copyStatus.textContent = 'Selected below: press Ctrl+C (⌘C) to copy.';
+    selectContents(ui.curl);
+    flash(ui.copyStatus, 'Selected below: press Ctrl+C (⌘C) to copy.');
+  }
+}
+
+async function copyText() {
+  try {
+    await navigator.clipboard.writeText(ui.textLines.value);
+    flash(ui.copyTextStatus, 'Copied.');
+  } catch {
+    ui.textLines.select();
+    flash(ui.copyTextStatus, 'Selected: press Ctrl+C (⌘C) to copy.');
+  }
+}
+
+function selectContents(element: HTMLElement) {
+  const range = document.createRange();
+  range.selectNodeContents(element);
+  window.getSelection()?.removeAllRanges();
+  window.getSelection()?.addRange(range);
+}
+
+const flashTimers = new Map<HTMLElement, number>();
+/** A short confirmation that goes away by itself (and with the next prediction or image). */
+function flash(element: HTMLElement, text: string) {
+  element.textContent = text;
+  clearTimeout(flashTimers.get(element));
+  flashTimers.set(
+    element,
+    window.setTimeout(() => {
+      element.textContent = '';
+    }, 6_000),
+  );
+}
+
+function clearCopyStatus() {
+  for (const element of [ui.copyStatus, ui.copyTextStatus]) {
+    clearTimeout(flashTimers.get(element));
+    element.textContent = '';
   }
 }
 
@@ -382,7 +499,7 @@ for (const sample of SAMPLES) {
     try {
       const response = await fetch(sample.url);
       if (!response.ok) throw new Error(String(response.status));
-      await pick(await response.blob(), sample.fileName, true);
+      await pick(await response.blob(), sample.fileName, true, sample.repoPath);
     } catch {
       showProblem({ title: 'The sample image could not be loaded.', hint: 'Reload the page and try again.' });
     }
@@ -400,6 +517,14 @@ ui.confidence.addEventListener('input', render);
 ui.predict.addEventListener('click', () => void runPrediction());
 ui.download.addEventListener('click', downloadJson);
 ui.copyCurl.addEventListener('click', () => void copyCurl());
+ui.copyText.addEventListener('click', () => void copyText());
+ui.showLabels.addEventListener('change', renderCanvas);
+ui.canvas.addEventListener('pointermove', (e) => {
+  if (!state.drawn) return;
+  const box = ui.canvas.getBoundingClientRect();
+  setHighlight(detectionAt(state.drawn, e.clientX - box.left, e.clientY - box.top));
+});
+ui.canvas.addEventListener('pointerleave', () => setHighlight(undefined));
 
 ui.tbody.addEventListener('pointerover', (e) => setHighlight(rowIndex(e.target)));
 ui.tbody.addEventListener('pointerleave', () => setHighlight(undefined));

@@ -41,6 +41,24 @@ export function padQuad(quad: Quad, margin: number, vertical = false): Quad {
 }
 
 /**
+ * Lengthens the quad along its text by `margin` × its height at each end (for `vertical` text, at the top and
+ * bottom). DB's regions end close to the last glyph's core, so a final full stop or comma sits on the edge.
+ */
+export function extendQuad(quad: Quad, margin: number, vertical = false): Quad {
+  if (margin === 0) return quad;
+  const [p0, p1, p2, p3] = quad;
+  // Direction along the text and the text's height.
+  const [a, b] = vertical ? [p3, p0] : [p1, p0];
+  const length = distance(a, b) || 1;
+  const height = vertical ? distance(p0, p1) : distance(p0, p3);
+  const dx = ((a[0] - b[0]) / length) * margin * height;
+  const dy = ((a[1] - b[1]) / length) * margin * height;
+  const back = (p: Point): Point => [p[0] - dx, p[1] - dy];
+  const ahead = (p: Point): Point => [p[0] + dx, p[1] + dy];
+  return vertical ? [back(p0), back(p1), ahead(p2), ahead(p3)] : [back(p0), ahead(p1), ahead(p2), back(p3)];
+}
+
+/**
  * Samples the quad into an `outWidth` × `outHeight` RGB image, the quad's top-left corner at the output's
  * top-left (or, when `rotate`, its top-right corner, i.e. turned 90° counter-clockwise). Pixels outside the
  * image repeat the border. When shrinking by more than 2×, several samples per output pixel are averaged.

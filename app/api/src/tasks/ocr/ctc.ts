@@ -18,7 +18,11 @@ export interface DecodedText {
 
 /**
  * Decodes one sequence of `steps` × `classes` probabilities starting at `offset`: best class per step, repeats
- * merged, blanks dropped. Spaces are characters like any other; only the ends of the line are trimmed.
+ * merged, blanks dropped (PaddleOCR's CTCLabelDecode). Only the ends of the line are trimmed.
+ *
+ * `spaceThreshold` < 1: a step whose best class is the blank still reads as a space when the space class reaches
+ * this probability. PP-OCRv4's recogniser, trained mostly on Chinese, puts 0.15-0.3 on the space between two
+ * Latin words and the rest on the blank, so plain greedy decoding runs words together.
  */
 export function ctcGreedyDecode(
   probs: Float32Array,
@@ -26,11 +30,13 @@ export function ctcGreedyDecode(
   steps: number,
   classes: number,
   labels: readonly string[],
+  spaceThreshold = 1,
 ): DecodedText {
   let text = '';
   let sum = 0;
   let kept = 0;
   let previous = -1;
+  const space = labels.at(-1) === ' ' ? labels.length - 1 : -1;
   for (let t = 0; t < steps; t++) {
     const base = offset + t * classes;
     let best = 0;
@@ -41,6 +47,10 @@ export function ctcGreedyDecode(
         bestP = p;
         best = c;
       }
+    }
+    if (best === 0 && space > 0 && (probs[base + space] as number) >= spaceThreshold) {
+      best = space;
+      bestP = probs[base + space] as number;
     }
     if (best !== 0 && best !== previous) {
       text += labels[best] ?? '';

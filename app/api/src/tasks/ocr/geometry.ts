@@ -1,4 +1,4 @@
-// Plane geometry for text boxes: convex hull, minimum-area rectangle, DB "unclip", point and box ordering.
+// Plane geometry for text boxes: convex hull, minimum-area rectangle, DB "unclip", corner ordering.
 export type Point = [number, number];
 /** Four corners, clockwise from top-left. */
 export type Quad = [Point, Point, Point, Point];
@@ -130,21 +130,3 @@ export function orderQuad(points: readonly Point[]): Quad {
 }
 
 export const distance = (a: Point, b: Point): number => Math.hypot(a[0] - b[0], a[1] - b[1]);
-
-/** Reading order: top to bottom, and left to right among boxes on the same line (vertical centres closer than half a box height). */
-export function sortReadingOrder<T extends { quad: Quad }>(boxes: readonly T[]): T[] {
-  const centreY = (q: Quad) => (q[0][1] + q[1][1] + q[2][1] + q[3][1]) / 4;
-  const height = (q: Quad) => (distance(q[0], q[3]) + distance(q[1], q[2])) / 2;
-  const sorted = [...boxes].sort((a, b) => centreY(a.quad) - centreY(b.quad) || a.quad[0][0] - b.quad[0][0]);
-  // Insertion pass: a box moves left past earlier boxes of the same line that start to its right.
-  for (let i = 1; i < sorted.length; i++) {
-    for (let j = i; j > 0; j--) {
-      const prev = (sorted[j - 1] as T).quad;
-      const cur = (sorted[j] as T).quad;
-      const sameLine = Math.abs(centreY(cur) - centreY(prev)) < Math.min(height(cur), height(prev)) / 2;
-      if (!sameLine || prev[0][0] <= cur[0][0]) break;
-      [sorted[j - 1], sorted[j]] = [sorted[j] as T, sorted[j - 1] as T];
-    }
-  }
-  return sorted;
-}

@@ -15,9 +15,11 @@ import type {
   TensorSpec,
   TruncatedReason,
 } from '../types.js';
+import { extendQuad, isTall, quadSize } from './crop.js';
 import { parseDictionary } from './ctc.js';
-import { boxesFromProbabilityMap, type TextBox } from './db-postprocess.js';
-import { sortReadingOrder } from './geometry.js';
+import { boxesFromProbabilityMap } from './db-postprocess.js';
+import type { Point, Quad } from './geometry.js';
+import { groupLines } from './lines.js';
 import { type OcrManifest, ocrManifest } from './manifest.js';
 import { detectionInputSize, resizeRgb, writeNormalized } from './preprocess.js';
 import { type Recognizer, recognizeBoxes } from './recognize.js';
@@ -99,14 +101,18 @@ async function loadOcr(manifest: OcrManifest, context: LoadContext): Promise<Pre
     const probMap = detOut[detector.outputNames[0] as string] as Tensor;
     const detection = lap();
 
-    const found: TextBox[] = sortReadingOrder(
+    const found = groupLines(
       boxesFromProbabilityMap(
         { data: probMap.data as Float32Array, width: size.width, height: size.height },
         image.width,
         image.height,
         det,
       ),
-    );
+      manifest.lines,
+    ).map((line) => {
+      const lengthened = extendQuad(line.quad, manifest.lines.endMargin, isTall(quadSize(line.quad)));
+      return { ...line, quad: clampQuad(lengthened, image.width, image.height) };
+    });
     probMap.dispose();
     // Recognition costs one model run per box: the server caps the boxes (first ones in reading order) and
     // the time (between crops), and says so in the result instead of silently dropping lines.
@@ -130,6 +136,7 @@ async function loadOcr(manifest: OcrManifest, context: LoadContext): Promise<Pre
       if (text === '' || confidence < minConfidence) return;
       const xs = box.quad.map((p) => p[0]);
       const ys = box.quad.map((p) => p[1]);
+      const words = box.words.length > 1 ? { words: box.words.map(toPolygon) } : {};
       detections.push({
         x_min: Math.min(...xs),
         y_min: Math.min(...ys),
@@ -138,7 +145,8 @@ async function loadOcr(manifest: OcrManifest, context: LoadContext): Promise<Pre
         class_name: 'text',
         confidence,
         text,
-        polygon: box.quad.map((p): [number, number] => [p[0], p[1]]),
+        polygon: toPolygon(box.quad),
+        ...words,
       });
     });
     postprocess += lap();
@@ -157,6 +165,17 @@ async function loadOcr(manifest: OcrManifest, context: LoadContext): Promise<Pre
     },
   };
 }
+
+const toPolygon = (quad: Quad): [number, number][] => quad.map((p): [number, number] => [p[0], p[1]]);
+
+/** Integer corners inside the image (a lengthened or merged line can reach past the border). */
+const clampQuad = (quad: Quad, width: number, height: number): Quad =>
+  quad.map(
+    (p): Point => [
+      Math.min(Math.max(Math.round(p[0]), 0), width - 1),
+      Math.min(Math.max(Math.round(p[1]), 0), height - 1),
+    ],
+  ) as Quad;
 
 function checkClassCount(session: InferenceSession, labelCount: number): void {
   const meta = session.outputMetadata[0];

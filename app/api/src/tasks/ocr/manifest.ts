@@ -24,6 +24,21 @@ const detection = z.strictObject({
 const recognition = z.strictObject({
   /** Crops are resized to this height, keeping their aspect ratio. */
   height: z.number().int().min(8).max(256).default(48),
+  /**
+   * Crops are stretched horizontally by this factor on top of their aspect ratio (1: PaddleOCR's resize). The
+   * recogniser emits one CTC step per 8 columns; a doubled letter needs three (letter, blank, letter), which
+   * condensed type at 48 px does not leave. See models/README.md for the figures.
+   */
+  widthScale: z.number().min(0.5).max(3).default(1),
+  /**
+   * The character pitch the recogniser reads best, in CTC steps per character column (a CJK character is two
+   * columns). A line whose first read is more crowded than `target / (1 + tolerance)` is cropped again, stretched
+   * to `target`, and read again: condensed type leaves too few steps for a doubled letter (it needs three: letter,
+   * blank, letter). 0 turns it off.
+   */
+  pitch: z
+    .strictObject({ target: z.number().min(0).max(16), tolerance: z.number().positive().max(4) })
+    .default({ target: 0, tolerance: 0.25 }),
   /** Narrower batches are padded to this width (PaddleOCR's rec_image_shape 3 × 48 × 320): short words read better. */
   minWidth: z.number().int().min(0).max(16384).default(320),
   /** Longer crops are squeezed to this width. */
@@ -39,7 +54,27 @@ const recognition = z.strictObject({
   cpuBatchSize: z.number().int().min(1).max(64).default(1),
   /** The model has one extra class after the dictionary for " " (PaddleOCR `use_space_char`). */
   spaceChar: z.boolean().default(true),
+  /**
+   * A CTC step whose best class is the blank reads as a space when the space class reaches this probability
+   * (1: plain greedy decoding, PaddleOCR's). See ctcGreedyDecode and models/README.md for the figures.
+   */
+  spaceThreshold: z.number().gt(0).max(1).default(1),
   normalization: normalization.default({ mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], scale: 1 / 255 }),
+});
+
+const lines = z.strictObject({
+  /**
+   * Detector boxes on one text line, with a gap under this many times their height, are read as one crop (0: each
+   * box alone). Wide word gaps (monospace, justified text) split DB's regions; the recogniser puts the spaces back.
+   */
+  maxGap: z.number().min(0).max(20).default(2),
+  /** Boxes whose heights differ by more than this factor are never one line. */
+  maxHeightRatio: z.number().min(1).max(10).default(1.5),
+  /**
+   * Each line is lengthened by this fraction of its height at both ends before it is read and returned: DB's
+   * regions end close to the last glyph's core, and a final full stop or comma falls off (0: PaddleOCR's box).
+   */
+  endMargin: z.number().min(0).max(2).default(0),
 });
 
 export const ocrManifest = baseManifest.extend({
@@ -54,6 +89,7 @@ export const ocrManifest = baseManifest.extend({
   channelOrder: z.enum(['rgb', 'bgr']).default('bgr'),
   detection: detection.default(detection.parse({})),
   recognition: recognition.default(recognition.parse({})),
+  lines: lines.default(lines.parse({})),
   /** Lines recognised with a lower mean character confidence are dropped, unless the request says otherwise. */
   confidence: z.number().min(0).max(1).default(0.5),
 });

@@ -16,7 +16,7 @@ export function recognitionWidth(
   return Math.min(maxWidth, Math.max(16, width));
 }
 
-export type CropSettings = Pick<RecognitionSettings, 'height' | 'maxWidth' | 'cropMargin'>;
+export type CropSettings = Pick<RecognitionSettings, 'height' | 'maxWidth' | 'cropMargin' | 'widthScale'>;
 
 /**
  * The quad as an upright strip `height` pixels high, with `cropMargin` × its height added above and below;
@@ -30,7 +30,7 @@ export function cropForRecognition(image: RgbImage, quad: Quad, settings: CropSe
   return warpQuad(
     image,
     padded,
-    recognitionWidth(w, h, settings.height, settings.maxWidth),
+    recognitionWidth(w * settings.widthScale, h, settings.height, settings.maxWidth),
     settings.height,
     rotate,
   );

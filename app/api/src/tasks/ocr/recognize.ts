@@ -1,4 +1,5 @@
-// Runs the recogniser over detected boxes: crop + deskew, width-sorted batches, CTC decode.
+// Runs the recogniser over detected lines: crop + deskew, width-sorted batches, CTC decode, and a second read of
+// the lines whose characters came out too crowded for the recogniser's time steps.
 import { type InferenceSession, Tensor } from 'onnxruntime-node';
 import type { RgbImage } from '../types.js';
 import { ctcGreedyDecode, type DecodedText } from './ctc.js';
@@ -15,16 +16,66 @@ export interface Recognizer {
   batchSize: number;
 }
 
+interface Read extends DecodedText {
+  /** CTC time steps that cover the crop itself (not the batch padding). */
+  steps: number;
+}
+
 /** Text and confidence for each box, in the boxes' order; undefined for boxes left when `shouldStop` said so
  * (it is asked before each batch). */
 export async function recognizeBoxes(
-  { session, settings, order, labels, batchSize }: Recognizer,
+  recognizer: Recognizer,
   image: RgbImage,
   boxes: readonly TextBox[],
   shouldStop: () => boolean = () => false,
 ): Promise<(DecodedText | undefined)[]> {
-  const crops = boxes.map((box) => cropForRecognition(image, box.quad, settings));
-  const results: (DecodedText | undefined)[] = new Array(boxes.length);
+  const { settings } = recognizer;
+  const crop = (box: TextBox, widthScale: number) =>
+    cropForRecognition(image, box.quad, { ...settings, widthScale: settings.widthScale * widthScale });
+  const reads = await readCrops(
+    recognizer,
+    boxes.map((box) => crop(box, 1)),
+    shouldStop,
+  );
+  const { target, tolerance } = settings.pitch;
+  if (target === 0) return reads;
+  // Lines read crowded (fewer steps per character than the target allows) are cropped again, stretched to the
+  // target, and read again. Only stretched: squeezing wide type makes an "O" look like a "0".
+  const pitchOf = (read: Read | undefined) => (read === undefined ? undefined : stepsPerColumn(read));
+  const again = reads.flatMap((read, i) => {
+    const pitch = pitchOf(read);
+    return pitch !== undefined && pitch < target / (1 + tolerance) ? [i] : [];
+  });
+  if (again.length === 0) return reads;
+  const rereads = await readCrops(
+    recognizer,
+    again.map((i) => crop(boxes[i] as TextBox, target / (pitchOf(reads[i]) as number))),
+    shouldStop,
+  );
+  // A re-read cut short by `shouldStop` keeps the first read.
+  again.forEach((i, k) => {
+    reads[i] = rereads[k] ?? reads[i];
+  });
+  return reads;
+}
+
+// East Asian wide characters (CJK, Hangul, full-width forms) take two columns, as in a terminal (wcwidth).
+const WIDE = /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/u;
+
+/** CTC steps per character column of the text read, or undefined for too little text to judge. */
+function stepsPerColumn(read: Read): number | undefined {
+  let columns = 0;
+  for (const ch of read.text) columns += WIDE.test(ch) ? 2 : 1;
+  return columns < 4 ? undefined : read.steps / columns;
+}
+
+/** Reads the crops in width-sorted batches; undefined for crops left when `shouldStop` said so. */
+async function readCrops(
+  { session, settings, order, labels, batchSize }: Recognizer,
+  crops: readonly RgbImage[],
+  shouldStop: () => boolean,
+): Promise<(Read | undefined)[]> {
+  const results: (Read | undefined)[] = new Array(crops.length);
   for (const batch of widthSortedBatches(
     crops.map((c) => c.width),
     batchSize,
@@ -43,7 +94,15 @@ export async function recognizeBoxes(
     const [, steps, classes] = probs.dims as [number, number, number];
     const values = probs.data as Float32Array;
     batch.forEach((index, n) => {
-      results[index] = ctcGreedyDecode(values, n * steps * classes, steps, classes, labels);
+      const decoded = ctcGreedyDecode(
+        values,
+        n * steps * classes,
+        steps,
+        classes,
+        labels,
+        settings.spaceThreshold,
+      );
+      results[index] = { ...decoded, steps: ((crops[index] as RgbImage).width * steps) / dims[3] };
     });
     probs.dispose();
   }
