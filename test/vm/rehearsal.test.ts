@@ -192,7 +192,11 @@ describe.sequential('VM rehearsal', () => {
     } else {
       // A machine with internet: Docker Hub has the base images, and a registry:2 container stands in for
       // Artifact Registry unless one already answers on 127.0.0.1:5000.
-      for (const image of BASE_IMAGES) await docker('pull', '-q', image);
+      // Images already here (a previous run, or built by hand) are not pulled again.
+      for (const image of BASE_IMAGES) {
+        const present = await run('docker', ['image', 'inspect', image], { allowFailure: true });
+        if (present.code !== 0) await docker('pull', '-q', image);
+      }
       if (!(await registryAnswers())) {
         await docker('run', '-d', '--name', REGISTRY_CONTAINER, '-p', `${REGISTRY}:5000`, 'registry:2');
         for (let i = 0; i < 100 && !(await registryAnswers()); i++) await sleep(100);
