@@ -25,6 +25,8 @@ export function run(
     child.stderr.on('data', (chunk: Buffer) => {
       output += chunk;
     });
+    // A command that exits without reading its input closes the pipe first: that EPIPE is not a failure.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(options.input ?? '');
     child.on('error', reject);
     child.on('close', (code) => {
