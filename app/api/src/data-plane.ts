@@ -141,9 +141,9 @@ export class DataPlane {
     startedAt = performance.now(),
   ): Promise<PredictBody> {
     this.model(name, 'model');
-    await inspectImage(image, this.options.config.maxPixels);
+    const { oriented } = await inspectImage(image, this.options.config.maxPixels);
     const result = await this.bounded(client, startedAt, (run) =>
-      this.options.pool.predict(name, image, options, run),
+      this.options.pool.predict(name, image, options, run, oriented),
     );
     this.options.metrics.observeStages(name, result.timings);
     return {
