@@ -262,6 +262,8 @@ describe('cloud-run with a custom domain', () => {
 describe('cloud-run with basic auth', () => {
   it('keeps the credentials in Secret Manager, readable by the UI account alone, mounted as BASIC_AUTH', async () => {
     const d = await deploy(AUTH);
+    // the same component as the VM's password (infra/components/secret.ts)
+    expect(d.one('modelship:infra:Secret').name).toBe('modelship-basic-auth');
     const secret = d.one('gcp:secretmanager/secret:Secret').inputs;
     expect(secret).toMatchObject({ secretId: 'modelship-dev-basic-auth', replication: { auto: {} } });
     const version = d.one('gcp:secretmanager/secretVersion:SecretVersion');

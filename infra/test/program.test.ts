@@ -436,6 +436,9 @@ describe('basic auth', () => {
 
   it('keeps the password in Secret Manager, readable by the VM account alone', async () => {
     const d = await deploy(withAuth);
+    // the same component as Cloud Run's credentials (infra/components/secret.ts), and the only one
+    expect(d.one('modelship:infra:Secret').name).toBe('modelship-basic-auth');
+    expect(d.ofType('modelship:infra:BasicAuthSecret')).toEqual([]);
     const secret = d.one('gcp:secretmanager/secret:Secret');
     expect(secret.inputs.replication).toEqual({ auto: {} });
     const version = d.one('gcp:secretmanager/secretVersion:SecretVersion');
