@@ -73,6 +73,11 @@ export class DataPlane {
     this.draining = true;
   }
 
+  /** A served model's readiness (v2's model ready): the server is ready and the model's files loaded. */
+  isModelReady(name: string): boolean {
+    return this.isReady && !this.options.pool.failed.some((m) => m.name === name);
+  }
+
   get isDraining(): boolean {
     return this.draining;
   }
