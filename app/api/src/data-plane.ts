@@ -72,6 +72,11 @@ export class DataPlane {
     this.draining = true;
   }
 
+  /** A served model's readiness (v2's model ready): the server is ready and the model's files loaded. */
+  isModelReady(name: string): boolean {
+    return this.isReady && !this.options.pool.failed.some((m) => m.name === name);
+  }
+
   get isDraining(): boolean {
     return this.draining;
   }
@@ -136,9 +141,9 @@ export class DataPlane {
     startedAt = performance.now(),
   ): Promise<PredictBody> {
     this.model(name, 'model');
-    await inspectImage(image, this.options.config.maxPixels);
+    const { oriented } = await inspectImage(image, this.options.config.maxPixels);
     const result = await this.bounded(client, startedAt, (run) =>
-      this.options.pool.predict(name, image, options, run),
+      this.options.pool.predict(name, image, options, run, oriented),
     );
     this.options.metrics.observeStages(name, result.timings);
     return {
