@@ -1,4 +1,4 @@
-#!/usr/local/bin/node
+#!/usr/bin/env node
 // The health probe of every modelship image (the Dockerfile's HEALTHCHECK runs it, and so does the VM's
 // rollout): GET http://127.0.0.1:$PORT$HEALTH_PATH, exit 0 on a 2xx answer, 1 otherwise. Node itself makes
 // the request, so the images need no curl; each image sets PORT and HEALTH_PATH once, in its ENV.
