@@ -38,6 +38,7 @@ import type {
   SizeLatency,
 } from './lib/results.js';
 import { median, ratio, summarize } from './lib/stats.js';
+import { measureTaskAb, writeTaskAb } from './lib/task-ab.js';
 import {
   measureTaskLoad,
   measureTasks,
@@ -101,8 +102,11 @@ async function main(): Promise<void> {
       experiments: { type: 'boolean', default: false },
       out: { type: 'string', default: 'bench/results' },
       // `--only tasks`: just the detect/classify figures, written to <out>/tasks.{md,json};
-      // `--only ocr-eval`: just the OCR evaluation set, written to <out>/ocr-eval.{md,json}.
+      // `--only ocr-eval`: just the OCR evaluation set, written to <out>/ocr-eval.{md,json};
+      // `--only task-ab --refs a,b,c`: the detect/classify pipeline of those commits, interleaved (task-ab.ts).
       only: { type: 'string' },
+      refs: { type: 'string' },
+      rounds: { type: 'string', default: '60' },
     },
   });
   const mode = values.quick ? 'quick' : 'default';
@@ -137,6 +141,15 @@ async function main(): Promise<void> {
     } finally {
       await ocrApi.stop();
     }
+    return;
+  }
+  if (values.only === 'task-ab') {
+    const refs = (values.refs ?? '').split(',').filter((ref) => ref.length > 0);
+    if (refs.length < 2)
+      throw new Error('--only task-ab needs --refs with two commits or more, oldest first');
+    const taskIn = await taskInputs(byId(TASK_INPUT));
+    const rows = await measureTaskAb(refs, taskIn, machine.cores, Number(values.rounds), log);
+    await writeTaskAb(values.out, rows, log);
     return;
   }
   if (values.only === 'tasks') {
