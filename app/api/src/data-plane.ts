@@ -67,8 +67,8 @@ export class DataPlane {
     return this.options.pool.isAccepting && !this.draining;
   }
 
-  /** SIGTERM: report not ready, so balancers stop sending, but keep serving what still arrives; the server
-   * closes each connection after its response (see `isDraining`). */
+  /** SIGTERM: report not ready, so balancers stop sending, but keep serving what still arrives; the HTTP
+   * server closes each connection after its response (http-server.ts). */
   drain(): void {
     this.draining = true;
   }
@@ -76,10 +76,6 @@ export class DataPlane {
   /** A served model's readiness (v2's model ready): the server is ready and the model's files loaded. */
   isModelReady(name: string): boolean {
     return this.isReady && !this.options.pool.failed.some((m) => m.name === name);
-  }
-
-  get isDraining(): boolean {
-    return this.draining;
   }
 
   /** `name` as a metric label or log field: a served model's name, or `unknown`. */
