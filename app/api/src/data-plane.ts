@@ -44,7 +44,7 @@ export const deadlineExceeded = (seconds: number) =>
 
 export interface DataPlaneOptions {
   pool: InferencePool;
-  config: Pick<Config, 'maxPixels' | 'requestTimeout'>;
+  config: Pick<Config, 'maxPixels' | 'maxSide' | 'requestTimeout'>;
   /** Model names from the manifests: known before the models are loaded. */
   modelNames: string[];
   metrics: Metrics;
@@ -138,7 +138,7 @@ export class DataPlane {
     startedAt = performance.now(),
   ): Promise<PredictBody> {
     const { labels } = this.model(name, 'model');
-    const { oriented } = await inspectImage(image, this.options.config.maxPixels);
+    const { oriented } = await inspectImage(image, this.options.config);
     const result = await this.bounded(client, startedAt, (run) =>
       this.options.pool.predict(name, image, options, run, oriented),
     );
