@@ -13,7 +13,7 @@ export interface StackContext {
   repoRoot: string;
   /** The app's package.json version: the image tag and the first part of APP_VERSION. */
   packageVersion: string;
-  /** The checkout's commit and remote, for the images' OCI labels. */
+  /** Each image's content revision and the checkout's remote, for the images' OCI labels. */
   build: BuildInfo;
 }
 
@@ -91,9 +91,9 @@ export function shapeImages(
       repositoryId: `modelship-${slug(ctx.stack, 20)}`,
       keepVersions: settings.registryKeepVersions,
       gpu: settings.gpu,
-      repoRoot: ctx.repoRoot,
       tag: packageVersion,
-      buildArgs: { VERSION: packageVersion, REVISION: build.revision, SOURCE: build.source },
+      buildArgs: { VERSION: packageVersion, SOURCE: build.source },
+      revisions: build.revisions,
       labels: stackLabels(ctx.stack),
     },
     opts,

@@ -65,7 +65,7 @@ describe('cloud-run with an L4 (the default)', () => {
   it('builds the API with its CUDA target and runs the pushed digest', async () => {
     const d = await deploy(GPU);
     const api = d.ofType('docker:index/image:Image').find((r) => r.inputs.imageName.includes('/api:'));
-    expect(api?.inputs.build.target).toBe('gpu');
+    expect(api?.inputs.build.target).toBe('api-gpu');
     expect(d.outputs.apiImage).toMatch(
       /^us-central1-docker\.pkg\.dev\/student-proj-1\/modelship-dev\/api@sha256:/,
     );
@@ -210,7 +210,7 @@ describe('cloud-run CPU only', () => {
     expect(d.env('api')).toMatchObject({ WORKERS: '2', QUEUE_SIZE: '8' });
     expect(d.service('api').inputs.labels.gpu).toBe('none');
     const image = d.ofType('docker:index/image:Image').find((r) => r.inputs.imageName.includes('/api:'));
-    expect(image?.inputs.build.target).toBeUndefined();
+    expect(image?.inputs.build.target).toBe('api');
     expect(d.outputs.url).toBe(UI_URL);
   });
 });

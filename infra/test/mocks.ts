@@ -176,7 +176,10 @@ export const TEST_CONTEXT: StackContext = {
   stack: 'dev',
   repoRoot: fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, ''),
   packageVersion: '1.2.3',
-  build: { revision: 'a'.repeat(40), source: 'https://example.com/modelship.git' },
+  build: {
+    revisions: { api: `sha256:${'a'.repeat(64)}`, ui: `sha256:${'b'.repeat(64)}` },
+    source: 'https://example.com/modelship.git',
+  },
 };
 
 /** The value of an output (mocks resolve everything), secret or not. */

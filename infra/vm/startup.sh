@@ -365,10 +365,8 @@ replicas() { local n; n=$(env_value API_REPLICAS); echo "${n:-1}"; }
 
 up() { compose up -d --no-build --remove-orphans --scale "api=$(replicas)"; }
 
-api_ready() { # $1: container id; the same check as the image's HEALTHCHECK, without waiting for its interval
-  docker exec "$1" node -e \
-    'fetch("http://127.0.0.1:8000/ready").then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))' \
-    >/dev/null 2>&1
+api_ready() { # $1: container id; the image's own HEALTHCHECK probe, without waiting for its interval
+  docker exec "$1" healthcheck >/dev/null 2>&1
 }
 
 # The config hash Compose gives service $1's containers (label com.docker.compose.config-hash): `up`
