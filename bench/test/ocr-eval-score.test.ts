@@ -56,6 +56,17 @@ describe('scoreImage', () => {
     expect(spurious).toMatchObject({ spuriousBoxes: 1, inserted: 4, edits: 4 });
   });
 
+  it('gives a repeated line, or a line inside another, to the box that reads it', () => {
+    // "出口" occurs twice in "出口\n出口", and inside "安全出口": each box takes the first place still free.
+    expect(scoreImage(boxes('出口', '出口'), ['出口', '出口'])).toMatchObject({ edits: 0, exactLines: 2 });
+    expect(scoreImage(boxes('安全出口', '出口'), ['安全出口', '出口'])).toMatchObject({
+      edits: 0,
+      exactLines: 2,
+    });
+    // Read once, the second line is missed, not merged or split.
+    expect(scoreImage(boxes('出口'), ['出口', '出口'])).toMatchObject({ missedLines: 1, edits: 2 });
+  });
+
   it('scores spaces separately: a lost space costs nothing with spaces ignored', () => {
     const s = scoreImage(boxes('keep ofthe grass'), ['keep off the grass']);
     expect(s).toMatchObject({ edits: 2, editsNoSpace: 1, lengthNoSpace: 15 });

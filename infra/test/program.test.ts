@@ -8,17 +8,18 @@ import { parse } from 'yaml';
 import { buildInfo, imageRevision } from '../build-info.js';
 import { subnetRange } from '../components/network.js';
 import { registryCredentialProblem } from '../components/registry-images.js';
-import { type DeployConfig, parseConfig, type RawConfig } from '../config.js';
+import { parseConfig, type RawConfig } from '../config.js';
 import { REQUIRED_SERVICES, SingleVm } from '../stacks/single-vm.js';
 import { renderStartupScript, VM_FILES } from '../vm/metadata.js';
 import {
+  deployShape,
   type Inputs,
   installMocks,
   isSecret,
-  lookups,
   MOCK_INSTANCE_ID,
   MOCK_IP,
   MOCK_TOKEN,
+  memoize,
   outputValue,
   settle,
 } from './mocks.js';
@@ -34,36 +35,11 @@ const DEV: RawConfig = {
 const CPU: RawConfig = { ...DEV, machineType: 'e2-standard-4', gpu: 'none' };
 const T4: RawConfig = { ...DEV, machineType: 'n1-standard-4', gpu: 'nvidia-tesla-t4', gpuCount: '1' };
 
-// Deployments are memoized per configuration: each runs the program once, tests read what it registered.
-const deployments = new Map<string, ReturnType<typeof deployFresh>>();
-function deploy(raw: RawConfig, stack = 'dev') {
-  const key = JSON.stringify([raw, stack]);
-  if (!deployments.has(key)) deployments.set(key, deployFresh(raw, stack));
-  return deployments.get(key) as ReturnType<typeof deployFresh>;
-}
-
-async function deployFresh(raw: RawConfig, stack: string) {
-  const { resources, calls } = await installMocks(stack);
-  const config: DeployConfig = parseConfig(raw);
-  if (config.shape !== 'single-vm') throw new Error('a single-vm config');
-  const context = { stack, repoRoot, packageVersion: pkgVersion, build: buildInfo(repoRoot) };
-  const shape = new SingleVm('modelship', { config, context });
-  const out = shape.outputs;
-  const outputs = {
-    url: await outputValue(out.url),
-    apiDocsUrl: await outputValue(out.apiDocsUrl),
-    instanceName: await outputValue(out.instanceName),
-    zone: out.zone,
-    ip: await outputValue(out.ip),
-    sshCommand: await outputValue(out.sshCommand),
-    apiImage: await outputValue(out.apiImage),
-    uiImage: await outputValue(out.uiImage),
-    hourlyCostEstimate: out.hourlyCostEstimate,
-  };
-  await settle();
-  const { ofType, one } = lookups(resources);
-  return { resources, calls, outputs, ofType, one, raw: out, shape };
-}
+const deployFresh = (raw: RawConfig, stack: string) =>
+  deployShape('single-vm', raw, { stack, repoRoot, packageVersion: pkgVersion, build: buildInfo(repoRoot) });
+// each configuration deploys once; its tests read what it registered
+const deployOnce = memoize(deployFresh);
+const deploy = (raw: RawConfig, stack = 'dev') => deployOnce(raw, stack);
 
 const must = <T>(value: T | undefined, what: string): T => {
   if (value === undefined) throw new Error(`missing: ${what}`);
@@ -345,6 +321,15 @@ describe('dev stack (g2-standard-4, one L4)', () => {
     expect(cmd.environment.MODELSHIP_HINT).toContain(
       'gcloud compute instances reset modelship-vm-instance-a1b2c3d --zone us-central1-a --project student-proj-1',
     );
+    // a VM not serving is nudged (its watcher retries at once); the hint gives the same command by hand
+    expect(cmd.environment).toMatchObject({
+      MODELSHIP_NUDGE_INSTANCE: 'modelship-vm-instance-a1b2c3d',
+      MODELSHIP_NUDGE_ZONE: 'us-central1-a',
+      MODELSHIP_NUDGE_PROJECT: 'student-proj-1',
+    });
+    expect(cmd.environment.MODELSHIP_HINT).toContain(
+      'Retry now: gcloud compute instances add-metadata modelship-vm-instance-a1b2c3d --zone us-central1-a --project student-proj-1 --metadata modelship-nudge=$(date +%s)',
+    );
     expect(cmd.environment.MODELSHIP_BASIC_AUTH).toBeUndefined();
     expect(cmd.triggers).toEqual([
       d.outputs.apiImage,
@@ -475,6 +460,9 @@ describe('basic auth', () => {
 
   it('keeps the password in Secret Manager, readable by the VM account alone', async () => {
     const d = await deploy(withAuth);
+    // the same component as Cloud Run's credentials (infra/components/secret.ts), and the only one
+    expect(d.one('modelship:infra:Secret').name).toBe('modelship-basic-auth');
+    expect(d.ofType('modelship:infra:BasicAuthSecret')).toEqual([]);
     const secret = d.one('gcp:secretmanager/secret:Secret');
     expect(secret.inputs.replication).toEqual({ auto: {} });
     const version = d.one('gcp:secretmanager/secretVersion:SecretVersion');

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Browser, openBrowser, RESULTS, ROOT, type Service, startApi, startUi } from './stack.js';
+import { type Browser, openBrowser, RESULTS, ROOT, stackForSuite, startApi, startUi } from './stack.js';
 
 interface Rect {
   x: number;
@@ -92,19 +92,7 @@ async function predictAndWait(page: Page, click: () => Promise<void>) {
   await page.locator('#table-wrap:not([hidden])').waitFor();
 }
 
-let api: Service;
-let ui: Service;
-
-beforeAll(async () => {
-  await mkdir(RESULTS, { recursive: true });
-  api = await startApi();
-  ui = await startUi(api.url);
-});
-
-afterAll(async () => {
-  await ui?.stop();
-  await api?.stop();
-});
+const stack = stackForSuite();
 
 for (const device of [
   {
@@ -123,9 +111,9 @@ for (const device of [
     beforeAll(async () => {
       const { name: _, seed: __, ...options } = device;
       browser = await openBrowser({ ...options, hasTouch: device.isMobile });
-      await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: ui.url });
+      await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: stack.ui.url });
       page = await browser.context.newPage();
-      await page.goto(ui.url);
+      await page.goto(stack.ui.url);
       await page.locator('#api-status[data-state="ready"]').waitFor();
       await page.locator('#model option[value="ocr"]').waitFor({ state: 'attached' });
     });
@@ -218,9 +206,9 @@ describe('copy as curl for a sample', () => {
 
   it('names the sample by its path in the repository, and runs as copied from the repository root', async () => {
     browser = await openBrowser({ viewport: { width: 1280, height: 900 } });
-    await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: ui.url });
+    await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: stack.ui.url });
     const page = await browser.context.newPage();
-    await page.goto(ui.url);
+    await page.goto(stack.ui.url);
     await page.locator('#api-status[data-state="ready"]').waitFor();
     await page.locator('#model option[value="ocr"]').waitFor({ state: 'attached' });
     await predictAndWait(page, () => page.getByRole('button', { name: 'Try the receipt sample' }).click());

@@ -6,8 +6,8 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, type Service, startApi, startUi } from './stack.js';
+import { describe, expect, it } from 'vitest';
+import { ROOT, stackForSuite } from './stack.js';
 
 /** The commands of ```bash / ```sh / ```shell blocks (continuation lines joined) that target localhost. */
 function localhostCommands(markdown: string): string[] {
@@ -22,18 +22,7 @@ function localhostCommands(markdown: string): string[] {
 }
 
 const commands = localhostCommands(readFileSync(join(ROOT, 'README.md'), 'utf8'));
-let api: Service;
-let ui: Service;
-
-beforeAll(async () => {
-  api = await startApi();
-  ui = await startUi(api.url);
-});
-
-afterAll(async () => {
-  await ui?.stop();
-  await api?.stop();
-});
+const stack = stackForSuite();
 
 describe('README.md examples', () => {
   it('has curl examples for the API, the UI proxy and v2, none with GNU-only base64 or a missing file', () => {
@@ -49,8 +38,8 @@ describe('README.md examples', () => {
 
   it.each(commands.map((c) => [c]))('runs: %s', (command) => {
     const local = command
-      .replaceAll('localhost:8000', new URL(api.url).host)
-      .replaceAll('localhost:8501', new URL(ui.url).host);
+      .replaceAll('localhost:8000', new URL(stack.api.url).host)
+      .replaceAll('localhost:8501', new URL(stack.ui.url).host);
     const out = execFileSync('sh', ['-c', local], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
     const answer = JSON.parse(out) as unknown;
     expect(answer, out).not.toHaveProperty('error');

@@ -2,11 +2,12 @@
 // Chromium from Debian, for the browser suite.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, type BrowserContextOptions, chromium } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import { freePort } from '../helpers/free-port.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -110,6 +111,32 @@ export function startApi(options: StartApiOptions = {}): Promise<Service> {
 /** The UI server from app/ui/dist, in front of `apiUrl`. */
 export function startUi(apiUrl: string, env: Record<string, string> = {}): Promise<Service> {
   return start(UI_ENTRY, { API_URL: apiUrl, ...env }, '/healthz', 20_000);
+}
+
+/** The API and the UI in front of it, started once for a test file (beforeAll) and stopped after it. */
+export function stackForSuite(): { readonly api: Service; readonly ui: Service } {
+  const stack: { api?: Service; ui?: Service } = {};
+  beforeAll(async () => {
+    await mkdir(RESULTS, { recursive: true });
+    stack.api = await startApi();
+    stack.ui = await startUi(stack.api.url);
+  });
+  afterAll(async () => {
+    await stack.ui?.stop();
+    await stack.api?.stop();
+  });
+  const started = (service: Service | undefined) => {
+    if (!service) throw new Error('the stack is not started: use it inside a test or a beforeAll');
+    return service;
+  };
+  return {
+    get api() {
+      return started(stack.api);
+    },
+    get ui() {
+      return started(stack.ui);
+    },
+  };
 }
 
 export interface Browser {

@@ -1,13 +1,13 @@
 // The companion page in real headless Chromium, against the real API (OCR model) and UI servers.
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TextFixture, textFixture } from '../fixtures/text-images.js';
 import { freePort } from '../helpers/free-port.js';
-import { type Browser, openBrowser, RESULTS, ROOT, type Service, startApi, startUi } from './stack.js';
+import { type Browser, openBrowser, RESULTS, ROOT, stackForSuite, startUi } from './stack.js';
 
 interface Prediction {
   model: string;
@@ -62,19 +62,7 @@ async function predictAndWait(page: Page, click: () => Promise<void>): Promise<P
   return body;
 }
 
-let api: Service;
-let ui: Service;
-
-beforeAll(async () => {
-  await mkdir(RESULTS, { recursive: true });
-  api = await startApi();
-  ui = await startUi(api.url);
-});
-
-afterAll(async () => {
-  await ui?.stop();
-  await api?.stop();
-});
+const stack = stackForSuite();
 
 describe('desktop', () => {
   let browser: Browser;
@@ -84,10 +72,10 @@ describe('desktop', () => {
 
   beforeAll(async () => {
     browser = await openBrowser({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 2 });
-    await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: ui.url });
+    await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: stack.ui.url });
     page = await browser.context.newPage();
     seen = watch(page);
-    await page.goto(ui.url);
+    await page.goto(stack.ui.url);
   });
 
   afterAll(async () => {
@@ -195,7 +183,7 @@ describe('desktop', () => {
     await expect.poll(() => page.locator('#copy-status').textContent()).toMatch(/Copied/);
     const command = (await page.evaluate('navigator.clipboard.readText()')) as string;
     expect(command).toBe(await page.locator('#curl').textContent());
-    expect(command).toContain(`${ui.url}/api/v1/models/ocr/predict?confidence=0.05`);
+    expect(command).toContain(`${stack.ui.url}/api/v1/models/ocr/predict?confidence=0.05`);
 
     // Run it as a user would, next to the image file.
     const dir = await mkdtemp(join(tmpdir(), 'modelship-curl-'));
@@ -339,7 +327,7 @@ describe('phone', () => {
     try {
       const page = await browser.context.newPage();
       const seen = watch(page);
-      await page.goto(ui.url);
+      await page.goto(stack.ui.url);
       await expect
         .poll(() => page.locator('#api-status').getAttribute('data-state'), { timeout: 15_000 })
         .toBe('ready');
@@ -392,7 +380,7 @@ describe('when things go wrong', () => {
 
   it('says the image is too large when it is over the upload limit', async () => {
     // BODY_LIMIT_MB is in MiB: 0.019 MiB is 19,922 bytes, under the fixture's size.
-    const small = await startUi(api.url, { BODY_LIMIT_MB: '0.019' });
+    const small = await startUi(stack.api.url, { BODY_LIMIT_MB: '0.019' });
     try {
       const page = await browser.context.newPage();
       await page.goto(small.url);

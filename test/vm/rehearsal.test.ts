@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderVmMetadata, type VmMetadataArgs } from '../../infra/vm/metadata.js';
+import { NUDGE_KEY, renderVmMetadata, type VmMetadataArgs } from '../../infra/vm/metadata.js';
 import { standInBuildArgs } from '../docker/docker.js';
 import { freePort } from '../helpers/free-port.js';
 import { type FakeMetadataServer, startFakeMetadataServer } from './fake-metadata.js';
@@ -84,7 +84,7 @@ async function push(localTag: string, remote: string): Promise<string> {
 }
 
 /** Runs the startup script the way GCE does: fetched from the `startup-script` attribute, run as root. */
-async function runStartupScript() {
+async function runStartupScript(env: NodeJS.ProcessEnv = {}) {
   const response = await fetch(`${metadata.url}/instance/attributes/startup-script`, {
     headers: { 'Metadata-Flavor': 'Google' },
   });
@@ -92,7 +92,7 @@ async function runStartupScript() {
   await writeFile(path, await response.text());
   await chmod(path, 0o755);
   const started = Date.now();
-  const result = await run(path, [], { env: scriptEnv, allowFailure: true });
+  const result = await run(path, [], { env: { ...scriptEnv, ...env }, allowFailure: true });
   console.log(
     `--- startup script (exit ${result.code}, ${(Date.now() - started) / 1000}s)\n${result.output}`,
   );
@@ -289,7 +289,7 @@ describe.sequential('VM rehearsal', () => {
     const log = await watcherLog();
     console.log(`--- watcher log after the first boot\n${log}`);
     expect(log).toContain(healthy);
-    expect(log).toContain('watcher: metadata or deploy failed; retrying in');
+    expect(log).toContain('watcher: deploy failed; retrying in 1s, or at once when the metadata changes');
     expect(registry.stats.refused).toBe(REFUSED_PULLS);
 
     expect(alive(await watcherPid())).toBe(true);
@@ -447,7 +447,7 @@ describe.sequential('VM rehearsal', () => {
         // within the script's health timeout (MODELSHIP_HEALTH_TIMEOUT): a loaded CI machine takes 60-90 s
         expect(rolledOut - changed).toBeLessThan(300_000);
       }
-      expect(log).toContain('metadata or deploy failed; retrying in');
+      expect(log).toContain('watcher: metadata server failed; retrying in');
       // the .env (new digest and version) and the version setting
       expect(log).toContain('watcher: 2 file(s) changed in metadata');
       expect(stats.failures).toEqual([]);
@@ -538,7 +538,63 @@ describe.sequential('VM rehearsal', () => {
     expect(log).toContain('gcloud compute instances start');
   }, 300_000);
 
-  it('9. cleans up everything: containers, the watcher, the files', async () => {
+  it('9. retries a failed deploy at once when pulumi up nudges it, and leaves a healthy one alone', async () => {
+    // A watcher far into its backoff, as on a VM whose deploy kept failing: it would wait 10 minutes.
+    const BACKOFF = 600;
+    const old = await watcherPid();
+    process.kill(-old, 'SIGTERM');
+    for (let i = 0; i < 50 && alive(old); i++) await sleep(100);
+    expect(alive(old)).toBe(false);
+    // The next deploy cannot read its new basic-auth secret version yet (as while the VM account's access
+    // to a new secret propagates): it fails, and the watcher settles into its backoff.
+    const version = versionOf(ROLLOUTS + 1);
+    const secretVersion = SECRET_VERSION.replace(/\/1$/, '/2');
+    metadata.setAttributes(
+      renderVmMetadata({
+        ...metadataArgs,
+        apiImage: ROLLOUTS % 2 === 1 ? images.api2 : images.api1,
+        version,
+        basicAuth: { user, secretVersion },
+        idleStopMinutes: 120,
+      }),
+    );
+    const boot = await runStartupScript({ MODELSHIP_WATCH_BACKOFF: String(BACKOFF) });
+    expect(boot.code).toBe(1);
+    const waiting = `watcher: deploy failed; retrying in ${BACKOFF}s, or at once when the metadata changes`;
+    for (let i = 0; i < 600 && !(await watcherLog()).includes(waiting); i++) await sleep(500);
+    expect(await watcherLog()).toContain(waiting);
+
+    // The secret is readable now; the readiness step of `pulumi up` nudges the VM (gcloud compute instances
+    // add-metadata: one more key, the rest unchanged).
+    metadata.setSecret(secretVersion, password);
+    const nudged = Date.now();
+    metadata.setAttributes({ ...metadata.attributes(), [NUDGE_KEY]: String(Math.floor(nudged / 1000)) });
+    const healthy = `deploy: healthy, version ${version}\n`;
+    for (let i = 0; i < 600 && !(await watcherLog()).includes(healthy); i++) await sleep(500);
+    const recovered = (Date.now() - nudged) / 1000;
+    const log = await watcherLog();
+    console.log(
+      `--- watcher log (nudge)\n${log.slice(log.indexOf(waiting))}\nrecovered ${recovered}s after the nudge`,
+    );
+    expect(log).toContain(healthy);
+    expect(log.slice(log.indexOf(waiting))).toMatch(/watcher: nudged \(\d+\), deploying now/);
+    // at once, not after the backoff (the rollout itself takes 20-90 s on a loaded machine)
+    expect(recovered).toBeLessThan(BACKOFF / 2);
+    const health = await fetch(`${front}/api/health`, { headers: auth });
+    expect(await health.json()).toMatchObject({ version });
+
+    // A nudge to a healthy VM converges to what already runs: nothing restarts, nothing is pulled.
+    const before = await projectContainers();
+    const unchanged = `deploy: unchanged, version ${version} running`;
+    const count = async () => (await watcherLog()).split(unchanged).length;
+    const seen = await count();
+    metadata.setAttributes({ ...metadata.attributes(), [NUDGE_KEY]: 'again' });
+    for (let i = 0; i < 300 && (await count()) === seen; i++) await sleep(200);
+    expect(await count()).toBe(seen + 1);
+    expect(await projectContainers()).toEqual(before);
+  }, 900_000);
+
+  it('10. cleans up everything: containers, the watcher, the files', async () => {
     const pid = await watcherPid();
     await cleanUp();
     expect(alive(pid)).toBe(false);

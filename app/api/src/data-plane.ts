@@ -10,13 +10,14 @@ import type { Metrics } from './metrics.js';
 import { MODEL_NAME } from './models/manifest-base.js';
 import type { InferencePool, RunOptions } from './pool/pool.js';
 import type { TensorData } from './pool/protocol.js';
-import type { ModelInfo, PredictOptions, PredictResult } from './tasks/types.js';
+import { namedDetections } from './tasks/detection-columns.js';
+import type { Detection, ModelInfo, PredictOptions, PredictResult, RankedClass } from './tasks/types.js';
 
 export interface PredictBody {
   model: string;
   time: number;
-  detections: PredictResult['detections'];
-  classes?: PredictResult['classes'];
+  detections: Detection[];
+  classes?: RankedClass[];
   timings: PredictResult['timings'];
   /** Present when the work was cut short (OCR box cap, or the deadline): the detections are partial. */
   truncated?: true;
@@ -70,6 +71,11 @@ export class DataPlane {
    * closes each connection after its response (see `isDraining`). */
   drain(): void {
     this.draining = true;
+  }
+
+  /** A served model's readiness (v2's model ready): the server is ready and the model's files loaded. */
+  isModelReady(name: string): boolean {
+    return this.isReady && !this.options.pool.failed.some((m) => m.name === name);
   }
 
   get isDraining(): boolean {
@@ -135,17 +141,18 @@ export class DataPlane {
     client: AbortSignal,
     startedAt = performance.now(),
   ): Promise<PredictBody> {
-    this.model(name, 'model');
-    await inspectImage(image, this.options.config.maxPixels);
+    const { labels } = this.model(name, 'model');
+    const { oriented } = await inspectImage(image, this.options.config.maxPixels);
     const result = await this.bounded(client, startedAt, (run) =>
-      this.options.pool.predict(name, image, options, run),
+      this.options.pool.predict(name, image, options, run, oriented),
     );
     this.options.metrics.observeStages(name, result.timings);
+    const { detections, classes } = namedDetections(result, labels);
     return {
       model: name,
       time: (performance.now() - startedAt) / 1000,
-      detections: result.detections,
-      ...(result.classes ? { classes: result.classes } : {}),
+      detections,
+      ...(classes ? { classes } : {}),
       timings: result.timings,
       ...(result.truncated ? { truncated: true, truncated_reason: result.truncated } : {}),
     };

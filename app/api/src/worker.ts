@@ -9,6 +9,7 @@ import type { FailedModel } from './contract.js';
 import { firstLine } from './errors.js';
 import { explainLoadFailure } from './models/load-failure.js';
 import type {
+  ImageSize,
   InferResponse,
   InfoResponse,
   PredictBatchResponse,
@@ -94,14 +95,19 @@ function predictorFor(name: string): Predictor | WorkerFailure {
   return predictors.get(name) ?? fail(404, 'model_not_found', `unknown model "${name}"`);
 }
 
-async function decode(bytes: ArrayBuffer, decodeSize: Predictor['decodeSize']): Promise<RgbImage> {
+async function decode(
+  bytes: ArrayBuffer,
+  decodeSize: Predictor['decodeSize'],
+  header: ImageSize | undefined,
+): Promise<RgbImage> {
   // rotate() applies the EXIF orientation; flatten() puts transparent pixels on white and drops alpha;
   // the pixel limit is enforced again here in case a header lied.
   const pipeline = sharp(new Uint8Array(bytes), { limitInputPixels: config.maxPixels }).rotate();
   let source: RgbImage['source'];
   if (decodeSize) {
-    // Decoded straight to the task's working size: JPEGs shrink on load, and no full-size copy is made.
-    const { autoOrient } = await pipeline.metadata();
+    // Decoded straight to the task's working size: JPEGs shrink on load, and no full-size copy is made. The
+    // header was read on the main thread already, normally (inspectImage).
+    const autoOrient = header ?? (await pipeline.metadata()).autoOrient;
     const size = decodeSize(autoOrient.width, autoOrient.height);
     if (size.width !== autoOrient.width || size.height !== autoOrient.height) {
       pipeline.resize(size.width, size.height, { fit: 'fill', kernel: 'linear' });
@@ -142,7 +148,7 @@ async function predict(request: Extract<WorkerRequest, { kind: 'predict' }>): Pr
   const started = performance.now();
   let image: RgbImage;
   try {
-    image = await decode(request.image, predictor.decodeSize);
+    image = await decode(request.image, predictor.decodeSize, request.size);
   } catch (error) {
     return fail(400, 'invalid_image', `the image cannot be decoded: ${firstLine(error)}`);
   }
@@ -161,8 +167,8 @@ async function predictBatch(
   if (!predictor.predictBatch) return fail(500, 'internal_error', `model "${request.model}" does not batch`);
   const started = performance.now();
   const decoded = await Promise.all(
-    request.images.map((bytes) =>
-      decode(bytes, predictor.decodeSize).catch((error: unknown) =>
+    request.images.map((bytes, i) =>
+      decode(bytes, predictor.decodeSize, request.sizes[i]).catch((error: unknown) =>
         fail(400, 'invalid_image', `the image cannot be decoded: ${firstLine(error)}`),
       ),
     ),

@@ -87,4 +87,20 @@ describe('fillChw', () => {
       for (let i = 0; i < 4; i++) expect(out[2 + c * 4 + i]).toBeCloseTo(expected, 5);
     }
   });
+
+  it('leaves the inside region alone and fills the padding around it', () => {
+    // A 4 × 3 plane with a 2 × 1 inside at (1, 1): every other cell is padding.
+    const out = new Float32Array(3 * 12).fill(7);
+    fillChw(out, 0, { scale: 1, mean: [-1, -2, -3], std: [1, 1, 1] }, 4, 3, 0, {
+      left: 1,
+      top: 1,
+      width: 2,
+      height: 1,
+    });
+    for (let c = 0; c < 3; c++) {
+      const plane = Array.from(out.subarray(c * 12, (c + 1) * 12));
+      const p = c + 1;
+      expect(plane).toEqual([p, p, p, p, p, 7, 7, p, p, p, p, p]);
+    }
+  });
 });

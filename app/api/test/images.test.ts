@@ -84,8 +84,22 @@ describe('decodeBase64Image', () => {
 
 describe('inspectImage', () => {
   it('returns the format and dimensions from the header', async () => {
-    expect(await inspectImage(await image('png'), 1e6)).toEqual({ format: 'png', width: 16, height: 8 });
-    expect(await inspectImage(await image('webp'), 1e6)).toEqual({ format: 'webp', width: 16, height: 8 });
+    const size = { width: 16, height: 8, oriented: { width: 16, height: 8 } };
+    expect(await inspectImage(await image('png'), 1e6)).toEqual({ format: 'png', ...size });
+    expect(await inspectImage(await image('webp'), 1e6)).toEqual({ format: 'webp', ...size });
+  });
+
+  it('gives the size after EXIF orientation, which the worker decodes to', async () => {
+    // Orientation 6: stored 16 × 8, shown turned 90° as 8 × 16.
+    const turned = await sharp(await image('jpeg'))
+      .withMetadata({ orientation: 6 })
+      .toBuffer();
+    expect(await inspectImage(turned, 1e6)).toEqual({
+      format: 'jpeg',
+      width: 16,
+      height: 8,
+      oriented: { width: 8, height: 16 },
+    });
   });
 
   it('refuses more pixels than the limit with 413, from the header alone', async () => {

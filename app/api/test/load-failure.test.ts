@@ -87,6 +87,29 @@ describe('a model that fails to load', () => {
     expect(((await meta.json()) as { field: string }).field).toBe('name');
   });
 
+  it('is not ready on the v2 protocol (400, ready: false), and its v2 requests are 503 with the reason', async () => {
+    for (const path of ['/v2/models/empty/ready', '/v2/models/empty/versions/1/ready']) {
+      const ready = await request(path);
+      expect(ready.status, path).toBe(400);
+      expect(await ready.json()).toEqual({ name: 'empty', ready: false });
+    }
+    expect((await request('/v2/models/yolo/ready')).status).toBe(200);
+    const meta = await request('/v2/models/missing');
+    expect(meta.status).toBe(503);
+    expect(((await meta.json()) as { error: string }).error).toMatch(
+      /model "missing" failed to load: .*does not exist/,
+    );
+    const infer = await request('/v2/models/empty/infer', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        inputs: [{ name: 'image', datatype: 'BYTES', shape: [1], data: [photo.toString('base64')] }],
+      }),
+    });
+    expect(infer.status).toBe(503);
+    expect(((await infer.json()) as { error: string }).error).toMatch(/model "empty" failed to load/);
+  });
+
   it('is logged once, although every worker met it', () => {
     const failures = rt.logLines.filter((l) => l.includes('failed to load'));
     expect(failures.map((l) => (JSON.parse(l) as { model: string }).model).sort()).toEqual([

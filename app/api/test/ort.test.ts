@@ -2,7 +2,7 @@
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { probeModel } from '../src/ort/probe-model.js';
-import { chooseProviders } from '../src/ort/session.js';
+import { chooseProviders, sessionOptions } from '../src/ort/session.js';
 
 describe('chooseProviders', () => {
   it('keeps cpu without probing', async () => {
@@ -34,6 +34,20 @@ describe('the probe model', () => {
     expect(session.inputNames).toEqual(['x']);
     const { y } = await session.run({ x: new Tensor('float32', new Float32Array([2.5]), [1]) });
     expect(Array.from(y?.data as Float32Array)).toEqual([2.5]);
+    await session.release();
+  });
+});
+
+describe('sessionOptions', () => {
+  it('asks for a thread pool that does not spin, in a form the binding accepts', async () => {
+    const options = sessionOptions(['cpu'], 1, 2);
+    expect(options.extra).toEqual({
+      session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } },
+    });
+    // Two intra-op threads, so there is a pool to configure; the binding throws on an `extra` value that is not a string.
+    const session = await InferenceSession.create(probeModel, options);
+    const out = await session.run({ x: new Tensor('float32', new Float32Array([2.5]), [1]) });
+    expect(Array.from(out.y?.data as Float32Array)).toEqual([2.5]);
     await session.release();
   });
 });

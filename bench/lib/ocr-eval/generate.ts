@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { seededRandom } from '../../../test/helpers/seeded-random.js';
 
 const run = promisify(execFile);
 
@@ -114,17 +115,6 @@ const CJK_LINES = [
 
 type Rng = () => number;
 
-/** mulberry32: small, fast, good enough for sampling parameters. */
-function rng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const int = (r: Rng, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
 const pick = <T>(r: Rng, items: readonly T[]): T => items[Math.floor(r() * items.length)] as T;
 const chance = (r: Rng, p: number) => r() < p;
@@ -210,7 +200,7 @@ export const SPLIT_SEEDS: Record<Split, number> = { tune: 20261201, eval: 1918 }
 
 /** The parameters of image `index` of a split (exported for tests: what the set covers, without rendering it). */
 export function specFor(split: Split, index: number, seed = SPLIT_SEEDS[split]): Spec {
-  const r = rng(seed * 7919 + index);
+  const r = seededRandom(seed * 7919 + index);
   const imageClass = IMAGE_CLASSES[index % IMAGE_CLASSES.length] as ImageClass;
   const fonts = fontsFor(split);
   const latin = fonts.filter((f) => f.kind !== 'cjk');

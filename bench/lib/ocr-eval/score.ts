@@ -87,38 +87,50 @@ export function editCounts(hyp: string, ref: string): EditCounts & { edits: numb
  * the edits needed. A line break in the truth matches a space in the text for free.
  */
 export function locate(text: string, truth: string): { start: number; end: number; cost: number } {
+  return locateAll(text, truth)[0] as { start: number; end: number; cost: number };
+}
+
+/**
+ * Every place `text` occurs in `truth` at the lowest cost, in truth order (one per end position). A sign read
+ * "出口" twice, or "出口" under "安全出口", has several.
+ */
+export function locateAll(text: string, truth: string): { start: number; end: number; cost: number }[] {
   const a = [...text];
   const b = [...truth];
   const cols = b.length + 1;
   const d = new Uint32Array((a.length + 1) * cols);
+  const same = (i: number, j: number) => a[i - 1] === b[j - 1] || (a[i - 1] === ' ' && b[j - 1] === '\n');
   // d[0][j] = 0: the match may start anywhere.
   for (let i = 1; i <= a.length; i++) {
     d[i * cols] = i;
     for (let j = 1; j <= b.length; j++) {
-      const same = a[i - 1] === b[j - 1] || (a[i - 1] === ' ' && b[j - 1] === '\n');
       d[i * cols + j] = Math.min(
-        (d[(i - 1) * cols + j - 1] as number) + (same ? 0 : 1),
+        (d[(i - 1) * cols + j - 1] as number) + (same(i, j) ? 0 : 1),
         (d[(i - 1) * cols + j] as number) + 1,
         (d[i * cols + j - 1] as number) + 1,
       );
     }
   }
-  let end = 0;
-  for (let j = 1; j <= b.length; j++)
-    if ((d[a.length * cols + j] as number) < (d[a.length * cols + end] as number)) end = j;
-  const cost = d[a.length * cols + end] as number;
-  let i = a.length;
-  let j = end;
-  while (i > 0) {
-    const here = d[i * cols + j] as number;
-    const same = j > 0 && (a[i - 1] === b[j - 1] || (a[i - 1] === ' ' && b[j - 1] === '\n'));
-    if (j > 0 && here === (d[(i - 1) * cols + j - 1] as number) + (same ? 0 : 1)) {
-      i--;
-      j--;
-    } else if (here === (d[(i - 1) * cols + j] as number) + 1) i--;
-    else j--;
+  const last = (j: number) => d[a.length * cols + j] as number;
+  let cost = last(0);
+  for (let j = 1; j <= b.length; j++) cost = Math.min(cost, last(j));
+  const matches: { start: number; end: number; cost: number }[] = [];
+  for (let end = 0; end <= b.length; end++) {
+    // A minimum that only extends the previous one by a free edit (a longer span, same cost) is the same place.
+    if (last(end) !== cost || (end > 0 && last(end - 1) === cost && matches.length > 0)) continue;
+    let i = a.length;
+    let j = end;
+    while (i > 0) {
+      const here = d[i * cols + j] as number;
+      if (j > 0 && here === (d[(i - 1) * cols + j - 1] as number) + (same(i, j) ? 0 : 1)) {
+        i--;
+        j--;
+      } else if (here === (d[(i - 1) * cols + j] as number) + 1) i--;
+      else j--;
+    }
+    matches.push({ start: j, end, cost });
   }
-  return { start: j, end, cost };
+  return matches;
 }
 
 /** Scores one image: `boxes` in the order the reader returned them, `truthLines` top to bottom. */
@@ -136,6 +148,7 @@ export function scoreImage(boxes: readonly ReadBox[], truthLines: readonly strin
   const parent = lines.map((_, k) => k);
   const root = (k: number): number => (parent[k] === k ? k : root(parent[k] as number));
   const boxLines: number[][] = [];
+  const taken: [number, number][] = [];
   let spuriousBoxes = 0;
   let spuriousChars = 0;
   let spuriousNoSpace = 0;
@@ -146,7 +159,11 @@ export function scoreImage(boxes: readonly ReadBox[], truthLines: readonly strin
       boxLines.push([]);
       continue;
     }
-    const { start, end, cost } = locate(text, truth);
+    // Where the text occurs more than once, the first place no earlier box has taken (a repeated line).
+    const matches = locateAll(text, truth);
+    const { start, end, cost } =
+      matches.find((m) => taken.every(([s, e]) => Math.min(m.end, e) <= Math.max(m.start, s))) ??
+      (matches[0] as (typeof matches)[number]);
     const covered = ranges.flatMap(([s, e], k) => {
       const overlap = Math.min(end, e) - Math.max(start, s);
       return overlap >= Math.min(3, Math.ceil((e - s) / 2)) && overlap > 0 ? [k] : [];
@@ -158,6 +175,7 @@ export function scoreImage(boxes: readonly ReadBox[], truthLines: readonly strin
       boxLines.push([]);
       continue;
     }
+    taken.push([start, end]);
     for (const k of covered.slice(1)) parent[root(k)] = root(covered[0] as number);
     boxLines.push(covered);
   }

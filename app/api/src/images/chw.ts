@@ -70,7 +70,10 @@ export function writeChw(
   }
 }
 
-/** Fills every plane of a [3, height, width] tensor at `offset` with one grey byte value, normalised. */
+/**
+ * Fills every plane of a [3, height, width] tensor at `offset` with one grey byte value, normalised, except
+ * `inside` (all of it by default), which the caller writes itself: a letterbox pays for its padding only.
+ */
 export function fillChw(
   out: Float32Array,
   grey: number,
@@ -78,10 +81,21 @@ export function fillChw(
   width: number,
   height: number,
   offset = 0,
+  inside: Region = { left: 0, top: 0, width: 0, height: 0 },
 ): void {
   const [k0, m0, k1, m1, k2, m2] = affine(norm);
   const plane = width * height;
-  out.fill(grey * k0 + m0, offset, offset + plane);
-  out.fill(grey * k1 + m1, offset + plane, offset + 2 * plane);
-  out.fill(grey * k2 + m2, offset + 2 * plane, offset + 3 * plane);
+  const bottom = inside.top + inside.height;
+  const right = inside.left + inside.width;
+  [grey * k0 + m0, grey * k1 + m1, grey * k2 + m2].forEach((value, c) => {
+    const start = offset + c * plane;
+    // The rows above and below the inside, then the columns left and right of it on its rows.
+    out.fill(value, start, start + inside.top * width);
+    out.fill(value, start + bottom * width, start + plane);
+    for (let y = inside.top; y < bottom; y++) {
+      const row = start + y * width;
+      out.fill(value, row, row + inside.left);
+      out.fill(value, row + right, row + width);
+    }
+  });
 }

@@ -52,6 +52,8 @@ export interface ImageHeader {
   format: ImageFormat;
   width: number;
   height: number;
+  /** The size once EXIF orientation is applied (width and height swap for 90° turns): what decoding gives. */
+  oriented: { width: number; height: number };
 }
 
 /** Sniffs the format and reads the dimensions from the header; 413 when over `maxPixels`. */
@@ -63,15 +65,16 @@ export async function inspectImage(
   const format = sniffFormat(bytes, field);
   let width: number | undefined;
   let height: number | undefined;
+  let oriented: ImageHeader['oriented'] | undefined;
   try {
     // metadata() parses the header only; it does not decode pixels.
-    ({ width, height } = await sharp(bytes, { limitInputPixels: false }).metadata());
+    ({ width, height, autoOrient: oriented } = await sharp(bytes, { limitInputPixels: false }).metadata());
   } catch (error) {
     throw new ApiError(400, 'invalid_image', `corrupt ${format.toUpperCase()} image: ${firstLine(error)}`, {
       field,
     });
   }
-  if (!width || !height) {
+  if (!width || !height || !oriented) {
     throw new ApiError(400, 'invalid_image', `corrupt ${format.toUpperCase()} image: no dimensions`, {
       field,
     });
@@ -84,5 +87,5 @@ export async function inspectImage(
       { field },
     );
   }
-  return { format, width, height };
+  return { format, width, height, oriented: { width: oriented.width, height: oriented.height } };
 }

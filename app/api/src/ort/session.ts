@@ -38,7 +38,12 @@ export async function chooseProviders(
   return { providers, active: providers[0] ?? 'cpu' };
 }
 
-/** Threads: W workers share C cores, so each session gets floor(C/W) intra-op threads (at least 1). */
+/**
+ * Threads: W workers share C cores, so each session gets floor(C/W) intra-op threads (at least 1), and its
+ * thread pool does not spin. By default onnxruntime's pool threads busy-wait for work between operators and
+ * after a run ends; that CPU is taken from the other workers, the main thread (HTTP, JSON) and sharp's
+ * decoding. (With one intra-op thread there is no pool, and nothing spins either way.)
+ */
 export function sessionOptions(
   providers: string[],
   workers: number,
@@ -51,5 +56,7 @@ export function sessionOptions(
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
     logSeverityLevel: 3,
+    // Session config entries (onnxruntime_session_options_config_keys.h); the Node binding takes strings.
+    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
   };
 }

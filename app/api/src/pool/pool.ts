@@ -6,6 +6,7 @@ import { ApiError } from '../errors.js';
 import type { ModelInfo, PredictOptions, PredictResult } from '../tasks/types.js';
 import { DynamicBatcher } from './dynamic-batcher.js';
 import type {
+  ImageSize,
   InferResponse,
   InfoResponse,
   PredictBatchResponse,
@@ -28,6 +29,7 @@ export interface RunOptions {
 /** One request waiting in a model's batcher. */
 interface BatchItem {
   image: ArrayBuffer;
+  size: ImageSize | undefined;
   options: PredictOptions;
 }
 
@@ -156,22 +158,24 @@ export class InferencePool {
 
   /**
    * Decodes the image in a worker and runs the model, alone or stacked with other requests when the model
-   * batches. The bytes are moved to the worker, not copied.
+   * batches. The bytes are moved to the worker, not copied. `size` (after EXIF orientation), when the caller has
+   * read the header already, spares the worker a second read.
    */
   async predict(
     model: string,
     image: Uint8Array,
     options: PredictOptions,
     run: RunOptions = {},
+    size?: ImageSize,
   ): Promise<PredictResult> {
     const buffer = transferable(image);
     const batcher = this.batchers.get(model);
     const response = (await this.admit(
       (bounds) =>
         batcher
-          ? batcher.submit({ image: buffer, options })
+          ? batcher.submit({ image: buffer, size, options })
           : this.piscina.run(
-              { kind: 'predict', model, image: buffer, options, bounds } satisfies WorkerRequest,
+              { kind: 'predict', model, image: buffer, size, options, bounds } satisfies WorkerRequest,
               {
                 transferList: [buffer],
               },
@@ -194,8 +198,9 @@ export class InferencePool {
         info.batching,
         async (items) => {
           const images = items.map((item) => item.image);
+          const sizes = items.map((item) => item.size);
           const options = items.map((item) => item.options);
-          const request: WorkerRequest = { kind: 'predictBatch', model, images, options };
+          const request: WorkerRequest = { kind: 'predictBatch', model, images, sizes, options };
           const response = (await this.piscina.run(request, {
             transferList: images,
           })) as PredictBatchResponse;

@@ -42,10 +42,30 @@ export interface TensorData {
   data: ArrayLike<number | bigint | string | boolean>;
 }
 
+/** An encoded image's size after EXIF orientation, read from its header on the main thread (inspectImage). */
+export interface ImageSize {
+  width: number;
+  height: number;
+}
+
 export type WorkerRequest =
-  | { kind: 'predict'; model: string; image: ArrayBuffer; options: PredictOptions; bounds: RunBounds }
+  | {
+      kind: 'predict';
+      model: string;
+      image: ArrayBuffer;
+      /** When known, the worker sizes its decode from it instead of parsing the header again. */
+      size?: ImageSize;
+      options: PredictOptions;
+      bounds: RunBounds;
+    }
   /** Requests gathered by the dynamic batcher: one network run, one answer per image, in order. */
-  | { kind: 'predictBatch'; model: string; images: ArrayBuffer[]; options: PredictOptions[] }
+  | {
+      kind: 'predictBatch';
+      model: string;
+      images: ArrayBuffer[];
+      sizes: (ImageSize | undefined)[];
+      options: PredictOptions[];
+    }
   | { kind: 'infer'; model: string; inputs: Record<string, TensorData>; bounds: RunBounds }
   | { kind: 'info' };
 

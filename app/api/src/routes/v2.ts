@@ -7,8 +7,9 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { type ModelInfo, type TensorSpec, TensorSpecSchema } from '../contract.js';
 import { badRequest } from '../errors.js';
+import { parseJson } from '../json-body.js';
 import type { TensorData } from '../pool/protocol.js';
-import { binaryBody, cutChunks, HEADER_LENGTH, parseJson, splitBinaryBody } from '../v2/binary.js';
+import { binaryBody, cutChunks, HEADER_LENGTH, splitBinaryBody } from '../v2/binary.js';
 import {
   detectionTensors,
   IMAGE_INPUTS,
@@ -338,8 +339,11 @@ export function v2Router(deps: AppDeps) {
 
     router.openapi(routes.ready, (c) => {
       const { name, version } = paramsOf(c);
-      // Not ready (loading, or draining after SIGTERM) is a 400 with ready: false, as the protocol says.
-      if (!deps.plane.isReady && deps.plane.label(name) === name) return c.json({ name, ready: false }, 400);
+      // Not ready (loading, draining after SIGTERM, or its files failed to load) is a 400 with ready: false,
+      // as the protocol says; a name that is no model is a 404.
+      if (deps.plane.label(name) === name && !deps.plane.isModelReady(name)) {
+        return c.json({ name, ready: false }, 400);
+      }
       findModel(name, version);
       return c.json({ name, ready: true }, 200);
     });

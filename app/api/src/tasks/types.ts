@@ -2,7 +2,8 @@
 // A task turns a validated manifest into a Predictor; the worker pool owns Predictors, one set per worker.
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import type { z } from 'zod';
-import type { Detection, ModelInfo, RankedClass, TruncatedReason } from '../contract.js';
+import type { Detection, ModelInfo, TruncatedReason } from '../contract.js';
+import type { DetectionColumns } from './detection-columns.js';
 
 // The public shapes are the contract's; tasks and the pool use them under these names too.
 export type { Detection, ModelInfo, RankedClass, TensorSpec, TruncatedReason } from '../contract.js';
@@ -38,8 +39,9 @@ export type StageTimings = Partial<Record<Stage, number>>;
 export type Stage = 'decode' | 'preprocess' | 'detection' | 'recognition' | 'inference' | 'postprocess';
 
 export interface PredictResult {
+  /** OCR's detections. Detect and classify leave this empty and answer `columns` (see namedDetections()). */
   detections: Detection[];
-  classes?: RankedClass[];
+  columns?: DetectionColumns;
   timings: StageTimings;
   /** Set when the work was cut short: the detections cover part of the image only. */
   truncated?: TruncatedReason;

@@ -66,7 +66,12 @@ export async function letterboxInto(
   const source = sourceSize(image);
   const lb = letterboxGeometry(source.width, source.height, dstWidth, dstHeight);
   const scaled = await resizeRgb(image, lb.width, lb.height, LETTERBOX_KERNEL);
-  fillChw(pixels, PAD_VALUE, norm, dstWidth, dstHeight);
+  fillChw(pixels, PAD_VALUE, norm, dstWidth, dstHeight, 0, {
+    left: lb.left,
+    top: lb.top,
+    width: lb.width,
+    height: lb.height,
+  });
   writeChw(scaled, norm, 'rgb', pixels, undefined, {
     offset: lb.top * dstWidth + lb.left,
     rowStride: dstWidth,
