@@ -41,7 +41,11 @@ RUN npm run build -w app/api
 
 FROM dev-deps AS ui-build
 COPY app/ui/ app/ui/
-RUN npm run build -w app/ui
+# The one module of the API the UI server runs: the HTTP server both share (@modelship/api/http-server),
+# compiled alone (the API's build compiles what is in its src/).
+COPY app/api/tsconfig.build.json app/api/
+COPY app/api/src/http-server.ts app/api/src/
+RUN npm run build -w app/api && npm run build -w app/ui
 
 # Production dependencies of app/api only (the root package's dependencies are all dev tools), then the
 # bulk the server never loads: onnxruntime-node ships binaries for every OS and CPU (~240 MB of them), sharp
@@ -65,6 +69,7 @@ RUN ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/in
 
 FROM manifests AS ui-prod-deps
 RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --workspace app/ui --no-audit --no-fund \
+ && mkdir -p node_modules/@modelship && ln -sfn ../../app/api node_modules/@modelship/api \
  && find node_modules \( -name '*.map' -o -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' \) -type f -delete \
  && mkdir -p app/ui/node_modules
 
@@ -96,6 +101,8 @@ COPY --from=ui-prod-deps /src/node_modules ./node_modules
 COPY --from=ui-prod-deps /src/app/ui/node_modules ./app/ui/node_modules
 COPY app/ui/package.json ./app/ui/
 COPY --from=ui-build /src/app/ui/dist ./app/ui/dist
+COPY --from=ui-build /src/app/api/dist/http-server.js ./app/api/dist/
+COPY app/api/package.json ./app/api/
 ENV PORT=8501 HEALTH_PATH=/healthz API_URL=http://api:8000
 EXPOSE 8501
 CMD ["node", "--enable-source-maps", "app/ui/dist/server/server.js"]

@@ -96,10 +96,11 @@ export async function measureTaskAb(
       builds.map((build, b): Experiment => {
         const runs = samples[k]?.[b] ?? [];
         const overhead = median(runs.map((s) => s.overheadMs));
-        const previous = b > 0 ? median((samples[k]?.[b - 1] ?? []).map((s) => s.overheadMs)) : undefined;
+        const overheadOf = (i: number) => median((samples[k]?.[i] ?? []).map((s) => s.overheadMs));
+        const ratios = b > 0 ? `, ${times(overhead / overheadOf(b - 1))} the row above` : ' (baseline)';
         const latency = summarize(runs.map((s) => s.clientMs));
         return {
-          name: `${build.sha} ${build.subject}`.slice(0, 120),
+          name: `${build.sha} ${build.subject.length > 80 ? `${build.subject.slice(0, 79)}…` : build.subject}`,
           setting: `${c.model.task} (${c.model.model})`,
           concurrency: 1,
           input: c.input.id,
@@ -107,8 +108,8 @@ export async function measureTaskAb(
           requestsPerSecond: latency.n / (runs.reduce((s, x) => s + x.clientMs, 0) / 1000),
           latency,
           note:
-            `overhead p50 ${num(overhead)} ms` +
-            (previous === undefined ? ' (baseline)' : `, ${times(overhead / previous)} the row above`),
+            `overhead p50 ${num(overhead)} ms${ratios}` +
+            (b > 1 ? `, ${times(overhead / overheadOf(0))} the first` : ''),
         };
       }),
     );

@@ -141,7 +141,9 @@ describe('Dockerfile', () => {
       expect(run?.getArgumentsContent(), name).toMatch(/^npm ci\b/);
     }
     expect(text(stage(file, 'api-build'), 'RUN')).toEqual(['npm run build -w app/api']);
-    expect(text(stage(file, 'ui-build'), 'RUN')).toEqual(['npm run build -w app/ui']);
+    expect(text(stage(file, 'ui-build'), 'RUN')).toEqual([
+      'npm run build -w app/api && npm run build -w app/ui',
+    ]);
   });
 
   it('keeps production dependencies of each workspace only and prunes the other platforms of onnxruntime-node', () => {
@@ -225,7 +227,12 @@ describe('Dockerfile', () => {
     expect(text(ui, 'EXPOSE')).toEqual(['8501']);
     expect(text(ui, 'CMD').join()).toMatch(/"app\/ui\/dist\/server\/server\.js"/);
     expect(text(ui, 'COPY')).toContain('--from=ui-build /src/app/ui/dist ./app/ui/dist');
-    expect(text(ui, 'COPY').join()).not.toMatch(/models|app\/api/);
+    // of the API, only the HTTP server both servers share (@modelship/api/http-server), never its models
+    const fromApi = text(ui, 'COPY').filter((c) => /models|app\/api/.test(c));
+    expect(fromApi).toEqual([
+      '--from=ui-build /src/app/api/dist/http-server.js ./app/api/dist/',
+      'app/api/package.json ./app/api/',
+    ]);
   });
 
   it('api-gpu: Node 22 from the node image, onnxruntime-node with its cuda12 opt-in, ORT_PROVIDERS=cuda,cpu', () => {
@@ -265,8 +272,11 @@ describe('Dockerfile', () => {
         expect(covered(IMAGE_INPUTS[image], path), `${target}: ${path}`).toBe(true);
     }
     // and nothing more: a README or another image's sources never change an image's revision
+    // (the UI runs one module of the API: the HTTP server both servers share)
     expect(IMAGE_INPUTS.ui.filter((p) => p.startsWith('app/api/') || p === 'models')).toEqual([
       'app/api/package.json',
+      'app/api/tsconfig.build.json',
+      'app/api/src/http-server.ts',
     ]);
   });
 
@@ -292,6 +302,8 @@ describe('Dockerfile', () => {
         'app/ui/',
         'deploy/healthcheck.mjs',
         'models',
+        'app/api/tsconfig.build.json',
+        'app/api/src/http-server.ts',
       ]),
     );
   });

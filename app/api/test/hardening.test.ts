@@ -60,3 +60,17 @@ describe('deeply nested JSON is refused before it is parsed', () => {
     expect((await request('/health')).status).toBe(200);
   });
 });
+
+describe('v2 tensor data must be nested no deeper than its shape', () => {
+  it('OCR image input nested 60 levels: 400 naming inputs.0.data (was a 500 stack overflow)', async () => {
+    let data: unknown = 'aGVsbG8=';
+    for (let i = 0; i < 60; i++) data = [data];
+    const res = await postJson(
+      '/v2/models/ocr/infer',
+      JSON.stringify({ inputs: [{ name: 'image', datatype: 'BYTES', shape: [1], data }] }),
+    );
+    const body = await json(res);
+    expect(res.status, JSON.stringify(body)).toBe(400);
+    expect(body.error).toMatch(/^inputs\.0\.data: .*nested deeper than its shape \[1\]/);
+  });
+});

@@ -38,8 +38,16 @@ export const classifyTask: TaskDefinition<ClassifyManifest> = {
     const geometry = (w: number, h: number) => resizeCropGeometry(w, h, shorter, width, height);
 
     return imagePredictor(manifest, model, io, labels, {
-      decodeSize: geometry,
+      decodeSize(w, h) {
+        const g = geometry(w, h);
+        return { width: g.width, height: g.height, crop: { left: g.left, top: g.top, width, height } };
+      },
       async preprocess(image, _options, pixels) {
+        // The worker decoded the crop alone: its pixels are the network input.
+        if (image.crop) {
+          writeChw(image, manifest.normalization, 'rgb', pixels);
+          return undefined;
+        }
         const source = sourceSize(image);
         const g = geometry(source.width, source.height);
         const resized = await resizeRgb(image, g.width, g.height, CLASSIFY_KERNEL);
