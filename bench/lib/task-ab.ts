@@ -1,5 +1,5 @@
 // `--only task-ab --refs <ref>,<ref>,…`: the detect/classify pipeline of several commits side by side, in one
-// run. Each ref's API is built from git into bench/.cache, all of them serve the same synthetic models at
+// run. Each ref's API is built from git into node_modules/.cache, all of them serve the same synthetic models at
 // once, and requests go to them in turn (the order rotating each round), so drift in machine speed hits every
 // build alike. Each row's note gives its overhead (server time minus inference, per request) as a ratio to
 // the previous ref's: consecutive refs are one change each, so a row is that change's before/after.
@@ -17,7 +17,8 @@ import { median, summarize } from './stats.js';
 import type { TaskInput } from './task-bench.js';
 import { writeTaskModels } from './tasks.js';
 
-const CACHE = 'bench/.cache/task-ab';
+/** Outside the sources that lint and typecheck read; modules resolve from the repository's node_modules. */
+const CACHE = 'node_modules/.cache/modelship-task-ab';
 
 interface Build {
   ref: string;
@@ -26,7 +27,7 @@ interface Build {
   entry: string;
 }
 
-/** The API of `ref` compiled into bench/.cache/task-ab/<sha> (reused when already there). */
+/** The API of `ref` compiled into node_modules/.cache/modelship-task-ab/<sha> (reused when already there). */
 function buildRef(ref: string, log: (message: string) => void): Build {
   const git = (...args: string[]) => execFileSync('git', args, { encoding: 'utf8' }).trim();
   const sha = git('rev-parse', '--short=10', `${ref}^{commit}`);
