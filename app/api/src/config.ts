@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import type { HttpTimeouts } from './http-server.js';
 
 /** Execution providers onnxruntime-node can be asked for; 'cpu' is always available. */
 export const KNOWN_PROVIDERS = ['cpu', 'cuda', 'tensorrt', 'dml', 'coreml', 'webgpu'] as const;
@@ -30,6 +31,9 @@ const envSchema = z.object({
   QUEUE_SIZE: z.coerce.number().int().min(0).optional(),
   BODY_LIMIT_MB: z.coerce.number().positive().default(20),
   MAX_PIXELS: z.coerce.number().positive().default(40e6),
+  // JPEG's own limit: long receipts and panoramas fit, while a 1×39,000,000 PNG (under MAX_PIXELS) that ties
+  // a worker up for ~30 s in an uninterruptible decode (libvips pays per row) does not.
+  MAX_SIDE: positiveInt.default(65_535),
   MODELS_DIR: z.string().min(1).default(defaultModelsDir),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   SHUTDOWN_TIMEOUT: z.coerce.number().positive().default(10),
@@ -54,6 +58,8 @@ export interface Config {
   queueSize: number;
   bodyLimitBytes: number;
   maxPixels: number;
+  /** Longest width or height an image may have, read from its header before decoding. */
+  maxSide: number;
   modelsDir: string;
   logLevel: string;
   /** Seconds to finish in-flight requests after SIGTERM; below compose's stop_grace_period (20 s). */
@@ -63,8 +69,7 @@ export interface Config {
   /** OCR: most text boxes recognised per image. At ~50 ms per box on one CPU core, 300 boxes fit well
    * inside the default 30 s deadline; a longer list is cut, and the response says `truncated`. */
   maxBoxes: number;
-  /** Seconds a client may take to send its headers, its whole request, and to reuse an idle connection. */
-  httpTimeouts: { headers: number; upload: number; keepAlive: number };
+  httpTimeouts: HttpTimeouts;
   /** Overrides the package.json version in /health (container and VM rollout tests use it). */
   appVersion: string | undefined;
   /** The GCP project, for trace links in the request log (`projects/P/traces/ID`); set by the deployment. */
@@ -100,6 +105,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     queueSize: e.QUEUE_SIZE ?? defaultQueueSize(workers),
     bodyLimitBytes: Math.round(e.BODY_LIMIT_MB * 1024 * 1024),
     maxPixels: Math.floor(e.MAX_PIXELS),
+    maxSide: e.MAX_SIDE,
     modelsDir: resolve(e.MODELS_DIR),
     logLevel: e.LOG_LEVEL,
     shutdownTimeout: e.SHUTDOWN_TIMEOUT,

@@ -44,7 +44,7 @@ export const deadlineExceeded = (seconds: number) =>
 
 export interface DataPlaneOptions {
   pool: InferencePool;
-  config: Pick<Config, 'maxPixels' | 'requestTimeout'>;
+  config: Pick<Config, 'maxPixels' | 'maxSide' | 'requestTimeout'>;
   /** Model names from the manifests: known before the models are loaded. */
   modelNames: string[];
   metrics: Metrics;
@@ -67,8 +67,8 @@ export class DataPlane {
     return this.options.pool.isAccepting && !this.draining;
   }
 
-  /** SIGTERM: report not ready, so balancers stop sending, but keep serving what still arrives; the server
-   * closes each connection after its response (see `isDraining`). */
+  /** SIGTERM: report not ready, so balancers stop sending, but keep serving what still arrives; the HTTP
+   * server closes each connection after its response (http-server.ts). */
   drain(): void {
     this.draining = true;
   }
@@ -76,10 +76,6 @@ export class DataPlane {
   /** A served model's readiness (v2's model ready): the server is ready and the model's files loaded. */
   isModelReady(name: string): boolean {
     return this.isReady && !this.options.pool.failed.some((m) => m.name === name);
-  }
-
-  get isDraining(): boolean {
-    return this.draining;
   }
 
   /** `name` as a metric label or log field: a served model's name, or `unknown`. */
@@ -142,7 +138,7 @@ export class DataPlane {
     startedAt = performance.now(),
   ): Promise<PredictBody> {
     const { labels } = this.model(name, 'model');
-    const { oriented } = await inspectImage(image, this.options.config.maxPixels);
+    const { oriented } = await inspectImage(image, this.options.config);
     const result = await this.bounded(client, startedAt, (run) =>
       this.options.pool.predict(name, image, options, run, oriented),
     );

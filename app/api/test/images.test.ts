@@ -1,10 +1,11 @@
 // Format sniffing, base64 decoding and header checks: what the main thread decides before any decode.
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
 import { ApiError } from '../src/errors.js';
 import { decodeBase64Image } from '../src/images/base64.js';
 import { inspectImage, sniffFormat } from '../src/images/format.js';
-import { jpegClaiming } from './helpers/api-runtime.js';
+import { jpegClaiming, pngClaiming } from './helpers/api-runtime.js';
 
 const image = (format: 'png' | 'jpeg' | 'webp' | 'gif' | 'tiff' | 'avif') =>
   sharp({ create: { width: 16, height: 8, channels: 3, background: '#123456' } })
@@ -82,11 +83,14 @@ describe('decodeBase64Image', () => {
   });
 });
 
+/** The pixel limit under test, and the default MAX_SIDE. */
+const limits = (maxPixels: number) => ({ maxPixels, maxSide: loadConfig({}).maxSide });
+
 describe('inspectImage', () => {
   it('returns the format and dimensions from the header', async () => {
     const size = { width: 16, height: 8, oriented: { width: 16, height: 8 } };
-    expect(await inspectImage(await image('png'), 1e6)).toEqual({ format: 'png', ...size });
-    expect(await inspectImage(await image('webp'), 1e6)).toEqual({ format: 'webp', ...size });
+    expect(await inspectImage(await image('png'), limits(1e6))).toEqual({ format: 'png', ...size });
+    expect(await inspectImage(await image('webp'), limits(1e6))).toEqual({ format: 'webp', ...size });
   });
 
   it('gives the size after EXIF orientation, which the worker decodes to', async () => {
@@ -94,7 +98,7 @@ describe('inspectImage', () => {
     const turned = await sharp(await image('jpeg'))
       .withMetadata({ orientation: 6 })
       .toBuffer();
-    expect(await inspectImage(turned, 1e6)).toEqual({
+    expect(await inspectImage(turned, limits(1e6))).toEqual({
       format: 'jpeg',
       width: 16,
       height: 8,
@@ -103,19 +107,39 @@ describe('inspectImage', () => {
   });
 
   it('refuses more pixels than the limit with 413, from the header alone', async () => {
-    expect((await apiError(() => inspectImage(Buffer.alloc(0), 1))).status).toBe(400);
-    const small = await apiError(async () => inspectImage(await image('png'), 100));
+    expect((await apiError(() => inspectImage(Buffer.alloc(0), limits(1)))).status).toBe(400);
+    const small = await apiError(async () => inspectImage(await image('png'), limits(100)));
     expect(small).toMatchObject({ status: 413, code: 'image_too_large' });
     // 60000 × 60000 = 3.6 gigapixels claimed by a 200-byte file: rejected without allocating them.
-    const bomb = await apiError(async () => inspectImage(await jpegClaiming(60_000, 60_000), 40e6));
+    const bomb = await apiError(async () => inspectImage(await jpegClaiming(60_000, 60_000), limits(40e6)));
     expect(bomb).toMatchObject({ status: 413, code: 'image_too_large' });
     expect(bomb.detail).toContain('60000×60000');
+  });
+
+  it('refuses a side over MAX_SIDE with 413 from the header (a 1×39,000,000 PNG is under MAX_PIXELS but decodes for ~30 s)', async () => {
+    for (const [width, height] of [
+      [1, 39_000_000],
+      [39_000_000, 1],
+    ] as const) {
+      const error = await apiError(async () => inspectImage(await pngClaiming(width, height), limits(40e6)));
+      expect(error).toMatchObject({ status: 413, code: 'image_too_large', options: { field: 'image' } });
+      expect(error.detail).toContain(`${width}×${height}`);
+      expect(error.detail).toContain('MAX_SIDE');
+    }
+    // A long receipt or panorama within JPEG's own 65,535 limit is served.
+    for (const [width, height] of [
+      [65_000, 600],
+      [600, 65_000],
+    ] as const) {
+      const header = await inspectImage(await jpegClaiming(width, height), limits(40e6));
+      expect(header).toMatchObject({ width, height });
+    }
   });
 
   it('answers 400 for a corrupt header', async () => {
     const png = await image('png');
     const error = await apiError(() =>
-      inspectImage(Buffer.concat([png.subarray(0, 12), Buffer.alloc(8)]), 1e6),
+      inspectImage(Buffer.concat([png.subarray(0, 12), Buffer.alloc(8)]), limits(1e6)),
     );
     expect(error).toMatchObject({ status: 400, code: 'invalid_image' });
   });

@@ -56,6 +56,13 @@ async function expectError(res: Response, status: number, message: RegExp): Prom
   expect(body.error).toMatch(message);
 }
 
+/** [[[...[0]...]]], `depth` arrays deep. */
+function nestedArray(depth: number): unknown {
+  let value: unknown = 0;
+  for (let i = 0; i < depth; i++) value = [value];
+  return value;
+}
+
 const output = (r: V2Response, name: string) => r.outputs.find((o) => o.name === name);
 
 /** Binary tensor extension: JSON header, then the raw bytes. */
@@ -331,6 +338,11 @@ describe('inference on raw tensors', () => {
       /element 0 is "1", expected a number/,
     ],
     ['missing data', input({ data: undefined }), /"data" must be an array/],
+    [
+      'data nested deeper than the shape',
+      input({ data: nestedArray(40) }),
+      /inputs\.0\.data: .*nested deeper than its shape \[1,3,8,8\]/,
+    ],
     ['no inputs', { inputs: [] }, /inputs: .*1/],
     ['no inputs field', { id: 'x' }, /inputs/],
     ['negative dimension', input({ shape: [-1, 3, 8, 8] }), /inputs\.0\.shape\.0/],

@@ -34,14 +34,14 @@ export function createApp(options: AppOptions): Hono {
 
   // The security headers apply to everything served from this origin, proxied answers included (the API's
   // /docs page is HTML too); registered first, as the proxy's answers end the chain.
-  app.use(
-    '*',
+  // The API's Swagger UI page is the one place that gets inline styles (React) and data: images (its SVG icons).
+  const headers = (docs: boolean) =>
     secureHeaders({
       contentSecurityPolicy: {
         defaultSrc: ["'self'"],
         scriptSrc: ["'self'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'"],
+        styleSrc: docs ? ["'self'", "'unsafe-inline'"] : ["'self'"],
+        imgSrc: docs ? ["'self'", 'data:'] : ["'self'"],
         connectSrc: ["'self'"],
         fontSrc: ["'self'"],
         objectSrc: ["'none'"],
@@ -51,8 +51,10 @@ export function createApp(options: AppOptions): Hono {
       },
       xFrameOptions: 'DENY',
       referrerPolicy: 'strict-origin-when-cross-origin',
-    }),
-  );
+    });
+  const siteHeaders = headers(false);
+  const docsHeaders = headers(true);
+  app.use('*', (c, next) => (c.req.path === '/api/docs' ? docsHeaders : siteHeaders)(c, next));
 
   // For the container healthcheck: the UI process itself, independent of the API's state (and of auth).
   app.get('/healthz', (c) => c.json({ status: 'ok' }));

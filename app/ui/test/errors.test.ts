@@ -10,6 +10,19 @@ describe('describeHttpError', () => {
     }
   });
 
+  it("says the API took too long for its own 504 (deadline_exceeded), and passes on the API's detail", () => {
+    const slow = describeHttpError(504, {
+      error: 'deadline_exceeded',
+      detail: 'the request took longer than 30 s',
+    });
+    expect(slow.title).toMatch(/took too long/);
+    expect(slow.hint).toBe('the request took longer than 30 s');
+    expect(describeHttpError(504, { error: 'api_timeout', detail: 'no answer' }).title).toMatch(
+      /not reachable/,
+    );
+    expect(describeHttpError(504, undefined).title).toMatch(/not reachable/);
+  });
+
   it('tells the owner (page on localhost) to run npm start, and a visitor of a shared URL to wait', () => {
     expect(audienceOf('localhost')).toBe('owner');
     expect(audienceOf('127.0.0.1')).toBe('owner');

@@ -56,10 +56,15 @@ export interface ImageHeader {
   oriented: { width: number; height: number };
 }
 
-/** Sniffs the format and reads the dimensions from the header; 413 when over `maxPixels`. */
+export interface ImageLimits {
+  maxPixels: number;
+  maxSide: number;
+}
+
+/** Sniffs the format and reads the dimensions from the header; 413 when over `maxPixels` or `maxSide`. */
 export async function inspectImage(
   bytes: Uint8Array,
-  maxPixels: number,
+  { maxPixels, maxSide }: ImageLimits,
   field = 'image',
 ): Promise<ImageHeader> {
   const format = sniffFormat(bytes, field);
@@ -79,11 +84,19 @@ export async function inspectImage(
       field,
     });
   }
+  if (Math.max(width, height) > maxSide) {
+    throw new ApiError(
+      413,
+      'image_too_large',
+      `the image is ${width}×${height} pixels; neither side may be over ${maxSide.toLocaleString('en')} (MAX_SIDE)`,
+      { field },
+    );
+  }
   if (width * height > maxPixels) {
     throw new ApiError(
       413,
       'image_too_large',
-      `the image is ${width}×${height} = ${(width * height).toLocaleString('en')} pixels; the limit is ${maxPixels.toLocaleString('en')}`,
+      `the image is ${width}×${height} = ${(width * height).toLocaleString('en')} pixels; the limit is ${maxPixels.toLocaleString('en')} (MAX_PIXELS)`,
       { field },
     );
   }

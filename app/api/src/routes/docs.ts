@@ -51,6 +51,9 @@ export function mountDocs(app: Router, deps: AppDeps): void {
       version: deps.version,
       description: 'Model inference over HTTP. Errors are JSON: `{error, detail, field?}`.',
     },
+    // Relative, so it resolves against where the document is served: `/` straight from the API, `/api/` behind
+    // the UI's proxy. Without it, Swagger UI's "Try it out" at /api/docs called /health instead of /api/health.
+    servers: [{ url: '.', description: 'where this document is served from' }],
     tags: [
       { name: 'legacy', description: "The hands-on's FastAPI contract" },
       { name: 'v1', description: 'Model metadata and predictions with multipart or raw image bodies' },

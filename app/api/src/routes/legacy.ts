@@ -3,7 +3,7 @@
 import { performance } from 'node:perf_hooks';
 import { createRoute, z } from '@hono/zod-openapi';
 import { decodeBase64Image } from '../images/base64.js';
-import { type AppDeps, imageBodyLimit, newRouter } from './router.js';
+import { type AppDeps, imageBodyLimit, jsonDepthLimit, newRouter } from './router.js';
 import { confidenceSchema, predictResponses } from './schemas.js';
 
 const models = createRoute({
@@ -40,7 +40,7 @@ export function legacyRouter(deps: AppDeps) {
     path: '/predict',
     tags: ['legacy'],
     summary: 'Predict on a base64 image (the hands-on contract)',
-    middleware: [imageBodyLimit(deps)] as const,
+    middleware: [imageBodyLimit(deps), jsonDepthLimit] as const,
     request: {
       body: { required: true, content: { 'application/json': { schema: LegacyPredictRequest } } },
     },

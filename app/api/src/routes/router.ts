@@ -2,12 +2,13 @@
 // and the error handler. Routers import this, app.ts imports the routers: nothing imports in a circle.
 import type { Hook } from '@hono/zod-openapi';
 import { OpenAPIHono } from '@hono/zod-openapi';
-import type { ErrorHandler } from 'hono';
+import type { ErrorHandler, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { ClientGone, type DataPlane } from '../data-plane.js';
 import { ApiError, errorResponse, toApiError, validationError } from '../errors.js';
+import { checkJsonDepth } from '../json-body.js';
 import type { Metrics } from '../metrics.js';
 
 export interface AppDeps {
@@ -49,6 +50,15 @@ export function imageBodyLimit(deps: AppDeps) {
     },
   });
 }
+
+/**
+ * Route middleware for JSON bodies, after the body limit: refuses absurd nesting before hono's json validator
+ * parses it (the validator then reads the text this cached).
+ */
+export const jsonDepthLimit: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (/json/i.test(c.req.header('content-type') ?? '')) checkJsonDepth(await c.req.text());
+  await next();
+};
 
 /** Status logged for a request whose client left before the answer (nginx's convention). */
 export const CLIENT_CLOSED = 499;

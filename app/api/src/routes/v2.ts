@@ -7,8 +7,9 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { type ModelInfo, type TensorSpec, TensorSpecSchema } from '../contract.js';
 import { badRequest } from '../errors.js';
+import { parseJson } from '../json-body.js';
 import type { TensorData } from '../pool/protocol.js';
-import { binaryBody, cutChunks, HEADER_LENGTH, parseJson, splitBinaryBody } from '../v2/binary.js';
+import { binaryBody, cutChunks, HEADER_LENGTH, splitBinaryBody } from '../v2/binary.js';
 import {
   detectionTensors,
   IMAGE_INPUTS,

@@ -3,6 +3,7 @@
 // carry `binary_data_size`, in the order of the inputs. Responses use the same framing for the outputs
 // the client asked to get in binary.
 import { badRequest } from '../errors.js';
+import { parseJson } from '../json-body.js';
 
 export const HEADER_LENGTH = 'inference-header-content-length';
 
@@ -18,14 +19,6 @@ export function splitBinaryBody(body: Uint8Array, headerLength: string): { json:
     json: parseJson(Buffer.from(body.buffer, body.byteOffset, length).toString('utf8')),
     rest: body.subarray(length),
   };
-}
-
-export function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw badRequest(`the request is not valid JSON: ${(error as Error).message}`);
-  }
 }
 
 /** Assigns the bytes after the JSON to the inputs that declare `binary_data_size`. */

@@ -5,7 +5,13 @@ import { z } from 'zod';
 import { badRequest } from '../errors.js';
 import { decodeBase64Image } from '../images/base64.js';
 import type { Detection, PredictOptions, TensorSpec } from '../tasks/types.js';
-import { elementCount, type OutputTensor, type RequestTensor, splitBytesElements } from './tensors.js';
+import {
+  elementCount,
+  flatData,
+  type OutputTensor,
+  type RequestTensor,
+  splitBytesElements,
+} from './tensors.js';
 
 export const IMAGE_INPUT_NAME = 'image';
 
@@ -40,7 +46,7 @@ export function imageBytes(input: RequestTensor, field: string, binary?: Uint8Ar
       Buffer.from(binary.buffer, binary.byteOffset, 4).readUInt32LE(0) === binary.length - 4;
     return prefixed ? (splitBytesElements(binary, 1, input.name, field)[0] as Buffer) : binary;
   }
-  const element = Array.isArray(input.data) ? input.data.flat(Number.POSITIVE_INFINITY) : [];
+  const element = flatData(input, field);
   if (element.length !== 1 || typeof element[0] !== 'string') {
     throw badRequest('input "image": "data" must be one base64 string', `${field}.data`);
   }

@@ -53,14 +53,29 @@ export function decodeTensor(tensor: RequestTensor, field: string, binary?: Uint
   return { type: DATATYPES[datatype].ort, dims: [...tensor.shape], data };
 }
 
-function fromJson(tensor: RequestTensor, datatype: DatatypeName, count: number, field: string) {
+/**
+ * JSON `data` in row-major order: flat, or nested at most as deep as the shape has dimensions (deeper nesting
+ * is a client error, and flattening it without bound overflowed the stack).
+ */
+export function flatData(tensor: RequestTensor, field: string): unknown[] {
   if (!Array.isArray(tensor.data)) {
     throw badRequest(
-      `input "${tensor.name}": "data" must be an array (flat or nested, row-major)`,
+      `${field}.data: input "${tensor.name}": "data" must be an array (flat or nested, row-major)`,
       `${field}.data`,
     );
   }
-  const values: unknown[] = tensor.data.flat(Number.POSITIVE_INFINITY);
+  const values: unknown[] = tensor.data.flat(Math.max(tensor.shape.length - 1, 0));
+  if (values.some(Array.isArray)) {
+    throw badRequest(
+      `${field}.data: input "${tensor.name}": "data" is nested deeper than its shape [${tensor.shape}] has dimensions`,
+      `${field}.data`,
+    );
+  }
+  return values;
+}
+
+function fromJson(tensor: RequestTensor, datatype: DatatypeName, count: number, field: string) {
+  const values = flatData(tensor, field);
   if (values.length !== count) {
     throw badRequest(
       `input "${tensor.name}": shape [${tensor.shape}] holds ${count} elements but "data" has ${values.length}`,

@@ -2,6 +2,7 @@
 
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { crc32 } from 'node:zlib';
 import { serve } from '@hono/node-server';
 import { distance } from 'fastest-levenshtein';
 import sharp from 'sharp';
@@ -59,6 +60,18 @@ export async function jpegClaiming(width: number, height: number): Promise<Buffe
     }
   }
   throw new Error('no SOF marker in the JPEG');
+}
+
+/** A small PNG whose IHDR claims `width`×`height` pixels (CRC fixed up): a header-only stand-in for a real one. */
+export async function pngClaiming(width: number, height: number): Promise<Buffer> {
+  const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#888' } })
+    .png()
+    .toBuffer();
+  // The IHDR chunk follows the 8-byte signature: length (4), "IHDR" (4), width (4), height (4), ..., CRC (4).
+  png.writeUInt32BE(width, 16);
+  png.writeUInt32BE(height, 20);
+  png.writeUInt32BE(crc32(png.subarray(12, 29)), 29);
+  return png;
 }
 
 /** The recognised texts of a predict response body, in order. */

@@ -29,6 +29,17 @@ function text(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** The API could not be reached (the UI proxy's 502/504): the owner can restart it, a visitor can only wait. */
+function unreachable(audience: Audience): Problem {
+  return {
+    title: 'The model server is not reachable.',
+    hint:
+      audience === 'owner'
+        ? 'It may be down or restarting. Start it with `npm start`, or wait a moment and try again.'
+        : 'It may be restarting: try again in a minute. If it stays down, tell the person who shared this page.',
+  };
+}
+
 /** Turns an HTTP error from /api into a message a person can act on. */
 export function describeHttpError(
   status: number,
@@ -38,15 +49,18 @@ export function describeHttpError(
 ): Problem {
   const detail = text(body?.detail) || text(body?.error);
   switch (status) {
-    case 502:
     case 504:
-      return {
-        title: 'The model server is not reachable.',
-        hint:
-          audience === 'owner'
-            ? 'It may be down or restarting. Start it with `npm start`, or wait a moment and try again.'
-            : 'It may be restarting: try again in a minute. If it stays down, tell the person who shared this page.',
-      };
+      // The API's own 504 (deadline_exceeded) means it is up but took too long; only the UI proxy's own
+      // codes (or a gateway's bare 504) mean it could not be reached.
+      if (typeof body?.error === 'string' && !['api_timeout', 'api_unreachable'].includes(body.error)) {
+        return {
+          title: 'The model took too long on this image.',
+          hint: detail || 'The server may be busy: try again in a moment, or try a smaller image.',
+        };
+      }
+      return unreachable(audience);
+    case 502:
+      return unreachable(audience);
     case 503:
       return body?.error === 'queue_full'
         ? { title: 'The model server is busy.', hint: 'Too many images at once. Try again in a few seconds.' }

@@ -1,0 +1,76 @@
+// Hostile request shapes a fresh-eyes tester found, through the real app (app.request()): each gets a clear
+// JSON error naming the problem, fast, and the process stays healthy.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_JSON_DEPTH } from '../src/json-body.js';
+import { startRuntime, type TestRuntime } from './helpers/api-runtime.js';
+
+let rt: TestRuntime;
+const request = (path: string, init?: RequestInit) => rt.app.request(path, init);
+type ErrorJson = { error: string; detail?: string; field?: string };
+const json = async (res: Response) => (await res.json()) as ErrorJson;
+const postJson = (path: string, body: string, headers: Record<string, string> = {}) =>
+  request(path, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body });
+
+beforeAll(async () => {
+  rt = await startRuntime({ WORKERS: '1' });
+  await rt.pool.ready;
+});
+afterAll(async () => {
+  await rt?.pool.close();
+});
+
+describe('deeply nested JSON is refused before it is parsed', () => {
+  const nested = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+
+  it('legacy /predict: 400 naming the body and the limit', async () => {
+    const res = await postJson('/predict', nested(1_000_000));
+    const body = await json(res);
+    expect(res.status, JSON.stringify(body)).toBe(400);
+    expect(body).toMatchObject({ error: 'validation_error', field: 'body' });
+    expect(body.detail).toMatch(new RegExp(`nested more than ${MAX_JSON_DEPTH} levels`));
+  });
+
+  it('v2 infer, JSON and binary-extension bodies: 400 naming the nesting', async () => {
+    const deep = `{"inputs":[{"name":"image","datatype":"BYTES","shape":[1],"data":${nested(100_000)}}]}`;
+    for (const res of [
+      await postJson('/v2/models/ocr/infer', deep),
+      await request('/v2/models/ocr/infer', {
+        method: 'POST',
+        headers: { 'Inference-Header-Content-Length': String(deep.length) },
+        body: deep,
+      }),
+    ]) {
+      const body = await json(res);
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(body.error).toMatch(/nested more than/);
+    }
+  });
+
+  it('brackets inside strings do not count, and nesting up to the limit is parsed as usual', async () => {
+    const strings = JSON.stringify({ model: 'ocr', image: '['.repeat(10_000) });
+    const res = await postJson('/predict', strings);
+    expect(res.status).toBe(400); // not base64 of an image, but read past the brackets
+    expect((await json(res)).field).toBe('image');
+    const atLimit = `{"model":"ocr","image":"aGVsbG8=","x":${nested(MAX_JSON_DEPTH - 1)}}`;
+    const ok = await postJson('/predict', atLimit);
+    expect((await json(ok)).detail).not.toMatch(/nested/);
+  });
+
+  it('/health answers afterwards', async () => {
+    expect((await request('/health')).status).toBe(200);
+  });
+});
+
+describe('v2 tensor data must be nested no deeper than its shape', () => {
+  it('OCR image input nested 60 levels: 400 naming inputs.0.data (was a 500 stack overflow)', async () => {
+    let data: unknown = 'aGVsbG8=';
+    for (let i = 0; i < 60; i++) data = [data];
+    const res = await postJson(
+      '/v2/models/ocr/infer',
+      JSON.stringify({ inputs: [{ name: 'image', datatype: 'BYTES', shape: [1], data }] }),
+    );
+    const body = await json(res);
+    expect(res.status, JSON.stringify(body)).toBe(400);
+    expect(body.error).toMatch(/^inputs\.0\.data: .*nested deeper than its shape \[1\]/);
+  });
+});
