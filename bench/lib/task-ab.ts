@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type PredictResponse, predict, predictRequest } from './api-client.js';
 import { type ApiProcess, startApi } from './api-process.js';
@@ -141,7 +141,7 @@ export async function writeTaskAb(out: string, rows: Experiment[], log: (message
   const text = [
     '# modelship benchmark: detect/classify pipeline, commit against commit',
     '',
-    `${date} · \`npm run bench -- --only task-ab --refs …\``,
+    `${date} · \`npm run bench -- --only task-ab --refs …\` · load average ${num(loadavg()[0])} at the end`,
     '',
     "Each commit's API is built from git and serves the synthetic models of the main report; requests go to",
     'every build in turn, at concurrency 1, so all rows of one task and input were measured under the same',
