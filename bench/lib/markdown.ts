@@ -86,6 +86,7 @@ export function renderTasks(tasks: BenchResults['tasks']): string[] {
     'pooled linear classifier): their inference costs next to nothing, so these figures are the server pipeline',
     'around a model (decode, letterbox or resize + crop, candidate decoding, NMS, softmax, JSON), not what a real',
     'YOLO or ResNet would take to compute. A second API serves only them; `POST /predict`, base64 JSON.',
+    'What each pipeline change did, commit against commit in one run: [task-ab.md](task-ab.md).',
     '',
     markdownTable(
       [

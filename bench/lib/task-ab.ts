@@ -1,12 +1,12 @@
 // `--only task-ab --refs <ref>,<ref>,…`: the detect/classify pipeline of several commits side by side, in one
-// run. Each ref's API is built from git into bench/.cache, all of them serve the same synthetic models at
+// run. Each ref's API is built from git into node_modules/.cache, all of them serve the same synthetic models at
 // once, and requests go to them in turn (the order rotating each round), so drift in machine speed hits every
 // build alike. Each row's note gives its overhead (server time minus inference, per request) as a ratio to
 // the previous ref's: consecutive refs are one change each, so a row is that change's before/after.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type PredictResponse, predict, predictRequest } from './api-client.js';
 import { type ApiProcess, startApi } from './api-process.js';
@@ -17,7 +17,8 @@ import { median, summarize } from './stats.js';
 import type { TaskInput } from './task-bench.js';
 import { writeTaskModels } from './tasks.js';
 
-const CACHE = 'bench/.cache/task-ab';
+/** Outside the sources that lint and typecheck read; modules resolve from the repository's node_modules. */
+const CACHE = 'node_modules/.cache/modelship-task-ab';
 
 interface Build {
   ref: string;
@@ -26,7 +27,7 @@ interface Build {
   entry: string;
 }
 
-/** The API of `ref` compiled into bench/.cache/task-ab/<sha> (reused when already there). */
+/** The API of `ref` compiled into node_modules/.cache/modelship-task-ab/<sha> (reused when already there). */
 function buildRef(ref: string, log: (message: string) => void): Build {
   const git = (...args: string[]) => execFileSync('git', args, { encoding: 'utf8' }).trim();
   const sha = git('rev-parse', '--short=10', `${ref}^{commit}`);
@@ -140,7 +141,7 @@ export async function writeTaskAb(out: string, rows: Experiment[], log: (message
   const text = [
     '# modelship benchmark: detect/classify pipeline, commit against commit',
     '',
-    `${date} · \`npm run bench -- --only task-ab --refs …\``,
+    `${date} · \`npm run bench -- --only task-ab --refs …\` · load average ${num(loadavg()[0])} at the end`,
     '',
     "Each commit's API is built from git and serves the synthetic models of the main report; requests go to",
     'every build in turn, at concurrency 1, so all rows of one task and input were measured under the same',
