@@ -5,6 +5,7 @@ import { MAX_JSON_DEPTH } from '../src/json-body.js';
 import { startRuntime, type TestRuntime } from './helpers/api-runtime.js';
 
 let rt: TestRuntime;
+let half: TestRuntime;
 const request = (path: string, init?: RequestInit) => rt.app.request(path, init);
 type ErrorJson = { error: string; detail?: string; field?: string };
 const json = async (res: Response) => (await res.json()) as ErrorJson;
@@ -13,10 +14,22 @@ const postJson = (path: string, body: string, headers: Record<string, string> = 
 
 beforeAll(async () => {
   rt = await startRuntime({ WORKERS: '1' });
-  await rt.pool.ready;
+  half = await startRuntime({ WORKERS: '1', BODY_LIMIT_MB: '0.5' });
+  await Promise.all([rt.pool.ready, half.pool.ready]);
 });
 afterAll(async () => {
   await rt?.pool.close();
+  await half?.pool.close();
+});
+
+it('a fractional BODY_LIMIT_MB is named as set (0.5 MB, was rounded to 1 MB)', async () => {
+  const res = await half.app.request('/v1/models/ocr/predict', {
+    method: 'POST',
+    headers: { 'Content-Type': 'image/png' },
+    body: new Uint8Array(600 * 1024),
+  });
+  expect(res.status).toBe(413);
+  expect((await json(res)).detail).toBe('the request body is over the 0.5 MB limit');
 });
 
 describe('deeply nested JSON is refused before it is parsed', () => {
