@@ -87,3 +87,37 @@ describe('v2 tensor data must be nested no deeper than its shape', () => {
     expect(body.error).toMatch(/^inputs\.0\.data: .*nested deeper than its shape \[1\]/);
   });
 });
+
+describe('routing', () => {
+  it('a known path with the wrong method is a 405 with Allow (was 404)', async () => {
+    const res = await request('/predict', { method: 'GET' });
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('POST');
+    expect(await json(res)).toMatchObject({ error: 'method_not_allowed' });
+    const models = await request('/v1/models/ocr', { method: 'DELETE' });
+    expect(models.status).toBe(405);
+    expect(models.headers.get('allow')).toBe('GET, HEAD');
+    expect((await request('/no/such/path', { method: 'GET' })).status).toBe(404);
+  });
+
+  it('GET / redirects to the API docs', async () => {
+    const res = await request('/');
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe('/docs');
+  });
+
+  it('Inference-Header-Content-Length must be a decimal integer', async () => {
+    const header = JSON.stringify({
+      inputs: [{ name: 'image', datatype: 'BYTES', shape: [1], data: ['eA=='] }],
+    });
+    for (const length of ['1e2', '0x10', '', ' ', '-1', '1.5']) {
+      const res = await request('/v2/models/ocr/infer', {
+        method: 'POST',
+        headers: { 'Inference-Header-Content-Length': length },
+        body: header,
+      });
+      expect(res.status, length).toBe(400);
+      expect((await json(res)).error).toMatch(/decimal integer/);
+    }
+  });
+});
