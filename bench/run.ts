@@ -12,6 +12,7 @@ import {
   predict,
   predictRequest,
   REQUEST_HISTOGRAM,
+  type Scrape,
   sampleRss,
   scrape,
   stageBreakdown,
@@ -22,13 +23,14 @@ import { characterErrorRate, pooledCer, readingOrderText } from './lib/cer.js';
 import { dockerUnavailable, imageExists, imageSize, timeContainerStart } from './lib/docker.js';
 import { type BenchInput, describeInput, loadInputs } from './lib/inputs.js';
 import { loadSeconds, runLoad, type SequentialBudget, timeSequential } from './lib/load.js';
-import { describeCommit, describeMachine } from './lib/machine.js';
-import { renderMarkdown } from './lib/markdown.js';
+import { cpuMeter, describeCommit, describeMachine } from './lib/machine.js';
+import { renderMarkdown, renderThroughput } from './lib/markdown.js';
 import { splitRecorder } from './lib/model-split.js';
 import { type OcrEvalResults, runOcrEval, writeOcrEvalOnly } from './lib/ocr-eval/bench.js';
 import { createPeer, type Peer, type PeerLine, peerBoxes } from './lib/peer.js';
 import type {
   BenchResults,
+  CpuUse,
   DockerFigures,
   Experiment,
   HealthUnderLoad,
@@ -38,6 +40,7 @@ import type {
   SizeLatency,
 } from './lib/results.js';
 import { median, ratio, summarize } from './lib/stats.js';
+import { measureTaskAb, writeTaskAb } from './lib/task-ab.js';
 import {
   measureTaskLoad,
   measureTasks,
@@ -101,8 +104,12 @@ async function main(): Promise<void> {
       experiments: { type: 'boolean', default: false },
       out: { type: 'string', default: 'bench/results' },
       // `--only tasks`: just the detect/classify figures, written to <out>/tasks.{md,json};
-      // `--only ocr-eval`: just the OCR evaluation set, written to <out>/ocr-eval.{md,json}.
+      // `--only ocr-eval`: just the OCR evaluation set, written to <out>/ocr-eval.{md,json};
+      // `--only task-ab --refs a,b,c`: the detect/classify pipeline of those commits, interleaved (task-ab.ts);
+      // `--only throughput`: just the throughput at 1 to 4 × cores clients, written to <out>/throughput.{md,json}.
       only: { type: 'string' },
+      refs: { type: 'string' },
+      rounds: { type: 'string', default: '60' },
     },
   });
   const mode = values.quick ? 'quick' : 'default';
@@ -136,6 +143,31 @@ async function main(): Promise<void> {
       await writeOcrEvalOnly(values.out, await runOcrEval(ocrApi.url, mode === 'quick', log), log);
     } finally {
       await ocrApi.stop();
+    }
+    return;
+  }
+  if (values.only === 'task-ab') {
+    const refs = (values.refs ?? '').split(',').filter((ref) => ref.length > 0);
+    if (refs.length < 2)
+      throw new Error('--only task-ab needs --refs with two commits or more, oldest first');
+    const taskIn = await taskInputs(byId(TASK_INPUT));
+    const rows = await measureTaskAb(refs, taskIn, machine.cores, Number(values.rounds), log);
+    await writeTaskAb(values.out, rows, log);
+    return;
+  }
+  if (values.only === 'throughput') {
+    const throughputApi = await startApi(apiEnv);
+    try {
+      const input = byId(THROUGHPUT_INPUT);
+      const request = predictRequest(input);
+      for (let i = 0; i < profile.warmup; i++) await predict(throughputApi.url, request);
+      const typical = summarize(
+        (await timeSequential(() => predict(throughputApi.url, request), profile.latency)).latenciesMs,
+      ).p50;
+      const { runs, health } = await measureThroughput(throughputApi, input, machine.cores, profile, typical);
+      await writeThroughputOnly(values.out, { input: THROUGHPUT_INPUT, runs, health }, machine.cores);
+    } finally {
+      await throughputApi.stop();
     }
     return;
   }
@@ -297,6 +329,8 @@ async function measureThroughput(
     const seconds = loadSeconds(profile.loadSeconds, p50Ms, connections, cores);
     log(`throughput: ${input.id} at concurrency ${connections} for ${seconds} s`);
     const saturated = connections === 4 * cores;
+    const before = await scrape(api.url);
+    const meter = cpuMeter();
     const load = runLoad(api.url, { ...spec, connections, seconds });
     // The probe starts once the queue has filled and stops before the load does.
     const probe = saturated
@@ -310,13 +344,55 @@ async function measureThroughput(
           }),
         )
       : undefined;
-    runs.push(await load);
+    const run = await load;
+    const used = meter.stop();
+    const after = await scrape(api.url);
+    runs.push({ ...run, cpu: cpuUse(before, after, run.requests, used) });
     const probed = await probe;
     if (probed) health = { concurrency: connections, latency: probed.latency, errors: probed.errors };
     // autocannon leaves requests queued in the API when it stops; let them finish before the next figure.
     await waitIdle(api.url);
   }
   return { runs, health, peakMiB: await rss.stop() };
+}
+
+/**
+ * The API's CPU per request and the cores it kept busy, next to the whole machine's. Throughput scales with
+ * clients only while there are idle cores: at 1 client the API should keep about one busy, and a machine busier
+ * than the API means other work took cores from it.
+ */
+function cpuUse(
+  before: Scrape,
+  after: Scrape,
+  requests: number,
+  used: { seconds: number; machineCores: number },
+): CpuUse | undefined {
+  if (before.cpuSeconds === undefined || after.cpuSeconds === undefined || requests === 0) return undefined;
+  const apiSeconds = after.cpuSeconds - before.cpuSeconds;
+  return {
+    apiMsPerRequest: (1000 * apiSeconds) / requests,
+    apiCores: apiSeconds / used.seconds,
+    machineCores: used.machineCores,
+  };
+}
+
+/** `--only throughput`: the throughput section alone, in <out>/throughput.{md,json}. */
+async function writeThroughputOnly(
+  out: string,
+  throughput: BenchResults['throughput'],
+  cores: number,
+): Promise<void> {
+  await mkdir(out, { recursive: true });
+  const base = join(out, 'throughput');
+  const date = new Date().toISOString();
+  const load = loadavg()[0] as number;
+  await writeFile(
+    `${base}.json`,
+    `${JSON.stringify({ date, commit: describeCommit(), cores, loadAverage: load, throughput }, null, 2)}\n`,
+  );
+  const title = `# modelship benchmark: throughput only\n\n${date} · commit ${describeCommit()} · ${cores} cores, ${cores} workers · load average ${load.toFixed(1)} at the end\n\n`;
+  await writeFile(`${base}.md`, `${title}${renderThroughput(throughput, cores).join('\n')}\n`);
+  log(`wrote ${base}.md and ${base}.json`);
 }
 
 /** RSS before and after `requests` more predictions at concurrency = cores: growth here hints at a leak. */

@@ -34,7 +34,7 @@ export const DEFAULTS = {
   shape: 'single-vm',
   machineType: 'g2-standard-4',
   gpu: 'nvidia-l4',
-  gpuCount: 1,
+  gpuCount: 0,
   spot: false,
   bootDiskGb: 100,
   vmImage: 'ubuntu-os-accelerator-images/ubuntu-accelerator-2404-amd64-with-nvidia-580',
@@ -54,7 +54,7 @@ export const DEFAULTS = {
   gpuZonalRedundancy: false,
   alertEmail: '',
   billingAccount: '',
-  monthlyBudget: 0,
+  monthlyBudget: '',
   idleStopMinutes: 0,
 } as const;
 
@@ -77,9 +77,34 @@ const G2_L4_COUNT: Record<string, number> = {
   'g2-standard-48': 4,
   'g2-standard-96': 8,
 };
-const T4_COUNTS = [1, 2, 4];
+/**
+ * The largest N1 machine each T4 count may attach to (cloud.google.com/compute/docs/gpus, N1 + T4 table):
+ * 1 or 2 T4s up to 48 vCPU and 312 GB, 4 T4s up to 96 vCPU and 624 GB.
+ */
+const T4_LIMITS: Record<number, { vcpus: number; memoryGb: number }> = {
+  1: { vcpus: 48, memoryGb: 312 },
+  2: { vcpus: 48, memoryGb: 312 },
+  4: { vcpus: 96, memoryGb: 624 },
+};
+const T4_COUNTS = Object.keys(T4_LIMITS).map(Number);
 // Accelerator-optimized families other than g2 carry GPUs this program does not target.
 const UNSUPPORTED_FAMILIES = ['a2', 'a3', 'a4', 'g4', 'ct5lp', 'ct6e'];
+/** Arm (arm64) series: Tau T2A (Ampere Altra), C4A and N4A (Axion), A4X (Grace). */
+const ARM_FAMILIES = ['t2a', 'c4a', 'n4a', 'a4x'];
+/** GB of memory per vCPU of the predefined N1 types. */
+const N1_GB_PER_VCPU: Record<string, number> = { standard: 3.75, highmem: 6.5, highcpu: 0.9 };
+
+/** vCPUs and memory of an N1 type (n1-standard-8, custom-4-16384, custom-4-16384-ext); undefined if unknown. */
+function n1Size(machineType: string): { vcpus: number; memoryGb: number } | undefined {
+  const predefined = /^n1-(standard|highmem|highcpu)-(\d+)$/.exec(machineType);
+  if (predefined?.[1] && predefined[2]) {
+    const vcpus = Number(predefined[2]);
+    return { vcpus, memoryGb: vcpus * (N1_GB_PER_VCPU[predefined[1]] ?? 0) };
+  }
+  const custom = /^custom-(\d+)-(\d+)(-ext)?$/.exec(machineType);
+  if (custom?.[1] && custom[2]) return { vcpus: Number(custom[1]), memoryGb: Number(custom[2]) / 1024 };
+  return undefined;
+}
 
 export const machineFamily = (machineType: string): string => machineType.split('-')[0] ?? '';
 /** N1, the family T4s attach to: n1-* and the N1 custom types, which GCE names `custom-<cpus>-<mb>`. */
@@ -110,12 +135,18 @@ const intSetting = (key: string, def: number, min: number, max: number) =>
       return n;
     });
 
-const textSetting = (key: string, def: string, pattern: RegExp, allowed: string) =>
+const textSetting = (
+  key: string,
+  def: string,
+  pattern: RegExp,
+  allowed: string,
+  normalize: (v: string) => string = (v) => v,
+) =>
   z
     .string()
     .optional()
     .transform((v, ctx) => {
-      const value = v === undefined || v.trim() === '' ? def : v.trim();
+      const value = v === undefined || v.trim() === '' ? def : normalize(v.trim());
       if (value !== '' && !pattern.test(value)) {
         ctx.addIssue({ code: 'custom', message: `must be ${allowed} (got "${value}"); ${set(key)}` });
         return z.NEVER;
@@ -151,6 +182,35 @@ const boolSetting = (key: string, def: boolean) =>
     });
 
 const IPV4_CIDR = /^((25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(25[0-5]|2[0-4]\d|1?\d?\d)\/(3[0-2]|[12]?\d)$/;
+/**
+ * The widest SSH source allowed, alone or all ranges together: a /8 (16,777,216 addresses). Wider is "the
+ * internet" in pieces (0.0.0.0/1 + 128.0.0.0/1 is 0.0.0.0/0), which bots scan for SSH within minutes.
+ */
+const SSH_MIN_PREFIX = 8;
+const SSH_MAX_ADDRESSES = 2 ** (32 - SSH_MIN_PREFIX);
+const SSH_ADVICE = `use the IAP range ${IAP_SSH_RANGE} (the default) or your own address as /32`;
+
+/** The first and last address (as numbers) of a valid IPv4 CIDR range. */
+function ipv4Span(cidr: string): [number, number] {
+  const [ip = '', bits = '0'] = cidr.split('/');
+  const start = ip.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
+  const size = 2 ** (32 - Number(bits));
+  const first = start - (start % size);
+  return [first, first + size - 1];
+}
+
+/** How many distinct addresses the ranges cover together (overlaps counted once). */
+export function ipv4Coverage(cidrs: string[]): number {
+  const spans = cidrs.map(ipv4Span).sort((a, b) => a[0] - b[0]);
+  let total = 0;
+  let end = -1;
+  for (const [first, last] of spans) {
+    if (last <= end) continue;
+    total += last - Math.max(first, end + 1) + 1;
+    end = last;
+  }
+  return total;
+}
 
 const cidrListSetting = (key: string) =>
   z
@@ -169,20 +229,102 @@ const cidrListSetting = (key: string) =>
         ctx.addIssue({ code: 'custom', message: `must be a non-empty list of IPv4 CIDR ranges; ${hint}` });
         return z.NEVER;
       }
+      let rangeRefused = false;
       for (const cidr of list as string[]) {
+        rangeRefused ||= !IPV4_CIDR.test(cidr) || Number(cidr.split('/')[1]) < SSH_MIN_PREFIX;
         if (!IPV4_CIDR.test(cidr)) {
           ctx.addIssue({
             code: 'custom',
             message: `"${cidr}" is not an IPv4 CIDR range like ${IAP_SSH_RANGE}`,
           });
-        } else if (cidr.endsWith('/0')) {
+        } else if (Number(cidr.split('/')[1]) < SSH_MIN_PREFIX) {
           ctx.addIssue({
             code: 'custom',
-            message: `"${cidr}" would open SSH to the whole internet; use the IAP range ${IAP_SSH_RANGE} (the default)`,
+            message: `"${cidr}" would open SSH to ${cidr.endsWith('/0') ? 'the whole internet' : 'a large part of the internet'}: a range may be at most a /${SSH_MIN_PREFIX}; ${SSH_ADVICE}`,
           });
         }
       }
+      const covered = rangeRefused ? 0 : ipv4Coverage(list as string[]);
+      if (covered > SSH_MAX_ADDRESSES) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `the ranges together cover ${covered.toLocaleString('en-US')} addresses, more than one /${SSH_MIN_PREFIX} (${SSH_MAX_ADDRESSES.toLocaleString('en-US')}): SSH would be open to a large part of the internet; ${SSH_ADVICE}`,
+        });
+      }
       return list as string[];
+    });
+
+/** Public image projects whose every image is Debian or Ubuntu. */
+const APT_IMAGE_PROJECTS = [
+  'debian-cloud',
+  'ubuntu-os-cloud',
+  'ubuntu-os-pro-cloud',
+  'ubuntu-os-accelerator-images',
+];
+const IMAGE_NAME = '[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?';
+/** A GCP project ID: 6 to 30 lowercase letters, digits, hyphens, starting with a letter. */
+const PROJECT_ID = '[a-z][-a-z0-9]{4,28}[a-z0-9]';
+// <project>/<image or family>, and the resource paths GCE's docs and `gcloud --format` print (optionally a full URL).
+const IMAGE_FORMS = [
+  new RegExp(`^(${PROJECT_ID})/(${IMAGE_NAME})$`),
+  new RegExp(
+    `^(?:https://(?:www|compute)\\.googleapis\\.com/compute/v1/)?projects/(${PROJECT_ID})/global/images/(?:family/)?(${IMAGE_NAME})$`,
+  ),
+];
+
+/**
+ * The boot image, normalised to `<project>/<image or family>` (GCE tries the image, then the family). startup.sh
+ * installs Docker and the NVIDIA toolkit with apt-get, and the app images are amd64: only x86 Debian or Ubuntu
+ * images boot into a working app.
+ */
+const vmImageSetting = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    const value = v === undefined || v.trim() === '' ? DEFAULTS.vmImage : v.trim();
+    const match = IMAGE_FORMS.map((form) => form.exec(value)).find(Boolean);
+    const examples = `e.g. ${DEFAULTS.vmImage}, ubuntu-os-cloud/ubuntu-2404-lts-amd64 or debian-cloud/debian-12`;
+    if (!match?.[1] || !match[2]) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be an image or image family as <project>/<name> or projects/<project>/global/images/[family/]<name> (got "${value}"), ${examples}; ${set('vmImage')}`,
+      });
+      return z.NEVER;
+    }
+    const [project, name] = [match[1], match[2]];
+    if (!APT_IMAGE_PROJECTS.includes(project) && !/debian|ubuntu/.test(name)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${project}/${name} is not a Debian or Ubuntu image: the VM's startup script installs Docker with apt-get; use one, ${examples}; ${set('vmImage')}`,
+      });
+      return z.NEVER;
+    }
+    if (/arm64|aarch64/.test(name)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${project}/${name} is an Arm image, but the app images are built for amd64 (x86-64); use an amd64 image, ${examples}; ${set('vmImage')}`,
+      });
+      return z.NEVER;
+    }
+    return `${project}/${name}`;
+  });
+
+/** A budget amount in the billing account's currency, to the cent (the API takes units and nanos). */
+const amountSetting = (key: string, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return 0;
+      const value = v.trim();
+      if (!/^\d+(\.\d{1,2})?$/.test(value) || Number(value) > max) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be an amount from 0 to ${max} with at most 2 decimals, such as 50 or 12.50 (got "${v}"); ${set(key)}`,
+        });
+        return z.NEVER;
+      }
+      return Number(value);
     });
 
 // The value is a secret: messages describe what is wrong and never echo it.
@@ -215,7 +357,14 @@ const basicAuthSetting = z
 const rawSchema = z.object({
   'gcp:project': z
     .string({ error: 'is not set; run: pulumi config set gcp:project <your-project-id>' })
-    .regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, {
+    // Domain-scoped IDs (example.com:proj) take other forms in names this program builds: the registry path is
+    // <region>-docker.pkg.dev/example.com/proj/..., service accounts are ...@proj.example.com.iam.gserviceaccount.com.
+    .refine((v) => !/^[a-z0-9.-]+\.[a-z]+:/.test(v), {
+      error:
+        'is a domain-scoped project ID (<domain>:<project>), which this program does not support: its Artifact Registry and service account names take other forms; use a project whose ID has no domain prefix',
+      abort: true,
+    })
+    .regex(new RegExp(`^${PROJECT_ID}$`), {
       error:
         'must be a GCP project ID (6 to 30 lowercase letters, digits, hyphens); see gcloud projects list',
     }),
@@ -239,20 +388,18 @@ const rawSchema = z.object({
     'a machine type such as g2-standard-4, n1-standard-4, e2-standard-4 or e2-medium',
   ),
   gpu: enumSetting('gpu', GPU_TYPES, DEFAULTS.gpu),
-  gpuCount: intSetting('gpuCount', DEFAULTS.gpuCount, 1, 8),
+  // 0: the count the machine type implies (g2 carries its own; T4: the fewest the N1 size allows; Cloud Run: 1)
+  gpuCount: intSetting('gpuCount', DEFAULTS.gpuCount, 0, 8),
   spot: boolSetting('spot', DEFAULTS.spot),
   bootDiskGb: intSetting('bootDiskGb', DEFAULTS.bootDiskGb, 50, 2000),
-  vmImage: textSetting(
-    'vmImage',
-    DEFAULTS.vmImage,
-    /^[a-z0-9][a-z0-9.-]*(\/[a-z0-9][a-z0-9.-]*)?$/,
-    'an image family or image as <project>/<family>',
-  ),
+  vmImage: vmImageSetting,
+  // DNS names are case-insensitive and may end in the root's dot: both are dropped, as Cloud DNS shows them.
   domain: textSetting(
     'domain',
     DEFAULTS.domain,
-    /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,
-    'a lowercase hostname such as app.example.com',
+    /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+([a-z]{2,63}|xn--[a-z0-9-]{1,59})$/,
+    'a hostname such as app.example.com',
+    (v) => v.toLowerCase().replace(/\.$/, ''),
   ),
   dnsZone: textSetting(
     'dnsZone',
@@ -284,7 +431,7 @@ const rawSchema = z.object({
     /^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$/,
     'a billing account ID such as 012345-6789AB-CDEF01 (gcloud billing accounts list)',
   ),
-  monthlyBudget: intSetting('monthlyBudget', DEFAULTS.monthlyBudget, 0, 1_000_000),
+  monthlyBudget: amountSetting('monthlyBudget', 1_000_000),
   // a week at most; under 10 minutes a VM could stop before its first boot has finished
   idleStopMinutes: intSetting('idleStopMinutes', DEFAULTS.idleStopMinutes, 0, 10_080),
 });
@@ -382,10 +529,10 @@ function cloudRunChecks(c: Parsed): Problem[] {
         message: `${region} has no Cloud Run L4 GPUs; use one of ${CLOUD_RUN_L4_REGIONS.join(', ')} (or gpu none)`,
       });
     }
-    if (c.gpuCount !== 1) {
+    if (c.gpuCount > 1) {
       problems.push({
         key: 'gpuCount',
-        message: `must be 1 with shape cloud-run: an instance has one L4 (got ${c.gpuCount}); raise maxInstances instead`,
+        message: `must be 1 (or unset) with shape cloud-run: an instance has one L4 (got ${c.gpuCount}); raise maxInstances instead`,
       });
     }
     if (cpu < CLOUD_RUN_GPU_MIN.cpu) {
@@ -415,6 +562,52 @@ function cloudRunChecks(c: Parsed): Problem[] {
   return problems;
 }
 
+const fitsT4 = (size: { vcpus: number; memoryGb: number }, count: number): boolean => {
+  const limit = T4_LIMITS[count];
+  return limit !== undefined && size.vcpus <= limit.vcpus && size.memoryGb <= limit.memoryGb;
+};
+
+/**
+ * The VM's GPU count: gpuCount when set, else what the machine type implies (a g2 carries its own L4s; an N1
+ * gets the fewest T4s its size allows). Undefined when no T4 count allows the N1 size.
+ */
+function vmGpuCount(c: Parsed): number | undefined {
+  if (c.gpuCount > 0) return c.gpuCount;
+  if (c.gpu === 'nvidia-l4') return G2_L4_COUNT[c.machineType] ?? 1;
+  const size = n1Size(c.machineType);
+  return size ? T4_COUNTS.find((count) => fitsT4(size, count)) : 1;
+}
+
+/** N1 + T4: the count GCE allows, and the largest machine that count may attach to. */
+function t4Checks(c: Parsed): Problem[] {
+  if (c.gpuCount > 0 && !T4_COUNTS.includes(c.gpuCount)) {
+    return [
+      {
+        key: 'gpuCount',
+        message: `must be one of ${T4_COUNTS.join(', ')} for nvidia-tesla-t4 (got ${c.gpuCount})`,
+      },
+    ];
+  }
+  const size = n1Size(c.machineType);
+  const count = vmGpuCount(c);
+  if (!size || (count !== undefined && fitsT4(size, count))) return [];
+  const limits = T4_COUNTS.map(
+    (n) => `${n}: ${T4_LIMITS[n]?.vcpus} vCPU / ${T4_LIMITS[n]?.memoryGb} GB`,
+  ).join(', ');
+  const has = `${c.machineType} has ${size.vcpus} vCPU and ${Math.round(size.memoryGb)} GB`;
+  return [
+    count === undefined
+      ? {
+          key: 'machineType',
+          message: `${has}, more than any T4 count allows (${limits}); use a smaller n1 type`,
+        }
+      : {
+          key: 'gpuCount',
+          message: `${has}, more than ${count} T4 GPU(s) allow (at most per count, ${limits}); use more GPUs or a smaller n1 type, or unset gpuCount to get the fewest that fit`,
+        },
+  ];
+}
+
 /** The combinations GCE refuses, or that this program cannot serve on a VM. */
 function vmChecks(c: Parsed): Problem[] {
   const problems: Problem[] = [];
@@ -425,7 +618,12 @@ function vmChecks(c: Parsed): Problem[] {
     });
   }
   const family = machineFamily(c.machineType);
-  if (UNSUPPORTED_FAMILIES.includes(family)) {
+  if (ARM_FAMILIES.includes(family)) {
+    problems.push({
+      key: 'machineType',
+      message: `${c.machineType} is an Arm (arm64) machine type, but the boot image and the app's Docker images are built for x86-64 (amd64); use an x86 type such as e2-standard-4, n2-standard-4 or c3-standard-4`,
+    });
+  } else if (UNSUPPORTED_FAMILIES.includes(family)) {
     problems.push({
       key: 'machineType',
       message: `${c.machineType}: the ${family} family is not supported; use g2-standard-* (L4), n1-standard-* with gpu nvidia-tesla-t4, or a CPU type such as e2-standard-4`,
@@ -442,10 +640,10 @@ function vmChecks(c: Parsed): Problem[] {
         key: 'machineType',
         message: `${c.machineType} is not a g2 machine type; use one of ${Object.keys(G2_L4_COUNT).join(', ')}`,
       });
-    } else if (c.gpuCount !== l4s) {
+    } else if (c.gpuCount > 0 && c.gpuCount !== l4s) {
       problems.push({
         key: 'gpuCount',
-        message: `${c.machineType} carries exactly ${l4s} L4 GPU(s) (got ${c.gpuCount}); set gpuCount ${l4s} or pick the g2 size with ${c.gpuCount}`,
+        message: `${c.machineType} carries exactly ${l4s} L4 GPU(s) (got ${c.gpuCount}); unset it (pulumi config rm gpuCount: the machine type sets the count) or pick the g2 size with ${c.gpuCount}`,
       });
     }
   } else if (c.gpu === 'nvidia-tesla-t4') {
@@ -454,11 +652,8 @@ function vmChecks(c: Parsed): Problem[] {
         key: 'gpu',
         message: `nvidia-tesla-t4 attaches only to n1-* machine types (got machineType ${c.machineType}); use machineType n1-standard-4`,
       });
-    } else if (!T4_COUNTS.includes(c.gpuCount)) {
-      problems.push({
-        key: 'gpuCount',
-        message: `must be one of ${T4_COUNTS.join(', ')} for nvidia-tesla-t4 (got ${c.gpuCount})`,
-      });
+    } else {
+      problems.push(...t4Checks(c));
     }
   } else if (family === 'g2') {
     problems.push({
@@ -535,7 +730,7 @@ function toDeployConfig(c: Parsed) {
     zone: c['gcp:zone'] ?? '',
     machineType: c.machineType,
     /** The GPU attached to the VM; undefined for a CPU-only VM. */
-    ...(c.gpu !== 'none' && { gpu: { type: c.gpu, count: c.gpuCount } }),
+    ...(c.gpu !== 'none' && { gpu: { type: c.gpu, count: vmGpuCount(c) ?? 1 } }),
     spot: c.spot,
     bootDiskGb: c.bootDiskGb,
     vmImage: c.vmImage,

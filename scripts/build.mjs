@@ -12,8 +12,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const SKIPPED_DIRS = new Set(['dist', 'node_modules', 'test']);
 const COMMON = ['tsconfig.base.json', 'package-lock.json'];
-/** Files outside a workspace that its build reads: the page's types come from the API's contract. */
-const SHARED = { 'app/ui': ['app/api/src/contract.ts', 'app/api/package.json'] };
+/** Files outside a workspace that its build reads: the page's types come from the API's contract, the UI
+ * server's from the HTTP server it shares with the API. */
+const SHARED = {
+  'app/ui': ['app/api/src/contract.ts', 'app/api/src/http-server.ts', 'app/api/package.json'],
+};
 
 function* files(path) {
   const entries = readdirSync(join(root, path), { withFileTypes: true });

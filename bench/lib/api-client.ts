@@ -40,6 +40,8 @@ export interface Scrape {
   stages: Map<string, HistogramTotals>;
   routes: Map<string, HistogramTotals>;
   rssBytes: number | undefined;
+  /** CPU seconds the API process has used, every thread (main, workers, onnxruntime, sharp). */
+  cpuSeconds: number | undefined;
   /** Requests admitted and not finished, running or queued. */
   inFlight: number | undefined;
 }
@@ -51,6 +53,7 @@ export async function scrape(baseUrl: string): Promise<Scrape> {
     stages: histogramTotalsBy(samples, 'stage', STAGE_HISTOGRAM),
     routes: histogramTotalsBy(samples, 'route', REQUEST_HISTOGRAM),
     rssBytes: sampleValue(samples, 'process_resident_memory_bytes'),
+    cpuSeconds: sampleValue(samples, 'process_cpu_seconds_total'),
     inFlight: sampleValue(samples, 'modelship_inflight_requests'),
   };
 }

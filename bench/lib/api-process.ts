@@ -14,11 +14,14 @@ export interface ApiProcess {
   stop(): Promise<void>;
 }
 
-export async function startApi(env: Record<string, string>, timeoutMs = 120_000): Promise<ApiProcess> {
+export async function startApi(
+  env: Record<string, string>,
+  { timeoutMs = 120_000, entry = API_ENTRY }: { timeoutMs?: number; entry?: string } = {},
+): Promise<ApiProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const started = performance.now();
-  const child = spawn(process.execPath, [API_ENTRY], {
+  const child = spawn(process.execPath, [entry], {
     env: { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -19,6 +19,31 @@ export function describeMachine(): Omit<Machine, 'loadAverage'> {
 }
 
 /** The commit measured, with "+changes" when the work tree differs from it; null outside a git checkout. */
+/** Busy and total CPU time of the whole machine so far, in seconds (summed over cores). */
+function machineTimes(): { busy: number; total: number } {
+  let busy = 0;
+  let total = 0;
+  for (const { times } of cpus()) {
+    const all = times.user + times.nice + times.sys + times.irq + times.idle;
+    busy += all - times.idle;
+    total += all;
+  }
+  return { busy: busy / 1000, total: total / 1000 };
+}
+
+/** Starts counting; `stop()` gives the seconds elapsed and the machine's busy cores on average over them. */
+export function cpuMeter(): { stop(): { seconds: number; machineCores: number } } {
+  const before = machineTimes();
+  const started = performance.now();
+  return {
+    stop() {
+      const after = machineTimes();
+      const seconds = (performance.now() - started) / 1000;
+      return { seconds, machineCores: (after.busy - before.busy) / seconds };
+    },
+  };
+}
+
 export function describeCommit(): string | null {
   try {
     const git = (...args: string[]) =>

@@ -276,34 +276,7 @@ export function renderMarkdown(r: BenchResults): string {
       ],
     ),
     '',
-    `## Throughput (input \`${r.throughput.input}\`)`,
-    '',
-    markdownTable(
-      ['concurrency', 'seconds', 'requests', 'req/s', 'vs 1 client', 'p50 ms', 'p95 ms', 'p99 ms', 'errors'],
-      r.throughput.runs.map((t) => [
-        String(t.concurrency),
-        num(t.seconds, 0),
-        String(t.requests),
-        num(t.requestsPerSecond),
-        times(
-          ratio(
-            t.requestsPerSecond,
-            r.throughput.runs.find((one) => one.concurrency === 1)?.requestsPerSecond,
-          ),
-        ),
-        num(t.latency.p50),
-        num(t.latency.p95),
-        num(t.latency.p99),
-        String(t.errors),
-      ]),
-    ),
-    '',
-    r.throughput.health
-      ? `Health under load: \`GET /health\` while ${r.throughput.health.concurrency} predictions are in flight: ` +
-          `p50 ${num(r.throughput.health.latency.p50)} ms, p99 ${num(r.throughput.health.latency.p99)} ms, ` +
-          `max ${num(r.throughput.health.latency.max)} ms over ${r.throughput.health.latency.n} probes, ${r.throughput.health.errors} errors.`
-      : 'Health under load: n/a.',
-    '',
+    ...renderThroughput(r.throughput, r.machine.cores),
     ...renderTasks(r.tasks),
     ...renderTaskLoad(r.taskLoad),
     '## Cold start and memory',
@@ -375,4 +348,55 @@ export function renderMarkdown(r: BenchResults): string {
   }
   if (r.notes.length > 0) out.push('## Notes', '', ...r.notes.map((n) => `- ${n}`), '');
   return `${out.join('\n')}\n`;
+}
+
+/** The throughput section: req/s at each concurrency against one client, with where the CPU went. */
+export function renderThroughput(throughput: BenchResults['throughput'], cores: number): string[] {
+  return [
+    `## Throughput (input \`${throughput.input}\`)`,
+    '',
+    markdownTable(
+      [
+        'concurrency',
+        'seconds',
+        'requests',
+        'req/s',
+        'vs 1 client',
+        'p50 ms',
+        'p95 ms',
+        'p99 ms',
+        'errors',
+        'API CPU ms per request',
+        'API busy cores',
+        'machine busy cores',
+      ],
+      throughput.runs.map((t) => [
+        String(t.concurrency),
+        num(t.seconds, 0),
+        String(t.requests),
+        num(t.requestsPerSecond),
+        times(
+          ratio(t.requestsPerSecond, throughput.runs.find((one) => one.concurrency === 1)?.requestsPerSecond),
+        ),
+        num(t.latency.p50),
+        num(t.latency.p95),
+        num(t.latency.p99),
+        String(t.errors),
+        num(t.cpu?.apiMsPerRequest),
+        num(t.cpu?.apiCores),
+        num(t.cpu?.machineCores),
+      ]),
+    ),
+    '',
+    `CPU: the API process's CPU time (every thread) and the cores it kept busy, next to the whole machine's busy cores ` +
+      `(the API, the bench's load generator and anything else). On ${cores} cores, concurrency ${cores} ` +
+      `can only be ${cores}× concurrency 1 while the API uses the same CPU per request at both, keeps one core busy at 1 client, and nothing else takes the others.`,
+    '',
+    throughput.health
+      ? `Health under load: \`GET /health\` while ${throughput.health.concurrency} predictions are in flight: ` +
+        `p50 ${num(throughput.health.latency.p50)} ms, p99 ${num(throughput.health.latency.p99)} ms, ` +
+        `max ${num(throughput.health.latency.max)} ms over ${throughput.health.latency.n} probes, ${throughput.health.errors} errors.`
+      : 'Health under load: n/a.',
+    '',
+  ];
 }

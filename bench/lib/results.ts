@@ -82,6 +82,17 @@ export interface LoadRun {
   latency: LatencySummary;
   /** Non-2xx answers and transport errors (a 503 from a full queue counts here). */
   errors: number;
+  /** Where the CPU went during the run (throughput runs only). */
+  cpu?: CpuUse;
+}
+
+export interface CpuUse {
+  /** API process CPU per completed request, ms (all its threads). */
+  apiMsPerRequest: number;
+  /** Cores the API kept busy on average: its CPU seconds over the run's seconds. */
+  apiCores: number;
+  /** Cores busy on the whole machine (the API, the bench's own load generator and anything else running). */
+  machineCores: number;
 }
 
 export interface HealthUnderLoad {

@@ -15,11 +15,18 @@ export interface BudgetArgs {
   project: string;
   /** Billing account ID, XXXXXX-XXXXXX-XXXXXX. */
   billingAccount: string;
-  /** Whole units of the billing account's currency per calendar month. */
+  /** The billing account's currency per calendar month, to the cent (12.5). */
   monthlyAmount: number;
   displayName: string;
   /** Monitoring notification channels (IDs) that get the threshold e-mails too. */
   notificationChannels: pulumi.Input<string>[];
+}
+
+/** An amount as google.type.Money: whole units as a string, and the cents as nanos (10^-9) when there are any. */
+export function moneyOf(amount: number): { units: string; nanos?: number } {
+  const cents = Math.round(amount * 100);
+  const nanos = (cents % 100) * 10_000_000;
+  return { units: String(Math.floor(cents / 100)), ...(nanos > 0 && { nanos }) };
 }
 
 export class Budget extends pulumi.ComponentResource {
@@ -50,7 +57,7 @@ export class Budget extends pulumi.ComponentResource {
           creditTypesTreatment: 'INCLUDE_ALL_CREDITS',
         },
         // no currency code: the billing account's own currency
-        amount: { specifiedAmount: { units: String(args.monthlyAmount) } },
+        amount: { specifiedAmount: moneyOf(args.monthlyAmount) },
         thresholdRules: BUDGET_THRESHOLDS.map((thresholdPercent) => ({
           thresholdPercent,
           spendBasis: 'CURRENT_SPEND',

@@ -1,6 +1,7 @@
 // Makes `pulumi up` end only when the URL works: a local Command runs infra/readiness/main.ts, which polls
 // https://<host>/api/ready and /api/health until the deployed version answers (bounded, with progress).
-// It re-runs whenever an image digest or the startup script changes, i.e. on every real redeploy.
+// It re-runs whenever an image digest or the startup script changes, i.e. on every real redeploy, and when
+// the VM is replaced. A VM that does not serve after a while is nudged to retry its deploy now.
 import * as command from '@pulumi/command';
 import * as pulumi from '@pulumi/pulumi';
 import { childOptions } from './options.js';
@@ -23,6 +24,8 @@ export interface ReadinessArgs {
   vmStatus?: pulumi.Input<string>;
   /** Shown when the VM is stopped. */
   stoppedHint?: pulumi.Input<string>;
+  /** The VM to nudge (infra/readiness/nudge.ts) when the URL still does not work after a while. */
+  nudge?: { instance: pulumi.Input<string>; zone: string; project: string };
 }
 
 export const READINESS_SCRIPT = 'infra/readiness/main.ts';
@@ -41,6 +44,11 @@ export class Readiness extends pulumi.ComponentResource {
     if (args.basicAuth) environment.MODELSHIP_BASIC_AUTH = pulumi.secret(args.basicAuth);
     if (args.vmStatus) environment.MODELSHIP_VM_STATUS = args.vmStatus;
     if (args.stoppedHint) environment.MODELSHIP_STOPPED_HINT = args.stoppedHint;
+    if (args.nudge) {
+      environment.MODELSHIP_NUDGE_INSTANCE = args.nudge.instance;
+      environment.MODELSHIP_NUDGE_ZONE = args.nudge.zone;
+      environment.MODELSHIP_NUDGE_PROJECT = args.nudge.project;
+    }
     this.command = new command.local.Command(
       `${name}-wait`,
       {

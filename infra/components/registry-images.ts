@@ -1,5 +1,12 @@
 // The Artifact Registry repository and the two images, built locally with Docker and pushed there. The VM
 // runs the pushed digests (`repoDigest`), so a rebuild is a new, immutable reference and tags never matter.
+//
+// Pushes authenticate through the gcloud credential helper of the machine running `pulumi up` (one-time:
+// `gcloud auth configure-docker <region>-docker.pkg.dev`). The Docker provider asks the host's Docker config
+// for credentials inside each image's own build-and-push step (pulumi-docker provider/image.go,
+// getRegistryAuth -> configfile.GetAuthConfig, which runs `docker-credential-gcloud`), so every push gets a
+// token minted when it starts. A `registry.password` would be resolved once, before any build, and a long
+// CUDA image push could outlive it (access tokens last an hour).
 import * as docker from '@pulumi/docker';
 import * as gcp from '@pulumi/gcp';
 import * as pulumi from '@pulumi/pulumi';
@@ -14,17 +21,32 @@ export interface RegistryImagesArgs {
   keepVersions: number;
   /** Build the API's CUDA (`gpu`) target instead of the CPU one. */
   gpu: boolean;
-  /** Absolute path of the repository root: the build context of both images. */
-  repoRoot: string;
   /** Human-readable tag pushed alongside each digest (never `latest`). */
   tag: string;
-  /** Build arguments of both Dockerfiles: VERSION, REVISION and SOURCE become the images' OCI labels. */
+  /** Build arguments of both images: VERSION and SOURCE become OCI labels. */
   buildArgs: Record<string, string>;
+  /** Per image, the REVISION build argument (org.opencontainers.image.revision): a digest of its inputs. */
+  revisions: Record<'api' | 'ui', string>;
   labels: Record<string, string>;
 }
 
 /** `<region>-docker.pkg.dev`: the registry host for `docker login` and image names. */
 export const registryHost = (region: string) => `${region}-docker.pkg.dev`;
+
+/**
+ * Why pushes to `host` would not authenticate, given the parsed ~/.docker/config.json (undefined when it is
+ * missing): the gcloud credential helper must be registered for the host. Undefined when it is.
+ */
+export function registryCredentialProblem(dockerConfig: unknown, host: string): string | undefined {
+  const config = dockerConfig as
+    | { credHelpers?: Record<string, string>; auths?: Record<string, unknown> }
+    | undefined;
+  if (config?.credHelpers?.[host] === 'gcloud') return undefined;
+  const now = config?.auths?.[host]
+    ? `Docker has only a stored \`docker login\` token for ${host}, which expires within the hour.`
+    : `Docker has no credentials for ${host}, so pushing the images will be refused.`;
+  return `${now} Run once: gcloud auth configure-docker ${host}`;
+}
 
 export class RegistryImages extends pulumi.ComponentResource {
   readonly repository: gcp.artifactregistry.Repository;
@@ -56,35 +78,32 @@ export class RegistryImages extends pulumi.ComponentResource {
       childOptions(this, opts),
     );
 
-    // A short-lived OAuth token of the credentials Pulumi runs with (gcloud auth application-default login).
-    const token = gcp.organizations.getClientConfigOutput({ parent: this }).accessToken;
-    const registry = {
-      server: this.registryHost,
-      username: 'oauth2accesstoken',
-      password: pulumi.secret(token),
-    };
+    // No username or password: the provider then takes the host's credentials for this server, per push.
+    const registry = { server: this.registryHost };
     const imageBase = pulumi.interpolate`${this.registryHost}/${args.project}/${this.repository.repositoryId}`;
 
-    const image = (component: 'api' | 'ui', target?: string) =>
+    const image = (component: 'api' | 'ui', target: string) =>
       new docker.Image(
         `${name}-${component}`,
         {
           imageName: pulumi.interpolate`${imageBase}/${component}:${args.tag}`,
           build: {
-            context: args.repoRoot,
-            dockerfile: `${args.repoRoot}/app/${component}/Dockerfile`,
+            // Relative to the program's working directory, the project root where Pulumi.yaml is (the
+            // provider resolves them there), so that the same checkout at another path changes no input.
+            context: '.',
+            dockerfile: 'Dockerfile',
             // The VM is x86_64; students on ARM Macs would otherwise push arm64 images.
             platform: 'linux/amd64',
-            args: args.buildArgs,
-            ...(target && { target }),
+            args: { ...args.buildArgs, REVISION: args.revisions[component] },
+            target,
           },
           registry,
         },
         childOptions(this, opts, { dependsOn: [this.repository] }),
       );
 
-    const api = image('api', args.gpu ? 'gpu' : undefined);
-    const ui = image('ui');
+    const api = image('api', args.gpu ? 'api-gpu' : 'api');
+    const ui = image('ui', 'ui');
     this.apiImage = api.repoDigest;
     this.uiImage = ui.repoDigest;
 

@@ -4,8 +4,8 @@
 import * as gcp from '@pulumi/gcp';
 import * as pulumi from '@pulumi/pulumi';
 import { isN1 } from '../config.js';
-import { SECRET_READER_ROLE } from './basic-auth.js';
 import { childOptions } from './options.js';
+import { secretAccessor } from './secret.js';
 
 export interface GpuSpec {
   type: string;
@@ -130,11 +130,7 @@ export class Vm extends pulumi.ComponentResource {
     );
     for (const [i, secretId] of (args.secrets ?? []).entries()) {
       grants.push(
-        new gcp.secretmanager.SecretIamMember(
-          `${name}-secret-reader-${i}`,
-          { project: args.project, secretId, role: SECRET_READER_ROLE, member },
-          child,
-        ),
+        secretAccessor(`${name}-secret-reader-${i}`, { project: args.project, secretId, member }, child),
       );
     }
 

@@ -1,5 +1,6 @@
 // Entry point run by the readiness Command during `pulumi up` (node --import tsx infra/readiness/main.ts).
 // Settings come from the environment the Command sets; the exit code tells Pulumi whether the URL works.
+import { gcloudNudge } from './nudge.js';
 import { STOPPED_STATUSES, waitUntilReady } from './wait.js';
 
 function env(name: string): string {
@@ -20,6 +21,12 @@ if (STOPPED_STATUSES.includes(vmStatus)) {
   process.exit(0);
 }
 
+// single-vm: the VM to nudge when its URL does not work (its deploy may be stuck in a backoff)
+const instance = process.env.MODELSHIP_NUDGE_INSTANCE;
+const nudge = instance
+  ? gcloudNudge({ instance, zone: env('MODELSHIP_NUDGE_ZONE'), project: env('MODELSHIP_NUDGE_PROJECT') })
+  : undefined;
+
 try {
   await waitUntilReady({
     url: env('MODELSHIP_URL'),
@@ -29,6 +36,7 @@ try {
     requestTimeoutMs: 10_000,
     ...(process.env.MODELSHIP_BASIC_AUTH && { basicAuth: process.env.MODELSHIP_BASIC_AUTH }),
     ...(process.env.MODELSHIP_HINT && { hint: process.env.MODELSHIP_HINT }),
+    ...(nudge && { nudge }),
     log: (line) => console.log(line),
   });
 } catch (err) {

@@ -18,6 +18,15 @@ export interface WaitOptions {
   log: (line: string) => void;
   /** How often to repeat an unchanged state, so the user sees it is still waiting. */
   heartbeatMs?: number;
+  /**
+   * Asks the VM to retry its deploy now (single-vm: sets the `modelship-nudge` metadata key its watcher
+   * waits on) and resolves to a line for the log. Called once the site has not been ready for
+   * `nudgeAfterMs`, then every `nudgeEveryMs` while it still is not. Harmless to a deploy in progress or a
+   * healthy VM: the watcher then finds nothing to change.
+   */
+  nudge?: () => Promise<string>;
+  nudgeAfterMs?: number;
+  nudgeEveryMs?: number;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -94,6 +103,10 @@ export class ReadinessTimeoutError extends Error {
   override name = 'ReadinessTimeoutError';
 }
 
+/** A normal redeploy is done well within this; a VM still not serving after it may be stuck. */
+export const NUDGE_AFTER_MS = 120_000;
+export const NUDGE_EVERY_MS = 300_000;
+
 /** Resolves once the site serves the version; rejects with the last state after `timeoutMs`. */
 export async function waitUntilReady(opts: WaitOptions): Promise<void> {
   const now = opts.now ?? Date.now;
@@ -102,6 +115,7 @@ export async function waitUntilReady(opts: WaitOptions): Promise<void> {
   const start = now();
   let lastReason = '';
   let lastLogged = Number.NEGATIVE_INFINITY;
+  let nextNudge = opts.nudgeAfterMs ?? NUDGE_AFTER_MS;
   opts.log(
     `waiting for ${opts.url} to serve version ${opts.version} (up to ${formatElapsed(opts.timeoutMs)})`,
   );
@@ -116,6 +130,11 @@ export async function waitUntilReady(opts: WaitOptions): Promise<void> {
       opts.log(`[${formatElapsed(elapsed)}] ${result.reason}`);
       lastReason = result.reason;
       lastLogged = elapsed;
+    }
+    if (opts.nudge && elapsed >= nextNudge) {
+      const line = await opts.nudge().catch((err: unknown) => `could not nudge the VM: ${String(err)}`);
+      opts.log(`[${formatElapsed(elapsed)}] ${line}`);
+      nextNudge = elapsed + (opts.nudgeEveryMs ?? NUDGE_EVERY_MS);
     }
     if (elapsed + opts.intervalMs > opts.timeoutMs) {
       throw new ReadinessTimeoutError(

@@ -15,15 +15,12 @@ import type { CloudRunConfig } from '../config.js';
 import { cloudRunCostEstimate, UI_SERVICE } from '../pricing.js';
 import {
   deployVersion,
-  enableServices,
   Shape,
   type ShapeArgs,
   type ShapeOutputs,
   type StackContext,
+  shapeBase,
   shapeChild,
-  shapeImages,
-  slug,
-  stackLabels,
 } from './context.js';
 import { deployOperations } from './operate.js';
 
@@ -78,16 +75,14 @@ export class CloudRun extends Shape<CloudRunConfig, CloudRunOutputs> {
 }
 
 function deploy(shape: pulumi.Resource, config: CloudRunConfig, ctx: StackContext): CloudRunOutputs {
-  const name = 'modelship';
-  const stackSlug = slug(ctx.stack, 20);
-  const labels = stackLabels(ctx.stack);
+  const { name, stackSlug, labels, accountId, services, afterServices, images } = shapeBase(
+    shape,
+    ctx,
+    config,
+    CLOUD_RUN_SERVICES,
+  );
   const { project, region } = config;
   const { packageVersion } = ctx;
-
-  const services = enableServices(shape, project, CLOUD_RUN_SERVICES);
-  const afterServices = shapeChild(shape, services);
-
-  const images = shapeImages(ctx, { ...config, gpu: config.gpu !== undefined }, afterServices);
 
   // Dedicated identities, never the default compute account (which holds Editor on the project). Neither needs
   // a project role: Cloud Run's service agent pulls the images, and Cloud Run collects the logs.
@@ -96,7 +91,7 @@ function deploy(shape: pulumi.Resource, config: CloudRunConfig, ctx: StackContex
       `${name}-${role}-sa`,
       {
         project,
-        accountId: `ms-${slug(ctx.stack, 22)}-${role}`,
+        accountId: accountId(role),
         displayName: `modelship ${role}`,
         description,
       },

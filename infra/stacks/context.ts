@@ -13,7 +13,7 @@ export interface StackContext {
   repoRoot: string;
   /** The app's package.json version: the image tag and the first part of APP_VERSION. */
   packageVersion: string;
-  /** The checkout's commit and remote, for the images' OCI labels. */
+  /** Each image's content revision and the checkout's remote, for the images' OCI labels. */
   build: BuildInfo;
 }
 
@@ -91,13 +91,47 @@ export function shapeImages(
       repositoryId: `modelship-${slug(ctx.stack, 20)}`,
       keepVersions: settings.registryKeepVersions,
       gpu: settings.gpu,
-      repoRoot: ctx.repoRoot,
       tag: packageVersion,
-      buildArgs: { VERSION: packageVersion, REVISION: build.revision, SOURCE: build.source },
+      buildArgs: { VERSION: packageVersion, SOURCE: build.source },
+      revisions: build.revisions,
       labels: stackLabels(ctx.stack),
     },
     opts,
   );
+}
+
+/** What every shape starts from: its names and labels, its Google APIs enabled, its images built. */
+export interface ShapeBase {
+  /** The prefix of the shape's resource names. */
+  name: string;
+  /** The stack name as it goes into GCP IDs (20 characters at most). */
+  stackSlug: string;
+  labels: Record<string, string>;
+  services: gcp.projects.Service[];
+  /** Options of a direct child of the shape that uses the APIs. */
+  afterServices: pulumi.ComponentResourceOptions;
+  images: RegistryImages;
+  /** A service account ID for `role` (GCP allows 6-30 characters): `ms-<stack>-<role>`, 29 at most. */
+  accountId: (role: string) => string;
+}
+
+export function shapeBase(
+  shape: pulumi.Resource,
+  ctx: StackContext,
+  config: { project: string; region: string; registryKeepVersions: number; gpu?: unknown },
+  serviceNames: readonly string[],
+): ShapeBase {
+  const services = enableServices(shape, config.project, serviceNames);
+  const afterServices = shapeChild(shape, services);
+  return {
+    name: 'modelship',
+    stackSlug: slug(ctx.stack, 20),
+    labels: stackLabels(ctx.stack),
+    services,
+    afterServices,
+    images: shapeImages(ctx, { ...config, gpu: config.gpu !== undefined }, afterServices),
+    accountId: (role) => `ms-${slug(ctx.stack, 25 - role.length)}-${role}`,
+  };
 }
 
 /** The stack outputs every shape has. */

@@ -1,25 +1,23 @@
 // The hands-on shape: one VM behind a static IP, running the API and the UI with docker compose and Caddy
 // (HTTPS), its images in Artifact Registry. This is what the students did by hand, as one `pulumi up`.
 import * as pulumi from '@pulumi/pulumi';
-import { BasicAuthSecret } from '../components/basic-auth.js';
 import { Dns, siteHostname } from '../components/dns.js';
 import { Network } from '../components/network.js';
 import { Readiness } from '../components/readiness.js';
+import { Secret } from '../components/secret.js';
 import { Vm } from '../components/vm.js';
 import type { SingleVmConfig } from '../config.js';
 import { hourlyCostEstimate } from '../pricing.js';
+import { nudgeCommand } from '../readiness/nudge.js';
 import { renderStartupScript, renderVmMetadata } from '../vm/metadata.js';
 import {
   deployVersion,
-  enableServices,
   Shape,
   type ShapeArgs,
   type ShapeOutputs,
   type StackContext,
+  shapeBase,
   shapeChild,
-  shapeImages,
-  slug,
-  stackLabels,
 } from './context.js';
 import { deployOperations } from './operate.js';
 
@@ -62,16 +60,14 @@ export class SingleVm extends Shape<SingleVmConfig, SingleVmOutputs> {
 }
 
 function deploy(shape: pulumi.Resource, config: SingleVmConfig, ctx: StackContext): SingleVmOutputs {
-  const name = 'modelship';
-  const stackSlug = slug(ctx.stack, 20);
-  const labels = stackLabels(ctx.stack);
+  const { name, stackSlug, labels, accountId, afterServices, images } = shapeBase(
+    shape,
+    ctx,
+    config,
+    REQUIRED_SERVICES,
+  );
   const tag = `modelship-${stackSlug}`;
   const { packageVersion } = ctx;
-
-  const services = enableServices(shape, config.project, REQUIRED_SERVICES);
-  const afterServices = shapeChild(shape, services);
-
-  const images = shapeImages(ctx, { ...config, gpu: config.gpu !== undefined }, afterServices);
 
   const network = new Network(
     `${name}-net`,
@@ -91,10 +87,16 @@ function deploy(shape: pulumi.Resource, config: SingleVmConfig, ctx: StackContex
 
   const basicAuth = config.basicAuth;
   const basicAuthSecret = basicAuth
-    ? new BasicAuthSecret(
+    ? new Secret(
         `${name}-basic-auth`,
-        { project: config.project, password: pulumi.secret(basicAuth.password), labels },
-        afterServices,
+        // The VM's account is granted by the Vm component, which makes it. The Caddy user name is not secret
+        // (it goes into the metadata): the secret holds the password alone.
+        { project: config.project, value: pulumi.secret(basicAuth.password), labels },
+        // (this component was called BasicAuthSecret: the alias keeps it and its children in place)
+        {
+          ...afterServices,
+          aliases: [...(afterServices.aliases ?? []), { type: 'modelship:infra:BasicAuthSecret' }],
+        },
       )
     : undefined;
   const api = {
@@ -131,7 +133,7 @@ function deploy(shape: pulumi.Resource, config: SingleVmConfig, ctx: StackContex
       project: config.project,
       zone: config.zone,
       repository: { location: images.repository.location, name: images.repository.name },
-      accountId: `ms-${slug(ctx.stack, 23)}-vm`,
+      accountId: accountId('vm'),
       machineType: config.machineType,
       ...(config.gpu && { gpu: config.gpu }),
       spot: config.spot,
@@ -149,6 +151,9 @@ function deploy(shape: pulumi.Resource, config: SingleVmConfig, ctx: StackContex
 
   const url = pulumi.interpolate`https://${hostname}`;
   const startCommand = pulumi.interpolate`gcloud compute instances start ${vm.instanceName} --zone ${config.zone} --project ${config.project}`;
+  const nudge = vm.instanceName.apply((instance) =>
+    nudgeCommand({ instance, zone: config.zone, project: config.project }),
+  );
   const sshCommand = pulumi.interpolate`gcloud compute ssh ${vm.instanceName} --zone ${config.zone} --project ${config.project} --tunnel-through-iap`;
 
   new Readiness(
@@ -158,9 +163,10 @@ function deploy(shape: pulumi.Resource, config: SingleVmConfig, ctx: StackContex
       version,
       timeoutMinutes: config.readinessTimeoutMinutes,
       ...(basicAuth && { basicAuth: pulumi.secret(`${basicAuth.user}:${basicAuth.password}`) }),
-      // The VM's watcher retries a failed deploy with backoff by itself; these are the ways to look and to
-      // nudge it (README: "When something goes wrong").
-      hint: pulumi.interpolate`The VM keeps retrying by itself. Its log: ${sshCommand} -- sudo journalctl -u google-startup-scripts -u modelship-watcher -e. Retry now: ${sshCommand} -- sudo systemctl restart modelship-watcher. Still stuck: gcloud compute instances reset ${vm.instanceName} --zone ${config.zone} --project ${config.project}, then pulumi up again.`,
+      // The VM's watcher retries a failed deploy with backoff by itself, and the wait nudges it; these are
+      // the ways to look and to retry by hand (README: "When something goes wrong").
+      hint: pulumi.interpolate`The VM keeps retrying by itself. Its log: ${sshCommand} -- sudo journalctl -u google-startup-scripts -u modelship-watcher -e. Retry now: ${nudge}, or: ${sshCommand} -- sudo systemctl restart modelship-watcher. Still stuck: gcloud compute instances reset ${vm.instanceName} --zone ${config.zone} --project ${config.project}, then pulumi up again.`,
+      nudge: { instance: vm.instanceName, zone: config.zone, project: config.project },
       // a replaced VM (new instance ID) boots from scratch: wait for it too
       triggers: [images.apiImage, images.uiImage, renderStartupScript(), vm.instanceId],
       repoRoot: ctx.repoRoot,

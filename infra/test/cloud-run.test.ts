@@ -4,20 +4,18 @@ import * as pulumi from '@pulumi/pulumi';
 import { describe, expect, it } from 'vitest';
 import { type CloudRunConfig, parseConfig, type RawConfig } from '../config.js';
 import { cloudRunCostEstimate } from '../pricing.js';
-import { API_PROBES, CLOUD_RUN_SERVICES, CloudRun } from '../stacks/cloud-run.js';
+import { API_PROBES, CLOUD_RUN_SERVICES } from '../stacks/cloud-run.js';
 import {
+  deployShape,
   type Inputs,
   installMocks,
-  lookups,
   MOCK_LB_IP,
+  memoize,
   outputValue,
   type Recorded,
   runAppUrl,
   settle,
-  TEST_CONTEXT,
 } from './mocks.js';
-
-const context = TEST_CONTEXT;
 
 const GPU: RawConfig = { 'gcp:project': 'student-proj-1', 'gcp:region': 'us-central1', shape: 'cloud-run' };
 const CPU: RawConfig = {
@@ -36,30 +34,11 @@ const AUTH: RawConfig = { ...GPU, basicAuth: 'student:correct horse battery' };
 const API_URL = runAppUrl('modelship-dev-api');
 const UI_URL = runAppUrl('modelship-dev-ui');
 
-const deployments = new Map<string, ReturnType<typeof deployFresh>>();
-function deploy(raw: RawConfig) {
-  const key = JSON.stringify(raw);
-  if (!deployments.has(key)) deployments.set(key, deployFresh(raw));
-  return deployments.get(key) as ReturnType<typeof deployFresh>;
-}
+const deploy = memoize((raw: RawConfig) => deployFresh(raw));
 
 async function deployFresh(raw: RawConfig) {
-  const { resources } = await installMocks('dev');
-  const config = parseConfig(raw);
-  if (config.shape !== 'cloud-run') throw new Error('a cloud-run config');
-  const out = new CloudRun('modelship', { config, context }).outputs;
-  const outputs = {
-    url: await outputValue(out.url),
-    apiDocsUrl: await outputValue(out.apiDocsUrl),
-    domainUrl: out.domainUrl,
-    domainIp: out.domainIp && (await outputValue(out.domainIp)),
-    apiImage: await outputValue(out.apiImage),
-    uiImage: await outputValue(out.uiImage),
-    logsCommand: await outputValue(out.logsCommand),
-    hourlyCostEstimate: out.hourlyCostEstimate,
-  };
-  await settle();
-  const { ofType, one } = lookups(resources);
+  const d = await deployShape('cloud-run', raw);
+  const { ofType } = d;
   const service = (role: 'api' | 'ui'): Recorded => {
     const found = ofType('gcp:cloudrunv2/service:Service').find(
       (r) => r.inputs.name === `modelship-dev-${role}`,
@@ -70,7 +49,7 @@ async function deployFresh(raw: RawConfig) {
   const container = (role: 'api' | 'ui'): Inputs => service(role).inputs.template.containers[0];
   const env = (role: 'api' | 'ui'): Record<string, Inputs> =>
     Object.fromEntries(container(role).envs.map((e: Inputs) => [e.name, e.value ?? e.valueSource]));
-  return { resources, config, outputs, ofType, one, service, container, env };
+  return { ...d, service, container, env };
 }
 
 const saEmail = (role: string) => `ms-dev-${role}@student-proj-1.iam.gserviceaccount.com`;
@@ -86,7 +65,7 @@ describe('cloud-run with an L4 (the default)', () => {
   it('builds the API with its CUDA target and runs the pushed digest', async () => {
     const d = await deploy(GPU);
     const api = d.ofType('docker:index/image:Image').find((r) => r.inputs.imageName.includes('/api:'));
-    expect(api?.inputs.build.target).toBe('gpu');
+    expect(api?.inputs.build.target).toBe('api-gpu');
     expect(d.outputs.apiImage).toMatch(
       /^us-central1-docker\.pkg\.dev\/student-proj-1\/modelship-dev\/api@sha256:/,
     );
@@ -231,7 +210,7 @@ describe('cloud-run CPU only', () => {
     expect(d.env('api')).toMatchObject({ WORKERS: '2', QUEUE_SIZE: '8' });
     expect(d.service('api').inputs.labels.gpu).toBe('none');
     const image = d.ofType('docker:index/image:Image').find((r) => r.inputs.imageName.includes('/api:'));
-    expect(image?.inputs.build.target).toBeUndefined();
+    expect(image?.inputs.build.target).toBe('api');
     expect(d.outputs.url).toBe(UI_URL);
   });
 });
@@ -283,6 +262,8 @@ describe('cloud-run with a custom domain', () => {
 describe('cloud-run with basic auth', () => {
   it('keeps the credentials in Secret Manager, readable by the UI account alone, mounted as BASIC_AUTH', async () => {
     const d = await deploy(AUTH);
+    // the same component as the VM's password (infra/components/secret.ts)
+    expect(d.one('modelship:infra:Secret').name).toBe('modelship-basic-auth');
     const secret = d.one('gcp:secretmanager/secret:Secret').inputs;
     expect(secret).toMatchObject({ secretId: 'modelship-dev-basic-auth', replication: { auto: {} } });
     const version = d.one('gcp:secretmanager/secretVersion:SecretVersion');

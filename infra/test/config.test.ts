@@ -4,9 +4,11 @@ import { readFileSync } from 'node:fs';
 import * as pulumi from '@pulumi/pulumi';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { moneyOf } from '../components/budget.js';
 import {
   ConfigError,
   DEFAULTS,
+  ipv4Coverage,
   loadConfig,
   PROJECT_KEYS,
   parseConfig,
@@ -95,8 +97,6 @@ describe('parseConfig', () => {
       'n2-custom-4-16384-ext',
       'custom-4-16384',
       'c3-highcpu-4-lssd',
-      'c4a-standard-4-lssd',
-      't2a-standard-1',
       'm3-ultramem-32',
     ]) {
       expect(vmConfig({ ...BASE, machineType, gpu: 'none' }).machineType).toBe(machineType);
@@ -161,7 +161,7 @@ describe('parseConfig', () => {
     [
       'L4 count not what the g2 carries',
       { ...BASE, gpuCount: '2' },
-      /^gpuCount: g2-standard-4 carries exactly 1 L4 GPU\(s\) \(got 2\)/,
+      /^gpuCount: g2-standard-4 carries exactly 1 L4 GPU\(s\) \(got 2\); unset it \(pulumi config rm gpuCount/,
     ],
     [
       'unknown g2 size',
@@ -176,7 +176,7 @@ describe('parseConfig', () => {
     [
       'gpuCount not an integer',
       { ...BASE, gpuCount: 'one' },
-      /^gpuCount: must be an integer from 1 to 8 \(got "one"\)/,
+      /^gpuCount: must be an integer from 0 to 8 \(got "one"\)/,
     ],
     [
       'unsupported family',
@@ -202,9 +202,13 @@ describe('parseConfig', () => {
     [
       'bad image',
       { ...BASE, vmImage: 'Ubuntu 24.04' },
-      /^vmImage: must be an image family or image as <project>\/<family>/,
+      /^vmImage: must be an image or image family as <project>\/<name> or projects\/<project>\/global\/images\/\[family\/\]<name> \(got "Ubuntu 24\.04"\)/,
     ],
-    ['bad domain', { ...BASE, domain: 'https://ocr.example.com' }, /^domain: must be a lowercase hostname/],
+    [
+      'bad domain',
+      { ...BASE, domain: 'https://ocr.example.com' },
+      /^domain: must be a hostname such as app\.example\.com/,
+    ],
     ['zone without domain', { ...BASE, dnsZone: 'example-zone' }, /^dnsZone: is set but domain is not/],
     [
       'bad zone name',
@@ -269,7 +273,11 @@ describe('parseConfig', () => {
       { ...BASE, monthlyBudget: '50' },
       /^billingAccount: monthlyBudget is set but billingAccount is not/,
     ],
-    ['a negative budget', { ...BASE, monthlyBudget: '-5' }, /^monthlyBudget: must be an integer from 0/],
+    [
+      'a negative budget',
+      { ...BASE, monthlyBudget: '-5' },
+      /^monthlyBudget: must be an amount from 0 to 1000000 with at most 2 decimals/,
+    ],
     [
       'a 5-minute idle stop',
       { ...BASE, idleStopMinutes: '5' },
@@ -288,6 +296,104 @@ describe('parseConfig', () => {
       /^idleStopMinutes: stops the single-vm shape only/,
     ],
     ['a fractional idle stop', { ...BASE, idleStopMinutes: '90.5' }, /^idleStopMinutes: must be an integer/],
+    // GCP's rules (cloud.google.com/compute/docs): Arm series, the N1 + T4 size table, image and project forms
+    ...(['t2a-standard-1', 'c4a-standard-4-lssd', 'c4a-highmem-8', 'n4a-standard-4', 'a4x-highgpu-4g'].map(
+      (machineType) => [
+        `Arm machine type ${machineType}`,
+        { ...BASE, machineType, gpu: 'none' },
+        new RegExp(
+          `^machineType: ${machineType} is an Arm \\(arm64\\) machine type, but the boot image and the app's Docker images are built for x86-64`,
+        ),
+      ],
+    ) as [string, RawConfig, RegExp][]),
+    [
+      'n1-standard-96 with 1 T4 (1 T4: at most 48 vCPU)',
+      { ...BASE, machineType: 'n1-standard-96', gpu: 'nvidia-tesla-t4', gpuCount: '1' },
+      /^gpuCount: n1-standard-96 has 96 vCPU and 360 GB, more than 1 T4 GPU\(s\) allow \(at most per count, 1: 48 vCPU \/ 312 GB, 2: 48 vCPU \/ 312 GB, 4: 96 vCPU \/ 624 GB\)/,
+    ],
+    [
+      'n1-standard-64 with 2 T4s',
+      { ...BASE, machineType: 'n1-standard-64', gpu: 'nvidia-tesla-t4', gpuCount: '2' },
+      /^gpuCount: n1-standard-64 has 64 vCPU and 240 GB, more than 2 T4 GPU\(s\) allow/,
+    ],
+    [
+      'n1-highmem-64 (416 GB) with 2 T4s (at most 312 GB)',
+      { ...BASE, machineType: 'n1-highmem-64', gpu: 'nvidia-tesla-t4', gpuCount: '2' },
+      /^gpuCount: n1-highmem-64 has 64 vCPU and 416 GB, more than 2 T4/,
+    ],
+    [
+      'an N1 custom type over 48 vCPU with 1 T4',
+      { ...BASE, machineType: 'custom-50-65536', gpu: 'nvidia-tesla-t4', gpuCount: '1' },
+      /^gpuCount: custom-50-65536 has 50 vCPU and 64 GB, more than 1 T4/,
+    ],
+    [
+      'an N1 custom type too large for any T4 count',
+      { ...BASE, machineType: 'custom-96-655360', gpu: 'nvidia-tesla-t4' },
+      /^machineType: custom-96-655360 has 96 vCPU and 640 GB, more than any T4 count allows/,
+    ],
+    [
+      'a g2-standard-24 with an explicit gpuCount 1 (it carries 2)',
+      { ...BASE, machineType: 'g2-standard-24', gpuCount: '1' },
+      /^gpuCount: g2-standard-24 carries exactly 2 L4 GPU\(s\) \(got 1\)/,
+    ],
+    [
+      'SSH from two halves of the internet',
+      { ...BASE, sshSourceRanges: '["0.0.0.0/1","128.0.0.0/1"]' },
+      /^sshSourceRanges: "0\.0\.0\.0\/1" would open SSH to a large part of the internet: a range may be at most a \/8/,
+    ],
+    [
+      'SSH from a /7',
+      { ...BASE, sshSourceRanges: '["2.0.0.0/7"]' },
+      /^sshSourceRanges: "2\.0\.0\.0\/7" would open SSH .* at most a \/8/,
+    ],
+    [
+      'SSH from two /8s (twice the allowed coverage)',
+      { ...BASE, sshSourceRanges: '["10.0.0.0/8","11.0.0.0/8"]' },
+      /^sshSourceRanges: the ranges together cover 33,554,432 addresses, more than one \/8 \(16,777,216\)/,
+    ],
+    [
+      'Container-Optimized OS (no apt)',
+      { ...BASE, vmImage: 'cos-cloud/cos-stable' },
+      /^vmImage: cos-cloud\/cos-stable is not a Debian or Ubuntu image: the VM's startup script installs Docker with apt-get/,
+    ],
+    [
+      'Rocky Linux in the resource-path form',
+      { ...BASE, vmImage: 'projects/rocky-linux-cloud/global/images/family/rocky-linux-9' },
+      /^vmImage: rocky-linux-cloud\/rocky-linux-9 is not a Debian or Ubuntu image/,
+    ],
+    [
+      'an Arm Ubuntu image',
+      { ...BASE, vmImage: 'ubuntu-os-cloud/ubuntu-2404-lts-arm64' },
+      /^vmImage: ubuntu-os-cloud\/ubuntu-2404-lts-arm64 is an Arm image, but the app images are built for amd64/,
+    ],
+    [
+      'an image without its project',
+      { ...BASE, vmImage: 'ubuntu-2404-lts-amd64' },
+      /^vmImage: must be an image or image family as <project>\/<name>/,
+    ],
+    [
+      'an image path with a zone in it',
+      { ...BASE, vmImage: 'projects/debian-cloud/zones/us-central1-a/images/debian-12' },
+      /^vmImage: must be an image or image family/,
+    ],
+    ['a domain with a space', { ...BASE, domain: 'ocr example.com' }, /^domain: must be a hostname/],
+    ['a domain with an empty label', { ...BASE, domain: 'ocr..example.com' }, /^domain: must be a hostname/],
+    ['a numeric TLD', { ...BASE, domain: 'ocr.example.123' }, /^domain: must be a hostname/],
+    [
+      'a budget with fractions of a cent',
+      { ...BASE, billingAccount: '012345-6789AB-CDEF01', monthlyBudget: '12.345' },
+      /^monthlyBudget: must be an amount from 0 to 1000000 with at most 2 decimals, such as 50 or 12\.50 \(got "12\.345"\)/,
+    ],
+    [
+      'a budget in exponent notation',
+      { ...BASE, billingAccount: '012345-6789AB-CDEF01', monthlyBudget: '1e3' },
+      /^monthlyBudget: must be an amount/,
+    ],
+    [
+      'a domain-scoped project ID',
+      { ...BASE, 'gcp:project': 'example.com:student-proj' },
+      /^gcp:project: is a domain-scoped project ID \(<domain>:<project>\), which this program does not support: its Artifact Registry and service account names take other forms/,
+    ],
   ];
 
   it('accepts the operate settings: alert e-mail, budget, idle stop', () => {
@@ -326,6 +432,104 @@ describe('parseConfig', () => {
     expect(message).toContain('  - spot: ');
     expect(message).toContain('  - basicAuth: ');
     expect(message).not.toContain('short1');
+  });
+});
+
+describe("parseConfig, GCP's rules for values it accepts", () => {
+  it('derives the GPU count from the machine type: a g2 carries its L4s, an N1 gets the fewest T4s that fit', () => {
+    const gpuOf = (raw: RawConfig) => vmConfig({ ...BASE, ...raw }).gpu;
+    for (const [machineType, count] of [
+      ['g2-standard-4', 1],
+      ['g2-standard-24', 2],
+      ['g2-standard-48', 4],
+      ['g2-standard-96', 8],
+    ] as const) {
+      expect(gpuOf({ machineType }), machineType).toEqual({ type: 'nvidia-l4', count });
+      expect(gpuOf({ machineType, gpuCount: '0' }), machineType).toEqual({ type: 'nvidia-l4', count });
+    }
+    const t4 = { gpu: 'nvidia-tesla-t4' };
+    expect(gpuOf({ ...t4, machineType: 'n1-standard-4' })).toEqual({ type: 'nvidia-tesla-t4', count: 1 });
+    // the edges of GCP's table: 48 vCPU / 312 GB take 1 T4; 64 and 96 vCPU need 4
+    expect(gpuOf({ ...t4, machineType: 'custom-48-319488' })).toEqual({ type: 'nvidia-tesla-t4', count: 1 });
+    expect(gpuOf({ ...t4, machineType: 'n1-standard-64' })).toEqual({ type: 'nvidia-tesla-t4', count: 4 });
+    expect(gpuOf({ ...t4, machineType: 'n1-standard-96' })).toEqual({ type: 'nvidia-tesla-t4', count: 4 });
+    expect(gpuOf({ ...t4, machineType: 'n1-highmem-32', gpuCount: '2' })).toEqual({
+      type: 'nvidia-tesla-t4',
+      count: 2,
+    });
+    expect(gpuOf({ ...t4, machineType: 'n1-standard-96', gpuCount: '4' })).toEqual({
+      type: 'nvidia-tesla-t4',
+      count: 4,
+    });
+    // one past the 1-T4 limit, in memory only
+    expect(problemsOf({ ...BASE, ...t4, machineType: 'custom-48-320512', gpuCount: '1' })).toEqual([
+      expect.stringMatching(/^gpuCount: custom-48-320512 has 48 vCPU and 313 GB, more than 1 T4/),
+    ]);
+    expect(
+      parseConfig({ ...BASE, shape: 'cloud-run', 'gcp:zone': undefined, 'gcp:region': 'us-central1' }).gpu,
+    ).toEqual({
+      type: 'nvidia-l4',
+      count: 1,
+    });
+  });
+
+  it('accepts x86 Debian and Ubuntu images in every form GCE documents, normalised to <project>/<name>', () => {
+    for (const [vmImage, normalised] of [
+      ['ubuntu-os-cloud/ubuntu-2404-lts-amd64', 'ubuntu-os-cloud/ubuntu-2404-lts-amd64'],
+      ['debian-cloud/debian-12', 'debian-cloud/debian-12'],
+      ['projects/debian-cloud/global/images/family/debian-12', 'debian-cloud/debian-12'],
+      [
+        'projects/ubuntu-os-cloud/global/images/ubuntu-2404-noble-amd64-v20250130',
+        'ubuntu-os-cloud/ubuntu-2404-noble-amd64-v20250130',
+      ],
+      [
+        'https://www.googleapis.com/compute/v1/projects/debian-cloud/global/images/family/debian-12',
+        'debian-cloud/debian-12',
+      ],
+      ['ubuntu-os-pro-cloud/ubuntu-pro-2204-lts', 'ubuntu-os-pro-cloud/ubuntu-pro-2204-lts'],
+      // Deep Learning VM images and the user's own images, when their name says Debian or Ubuntu
+      [
+        'deeplearning-platform-release/common-cu124-debian-11-py310',
+        'deeplearning-platform-release/common-cu124-debian-11-py310',
+      ],
+      ['student-proj-1/my-ubuntu-golden', 'student-proj-1/my-ubuntu-golden'],
+    ]) {
+      expect(vmConfig({ ...BASE, vmImage }).vmImage, vmImage).toBe(normalised);
+    }
+  });
+
+  it('lowercases the domain and drops its trailing dot; accepts punycode labels and TLDs', () => {
+    const domainOf = (domain: string) => parseConfig({ ...BASE, domain }).domain;
+    expect(domainOf('OCR.Example.COM.')).toBe('ocr.example.com');
+    expect(domainOf(' app.example.com ')).toBe('app.example.com');
+    expect(domainOf('ocr.xn--p1ai')).toBe('ocr.xn--p1ai');
+    expect(domainOf('xn--bcher-kva.example.xn--vermgensberatung-pwb')).toBe(
+      'xn--bcher-kva.example.xn--vermgensberatung-pwb',
+    );
+  });
+
+  it('accepts a budget to the cent, and the budget gets it as units and nanos', () => {
+    const budgetOf = (monthlyBudget: string) =>
+      parseConfig({ ...BASE, billingAccount: '012345-6789AB-CDEF01', monthlyBudget }).budget;
+    expect(budgetOf('12.5')).toEqual({ billingAccount: '012345-6789AB-CDEF01', monthlyAmount: 12.5 });
+    expect(budgetOf('0.99')?.monthlyAmount).toBe(0.99);
+    expect(moneyOf(12.5)).toEqual({ units: '12', nanos: 500_000_000 });
+    expect(moneyOf(0.99)).toEqual({ units: '0', nanos: 990_000_000 });
+    expect(moneyOf(1_000_000)).toEqual({ units: '1000000' });
+    // 0.1 + 0.2-style binary fractions still land on the cent
+    expect(moneyOf(19.99)).toEqual({ units: '19', nanos: 990_000_000 });
+  });
+
+  it('accepts SSH ranges up to one /8 in total, overlaps counted once', () => {
+    const ranges = ['10.0.0.0/9', '10.1.0.0/16', '35.235.240.0/20'];
+    expect(vmConfig({ ...BASE, sshSourceRanges: JSON.stringify(ranges) }).sshSourceRanges).toEqual(ranges);
+    expect(ipv4Coverage(['10.0.0.0/8', '10.1.0.0/16'])).toBe(2 ** 24);
+    expect(ipv4Coverage(['198.51.100.7/32', '198.51.100.7/32', '10.0.0.1/31'])).toBe(3);
+    // not canonical (host bits set): GCE takes the network the prefix names
+    expect(ipv4Coverage(['10.9.9.9/8'])).toBe(2 ** 24);
+    expect(problemsOf({ ...BASE, sshSourceRanges: '["10.0.0.0/8","11.0.0.0/9"]' })).toEqual([
+      expect.stringMatching(/^sshSourceRanges: the ranges together cover 25,165,824 addresses/),
+    ]);
   });
 });
 
@@ -399,7 +603,7 @@ describe('parseConfig, shape cloud-run', () => {
       { ...RUN, cloudRunMemoryGib: '8' },
       /^cloudRunMemoryGib: an L4 needs at least 16 GiB \(got 8\)/,
     ],
-    ['two L4s', { ...RUN, gpuCount: '2' }, /^gpuCount: must be 1 with shape cloud-run/],
+    ['two L4s', { ...RUN, gpuCount: '2' }, /^gpuCount: must be 1 \(or unset\) with shape cloud-run/],
     [
       '3 vCPU',
       { ...RUN, gpu: 'none', cloudRunCpu: '3' },

@@ -4,6 +4,10 @@ import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import * as pulumi from '@pulumi/pulumi';
 import { MockMonitor } from '@pulumi/pulumi/runtime/mocks.js';
+import { parseConfig, type RawConfig } from '../config.js';
+import { CloudRun } from '../stacks/cloud-run.js';
+import type { StackContext } from '../stacks/context.js';
+import { SingleVm } from '../stacks/single-vm.js';
 
 export const MOCK_IP = '34.1.2.3';
 export const MOCK_TOKEN = 'ya29.mock-access-token';
@@ -168,11 +172,14 @@ export function lookups(resources: Recorded[]) {
 }
 
 /** The stack context the shapes get in tests: this checkout, with a fixed version and build. */
-export const TEST_CONTEXT = {
+export const TEST_CONTEXT: StackContext = {
   stack: 'dev',
   repoRoot: fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, ''),
   packageVersion: '1.2.3',
-  build: { revision: 'a'.repeat(40), source: 'https://example.com/modelship.git' },
+  build: {
+    revisions: { api: `sha256:${'a'.repeat(64)}`, ui: `sha256:${'b'.repeat(64)}` },
+    source: 'https://example.com/modelship.git',
+  },
 };
 
 /** The value of an output (mocks resolve everything), secret or not. */
@@ -185,4 +192,42 @@ export const isSecret = <T>(output: pulumi.Output<T>): Promise<boolean> => pulum
 /** Waits until every resource registration the program started has reached the (mock) engine. */
 export async function settle(): Promise<void> {
   await pulumi.runtime.disconnect();
+}
+
+interface Shapes {
+  'single-vm': SingleVm;
+  'cloud-run': CloudRun;
+}
+
+/**
+ * Runs one shape of the program under fresh mocks and waits for it: the shape the config must select, its
+ * outputs resolved (`raw`: as the shape returned them, to check which are secret), what it registered.
+ */
+export async function deployShape<S extends keyof Shapes>(
+  shape: S,
+  raw: RawConfig,
+  context: StackContext = TEST_CONTEXT,
+) {
+  const { resources, calls } = await installMocks(context.stack);
+  const config = parseConfig(raw);
+  if (config.shape !== shape) throw new Error(`expected a ${shape} config, got ${config.shape}`);
+  const component =
+    config.shape === 'single-vm'
+      ? new SingleVm('modelship', { config, context })
+      : new CloudRun('modelship', { config, context });
+  const out = component.outputs as unknown as Shapes[S]['outputs'];
+  const entries = await Promise.all(Object.entries(out).map(async ([k, v]) => [k, await outputValue(v)]));
+  const outputs = Object.fromEntries(entries) as { [K in keyof typeof out]: pulumi.Unwrap<(typeof out)[K]> };
+  await settle();
+  return { resources, calls, config, outputs, raw: out, ...lookups(resources) };
+}
+
+/** `fn` run once per distinct arguments: each configuration deploys once, its tests read what it registered. */
+export function memoize<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
+  const results = new Map<string, R>();
+  return (...args) => {
+    const key = JSON.stringify(args);
+    if (!results.has(key)) results.set(key, fn(...args));
+    return results.get(key) as R;
+  };
 }

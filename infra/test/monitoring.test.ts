@@ -5,13 +5,12 @@
 import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../../app/api/src/metrics.js';
 import { Monitoring } from '../components/monitoring.js';
-import { parseConfig, type RawConfig } from '../config.js';
+import type { RawConfig } from '../config.js';
 import { metricNames, shapeQueries } from '../monitoring/queries.js';
 import { HEALTH_PATH } from '../readiness/wait.js';
-import { CloudRun } from '../stacks/cloud-run.js';
-import { SingleVm } from '../stacks/single-vm.js';
 import { KEPT_METRICS_PREFIX } from '../vm/ops-agent.js';
 import {
+  deployShape,
   installMocks,
   MOCK_INSTANCE_ID,
   MOCK_IP,
@@ -20,10 +19,8 @@ import {
   type Recorded,
   runAppUrl,
   settle,
-  TEST_CONTEXT,
 } from './mocks.js';
 
-const context = TEST_CONTEXT;
 const DEV: RawConfig = { 'gcp:project': 'student-proj-1', 'gcp:zone': 'us-central1-a' };
 const CPU: RawConfig = { ...DEV, machineType: 'e2-standard-4', gpu: 'none' };
 const SITE = `https://${MOCK_IP.replaceAll('.', '-')}.sslip.io`;
@@ -50,23 +47,7 @@ const CLOUD_RUN = [
   'run_googleapis_com:container_instance_count',
 ];
 
-async function deploy(raw: RawConfig) {
-  const { resources, calls } = await installMocks('dev');
-  const config = parseConfig(raw);
-  if (config.shape !== 'single-vm') throw new Error('a single-vm config');
-  const out = new SingleVm('modelship', { config, context }).outputs;
-  const outputs = {
-    url: await outputValue(out.url),
-    dashboardUrl: await outputValue(out.dashboardUrl),
-    logsUrl: await outputValue(out.logsUrl),
-    logsCommand: await outputValue(out.logsCommand),
-    startCommand: await outputValue(out.startCommand),
-    idleStop: await outputValue(out.idleStop),
-  };
-  await settle();
-  const ofType = (type: string) => resources.filter((r) => r.type === type);
-  return { resources, calls, outputs, ofType };
-}
+const deploy = (raw: RawConfig) => deployShape('single-vm', raw);
 
 function dashboardQueries(dashboard: Recorded): string[] {
   const json = JSON.parse(dashboard.inputs.dashboardJson) as {
@@ -293,23 +274,13 @@ describe('outputs and VM settings', () => {
 });
 
 describe('cloud-run shape', () => {
-  async function deployRun(raw: RawConfig) {
-    const { resources } = await installMocks('dev');
-    const config = parseConfig({
+  const deployRun = (raw: RawConfig) =>
+    deployShape('cloud-run', {
       'gcp:project': 'student-proj-1',
       'gcp:region': 'us-central1',
       shape: 'cloud-run',
       ...raw,
     });
-    if (config.shape !== 'cloud-run') throw new Error('a cloud-run config');
-    const out = new CloudRun('modelship', { config, context }).outputs;
-    const outputs = {
-      logsUrl: await outputValue(out.logsUrl),
-      dashboardUrl: await outputValue(out.dashboardUrl),
-    };
-    await settle();
-    return { outputs, ofType: (type: string) => resources.filter((r) => r.type === type) };
-  }
 
   it('checks the UI URL, plots the API service, links both services logs, and alerts by e-mail', async () => {
     const d = await deployRun({

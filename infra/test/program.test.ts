@@ -1,23 +1,25 @@
 // The whole Pulumi program under mocks: the dev stack (L4), a CPU-only and a T4 configuration, spot, a custom
 // domain, basic auth. Each test deploys a fresh configuration and inspects every registered resource.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as pulumi from '@pulumi/pulumi';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { buildInfo } from '../build-info.js';
+import { buildInfo, imageRevision } from '../build-info.js';
 import { subnetRange } from '../components/network.js';
-import { type DeployConfig, parseConfig, type RawConfig } from '../config.js';
+import { registryCredentialProblem } from '../components/registry-images.js';
+import { parseConfig, type RawConfig } from '../config.js';
 import { REQUIRED_SERVICES, SingleVm } from '../stacks/single-vm.js';
 import { renderStartupScript, VM_FILES } from '../vm/metadata.js';
 import {
+  deployShape,
   type Inputs,
   installMocks,
   isSecret,
-  lookups,
   MOCK_INSTANCE_ID,
   MOCK_IP,
   MOCK_TOKEN,
+  memoize,
   outputValue,
   settle,
 } from './mocks.js';
@@ -33,36 +35,11 @@ const DEV: RawConfig = {
 const CPU: RawConfig = { ...DEV, machineType: 'e2-standard-4', gpu: 'none' };
 const T4: RawConfig = { ...DEV, machineType: 'n1-standard-4', gpu: 'nvidia-tesla-t4', gpuCount: '1' };
 
-// Deployments are memoized per configuration: each runs the program once, tests read what it registered.
-const deployments = new Map<string, ReturnType<typeof deployFresh>>();
-function deploy(raw: RawConfig, stack = 'dev') {
-  const key = JSON.stringify([raw, stack]);
-  if (!deployments.has(key)) deployments.set(key, deployFresh(raw, stack));
-  return deployments.get(key) as ReturnType<typeof deployFresh>;
-}
-
-async function deployFresh(raw: RawConfig, stack: string) {
-  const { resources, calls } = await installMocks(stack);
-  const config: DeployConfig = parseConfig(raw);
-  if (config.shape !== 'single-vm') throw new Error('a single-vm config');
-  const context = { stack, repoRoot, packageVersion: pkgVersion, build: buildInfo(repoRoot) };
-  const shape = new SingleVm('modelship', { config, context });
-  const out = shape.outputs;
-  const outputs = {
-    url: await outputValue(out.url),
-    apiDocsUrl: await outputValue(out.apiDocsUrl),
-    instanceName: await outputValue(out.instanceName),
-    zone: out.zone,
-    ip: await outputValue(out.ip),
-    sshCommand: await outputValue(out.sshCommand),
-    apiImage: await outputValue(out.apiImage),
-    uiImage: await outputValue(out.uiImage),
-    hourlyCostEstimate: out.hourlyCostEstimate,
-  };
-  await settle();
-  const { ofType, one } = lookups(resources);
-  return { resources, calls, outputs, ofType, one, raw: out, shape };
-}
+const deployFresh = (raw: RawConfig, stack: string) =>
+  deployShape('single-vm', raw, { stack, repoRoot, packageVersion: pkgVersion, build: buildInfo(repoRoot) });
+// each configuration deploys once; its tests read what it registered
+const deployOnce = memoize(deployFresh);
+const deploy = (raw: RawConfig, stack = 'dev') => deployOnce(raw, stack);
 
 const must = <T>(value: T | undefined, what: string): T => {
   if (value === undefined) throw new Error(`missing: ${what}`);
@@ -105,7 +82,7 @@ describe('dev stack (g2-standard-4, one L4)', () => {
     expect(del.condition.tagState).toBe('ANY');
   });
 
-  it('builds both images for linux/amd64 from the repo root, the API with its gpu target, pushed with a token', async () => {
+  it('builds both images for linux/amd64 from the root Dockerfile, the API with its gpu target', async () => {
     const d = await deploy(DEV);
     const images = d.ofType('docker:index/image:Image').map((r) => r.inputs);
     expect(images).toHaveLength(2);
@@ -119,32 +96,55 @@ describe('dev stack (g2-standard-4, one L4)', () => {
     );
     expect(api.imageName).toBe(`us-central1-docker.pkg.dev/student-proj-1/modelship-dev/api:${pkgVersion}`);
     expect(ui.imageName).toBe(`us-central1-docker.pkg.dev/student-proj-1/modelship-dev/ui:${pkgVersion}`);
-    expect(api.build).toMatchObject({
-      context: repoRoot,
-      dockerfile: `${repoRoot}/app/api/Dockerfile`,
-      platform: 'linux/amd64',
-      target: 'gpu',
+    expect(api.build).toMatchObject({ platform: 'linux/amd64', target: 'api-gpu' });
+    expect(ui.build).toMatchObject({ platform: 'linux/amd64', target: 'ui' });
+    const cpu = await deploy(CPU);
+    const cpuApi = cpu.ofType('docker:index/image:Image').find((r) => r.inputs.imageName.includes('/api:'));
+    expect(cpuApi?.inputs.build.target).toBe('api');
+    // The labels: the package version and each image's own content revision (this checkout's files).
+    expect(api.build.args).toEqual({
+      VERSION: pkgVersion,
+      REVISION: imageRevision(repoRoot, 'api'),
+      SOURCE: expect.any(String),
     });
-    expect(ui.build).toMatchObject({
-      context: repoRoot,
-      dockerfile: `${repoRoot}/app/ui/Dockerfile`,
-      platform: 'linux/amd64',
-    });
-    expect(ui.build.target).toBeUndefined();
-    for (const image of images) {
-      // OCI labels: the package version and this checkout's commit (the test runs inside the git repo).
-      expect(image.build.args).toMatchObject({
-        VERSION: pkgVersion,
-        REVISION: expect.stringMatching(/^[0-9a-f]{40}/),
-      });
-      expect(image.registry).toEqual({
-        server: 'us-central1-docker.pkg.dev',
-        username: 'oauth2accesstoken',
-        password: MOCK_TOKEN,
-      });
+    expect(ui.build.args.REVISION).toBe(imageRevision(repoRoot, 'ui'));
+  });
+
+  it('gives the provider relative build paths, resolved from the project root (where Pulumi.yaml is)', async () => {
+    // pulumi-docker (provider/image.go) hands context and dockerfile to docker/cli's GetContextFromLocalDir,
+    // which resolves them against the provider's working directory: the program's, i.e. the project root.
+    // An absolute path would be an input that differs between two clones of the same commit.
+    const d = await deploy(DEV);
+    for (const { inputs } of d.ofType('docker:index/image:Image')) {
+      expect(inputs.build).toMatchObject({ context: '.', dockerfile: 'Dockerfile' });
+      expect(JSON.stringify(inputs)).not.toContain(repoRoot);
     }
-    expect(d.calls.map((c) => c.token)).toContain('gcp:organizations/getClientConfig:getClientConfig');
-    for (const r of d.ofType('docker:index/image:Image')) expect(r.secretPaths).toEqual(['registry']);
+    for (const file of ['Pulumi.yaml', 'Dockerfile', '.dockerignore']) {
+      expect(existsSync(`${repoRoot}/${file}`), file).toBe(true);
+    }
+  });
+
+  it('pushes with the host gcloud credential helper, asked per push, never a token taken at start', async () => {
+    // With no username/password, the provider calls the credential helper that `gcloud auth
+    // configure-docker` registers for the host inside each image's own build-and-push step.
+    const d = await deploy(DEV);
+    for (const r of d.ofType('docker:index/image:Image')) {
+      expect(r.inputs.registry).toEqual({ server: 'us-central1-docker.pkg.dev' });
+      expect(r.secretPaths).toEqual([]);
+    }
+    expect(d.calls.map((c) => c.token)).not.toContain('gcp:organizations/getClientConfig:getClientConfig');
+    expect(JSON.stringify(d.ofType('docker:index/image:Image'))).not.toContain(MOCK_TOKEN);
+  });
+
+  it('names the one-time setup command when the gcloud credential helper is not registered for the registry', () => {
+    const host = 'us-central1-docker.pkg.dev';
+    const fix = /Run once: gcloud auth configure-docker us-central1-docker\.pkg\.dev$/;
+    expect(registryCredentialProblem(undefined, host)).toMatch(fix);
+    expect(registryCredentialProblem({ auths: { [host]: { auth: 'eHl6' } } }, host)).toMatch(fix);
+    expect(
+      registryCredentialProblem({ credHelpers: { 'europe-west4-docker.pkg.dev': 'gcloud' } }, host),
+    ).toMatch(fix);
+    expect(registryCredentialProblem({ credHelpers: { [host]: 'gcloud' } }, host)).toBeUndefined();
   });
 
   it('gives the VM a dedicated account with only the reader, log writer and metric writer roles', async () => {
@@ -321,6 +321,15 @@ describe('dev stack (g2-standard-4, one L4)', () => {
     expect(cmd.environment.MODELSHIP_HINT).toContain(
       'gcloud compute instances reset modelship-vm-instance-a1b2c3d --zone us-central1-a --project student-proj-1',
     );
+    // a VM not serving is nudged (its watcher retries at once); the hint gives the same command by hand
+    expect(cmd.environment).toMatchObject({
+      MODELSHIP_NUDGE_INSTANCE: 'modelship-vm-instance-a1b2c3d',
+      MODELSHIP_NUDGE_ZONE: 'us-central1-a',
+      MODELSHIP_NUDGE_PROJECT: 'student-proj-1',
+    });
+    expect(cmd.environment.MODELSHIP_HINT).toContain(
+      'Retry now: gcloud compute instances add-metadata modelship-vm-instance-a1b2c3d --zone us-central1-a --project student-proj-1 --metadata modelship-nudge=$(date +%s)',
+    );
     expect(cmd.environment.MODELSHIP_BASIC_AUTH).toBeUndefined();
     expect(cmd.triggers).toEqual([
       d.outputs.apiImage,
@@ -375,7 +384,7 @@ describe('other shapes of VM', () => {
       d.ofType('docker:index/image:Image').find((r) => String(r.inputs.imageName).includes('/api:')),
       'api',
     );
-    expect(api.inputs.build.target).toBeUndefined();
+    expect(api.inputs.build.target).toBe('api');
     expect(d.outputs.hourlyCostEstimate).toMatch(/^~\$0\.15\/h \(e2-standard-4/);
   });
 
@@ -390,7 +399,7 @@ describe('other shapes of VM', () => {
       d.ofType('docker:index/image:Image').find((r) => String(r.inputs.imageName).includes('/api:')),
       'api',
     );
-    expect(api.inputs.build.target).toBe('gpu');
+    expect(api.inputs.build.target).toBe('api-gpu');
     expect(d.outputs.hourlyCostEstimate).toContain('1x nvidia-tesla-t4 $0.350');
   });
 
@@ -451,6 +460,9 @@ describe('basic auth', () => {
 
   it('keeps the password in Secret Manager, readable by the VM account alone', async () => {
     const d = await deploy(withAuth);
+    // the same component as Cloud Run's credentials (infra/components/secret.ts), and the only one
+    expect(d.one('modelship:infra:Secret').name).toBe('modelship-basic-auth');
+    expect(d.ofType('modelship:infra:BasicAuthSecret')).toEqual([]);
     const secret = d.one('gcp:secretmanager/secret:Secret');
     expect(secret.inputs.replication).toEqual({ auto: {} });
     const version = d.one('gcp:secretmanager/secretVersion:SecretVersion');
@@ -518,7 +530,10 @@ describe('the SingleVm shape', () => {
     const { resources } = await installMocks('dev');
     const config = parseConfig(CPU);
     if (config.shape !== 'single-vm') throw new Error('a single-vm config');
-    const build = { revision: 'f'.repeat(40), source: 'https://example.com/class/modelship.git' };
+    const build = {
+      revisions: { api: `sha256:${'e'.repeat(64)}`, ui: `sha256:${'f'.repeat(64)}` },
+      source: 'https://example.com/class/modelship.git',
+    };
     const context = { stack: 'dev', repoRoot: '/nonexistent/checkout', packageVersion: '9.9.9', build };
     const out = new SingleVm('modelship', { config, context }).outputs;
     expect(await outputValue(out.apiImage)).toContain('/api@sha256:');
@@ -527,12 +542,13 @@ describe('the SingleVm shape', () => {
     expect(images).toHaveLength(2);
     for (const image of images) {
       expect(image.inputs.imageName).toMatch(/:9\.9\.9$/);
+      const component = image.inputs.imageName.includes('/api:') ? 'api' : 'ui';
       expect(image.inputs.build.args).toEqual({
         VERSION: '9.9.9',
-        REVISION: build.revision,
+        REVISION: build.revisions[component as 'api' | 'ui'],
         SOURCE: build.source,
       });
-      expect(image.inputs.build.context).toBe('/nonexistent/checkout');
+      expect(image.inputs.build.context).toBe('.');
     }
     expect(resources.filter((r) => r.type === 'modelship:stacks:SingleVm')).toHaveLength(1);
   });

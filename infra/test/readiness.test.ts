@@ -1,10 +1,14 @@
 // The readiness wait against a real local HTTP server that goes through the states a fresh VM goes through.
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { READINESS_SCRIPT } from '../components/readiness.js';
+import { gcloudNudge } from '../readiness/nudge.js';
 import {
   describeFetchError,
   formatElapsed,
@@ -12,6 +16,7 @@ import {
   ReadinessTimeoutError,
   waitUntilReady,
 } from '../readiness/wait.js';
+import { NUDGE_KEY } from '../vm/metadata.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 let server: Server | undefined;
@@ -119,6 +124,53 @@ describe('waitUntilReady', () => {
     ]);
   });
 
+  it('nudges a VM that does not serve after nudgeAfterMs, again every nudgeEveryMs, and stops once it serves', async () => {
+    let fixed = false;
+    const url = await serve((_req, res) =>
+      json(res, 200, { status: 'ok', version: fixed ? '0.1.0+abc' : '0.1.0+old' }),
+    );
+    const nudges: number[] = [];
+    let t = 0;
+    const { opts, lines } = fastOptions(url, {
+      timeoutMs: 20 * 60_000,
+      intervalMs: 10_000,
+      now: () => t,
+      sleep: async (ms: number) => {
+        t += ms;
+      },
+      nudgeAfterMs: 120_000,
+      nudgeEveryMs: 300_000,
+      // the second nudge finds the VM's failed deploy retryable: it then serves the new version
+      nudge: async () => {
+        nudges.push(t);
+        if (nudges.length === 2) fixed = true;
+        return `nudge ${nudges.length}`;
+      },
+    });
+    await waitUntilReady(opts);
+    expect(nudges).toEqual([120_000, 420_000]);
+    expect(lines).toContain('[2m00s] nudge 1');
+    expect(lines).toContain('[7m00s] nudge 2');
+    expect(lines.at(-1)).toBe(`ready after 7m10s: ${url} serves version 0.1.0+abc`);
+  });
+
+  it('never nudges a site that serves the version in time, and goes on waiting when a nudge fails', async () => {
+    let nudged = 0;
+    const nudge = async () => {
+      nudged++;
+      throw new Error('gcloud exploded');
+    };
+    const ok = await serve((_req, res) => json(res, 200, { status: 'ok', version: '0.1.0+abc' }));
+    await waitUntilReady(fastOptions(ok, { nudge, nudgeAfterMs: 0 }).opts);
+    expect(nudged).toBe(0);
+    server?.close();
+    const old = await serve((_req, res) => json(res, 200, { status: 'ok', version: 'old' }));
+    const { opts, lines } = fastOptions(old, { nudge, nudgeAfterMs: 10_000, timeoutMs: 30_000 });
+    await expect(waitUntilReady(opts)).rejects.toThrow(ReadinessTimeoutError);
+    expect(nudged).toBe(1);
+    expect(lines).toContain('[0m10s] could not nudge the VM: Error: gcloud exploded');
+  });
+
   it('uses real time when not given a clock (short bound)', async () => {
     const url = await serve((_req, res) => json(res, 200, { status: 'ok', version: 'other' }));
     const started = Date.now();
@@ -186,6 +238,59 @@ describe('describeFetchError', () => {
   it('formats elapsed time', () => {
     expect(formatElapsed(0)).toBe('0m00s');
     expect(formatElapsed(125_000)).toBe('2m05s');
+  });
+});
+
+describe('the nudge (gcloud compute instances add-metadata)', () => {
+  const vm = { instance: 'modelship-vm-instance-1', zone: 'us-central1-a', project: 'student-proj-1' };
+  let dir = '';
+  afterEach(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+  /** A stand-in gcloud on disk that records its arguments and exits with `code`. */
+  async function fakeGcloud(code: number, stderr = '') {
+    dir = await mkdtemp(join(tmpdir(), 'modelship-gcloud-'));
+    const path = join(dir, 'gcloud');
+    await writeFile(
+      path,
+      `#!/bin/sh\nprintf '%s\\n' "$@" > "${dir}/args"\nprintf '%s\\n' '${stderr}' >&2\nexit ${code}\n`,
+    );
+    await chmod(path, 0o755);
+    return path;
+  }
+
+  it('sets modelship-nudge on the VM to a new value, keeping the other keys (add-metadata)', async () => {
+    const gcloud = await fakeGcloud(0);
+    const before = Math.floor(Date.now() / 1000);
+    const line = await gcloudNudge(vm, gcloud)();
+    const args = (await readFile(join(dir, 'args'), 'utf8')).trimEnd().split('\n');
+    expect(args.slice(0, -1)).toEqual([
+      'compute',
+      'instances',
+      'add-metadata',
+      'modelship-vm-instance-1',
+      '--zone',
+      'us-central1-a',
+      '--project',
+      'student-proj-1',
+      '--metadata',
+    ]);
+    const value = Number(args.at(-1)?.replace(`${NUDGE_KEY}=`, ''));
+    expect(value).toBeGreaterThanOrEqual(before);
+    expect(line).toBe(`the VM is not serving yet: asked it to retry its deploy now (${NUDGE_KEY}=${value})`);
+  });
+
+  it('reports a refused or missing gcloud with the command to run by hand', async () => {
+    const denied = await fakeGcloud(
+      1,
+      'ERROR: (gcloud.compute.instances.add-metadata) Required compute.instances.setMetadata permission',
+    );
+    const line = await gcloudNudge(vm, denied)();
+    expect(line).toContain('(gcloud.compute.instances.add-metadata) Required compute.instances.setMetadata');
+    expect(line).toContain(
+      'by hand: gcloud compute instances add-metadata modelship-vm-instance-1 --zone us-central1-a --project student-proj-1 --metadata modelship-nudge=$(date +%s)',
+    );
+    expect(await gcloudNudge(vm, join(dir, 'no-such-gcloud'))()).toMatch(/^could not ask the VM .*ENOENT/);
   });
 });
 

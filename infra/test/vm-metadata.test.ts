@@ -9,6 +9,7 @@ import {
   COMPOSE_FILES,
   GPU_COMPOSE_FILES,
   lfText,
+  NUDGE_KEY,
   renderEnvFile,
   renderStartupScript,
   renderVmMetadata,
@@ -49,6 +50,12 @@ describe('renderStartupScript', () => {
     expect(script).toBe(repoFile('infra/vm/startup.sh'));
     expect(script.startsWith('#!/usr/bin/env bash\n')).toBe(true);
     expect(script).toContain('set -euo pipefail');
+  });
+
+  it("has the watcher read the key pulumi up's nudge sets, which no deploy carries", () => {
+    expect(renderStartupScript()).toContain(`$METADATA_URL/instance/attributes/${NUDGE_KEY}"`);
+    // not part of the deployment: a nudge leaves the files, the settings and the fingerprint alone
+    expect(Object.keys(renderVmMetadata(args))).not.toContain(NUDGE_KEY);
   });
 });
 

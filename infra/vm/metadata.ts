@@ -26,6 +26,10 @@ export interface VmMetadataArgs {
   idleStopMinutes?: number;
 }
 
+/** The key `pulumi up` sets to make the VM's deploy watcher retry now (infra/readiness/nudge.ts). It is
+ * not part of the deployment: a nudge makes the watcher converge, and a healthy VM finds nothing to do. */
+export const NUDGE_KEY = 'modelship-nudge';
+
 /** Repository files shipped to the VM: metadata key -> path under the VM's root (/opt/modelship). */
 export const VM_FILES = {
   'modelship-compose': 'docker-compose.yml',

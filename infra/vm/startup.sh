@@ -25,6 +25,8 @@
 #   MODELSHIP_SECRETS_URL    Secret Manager API base (default https://secretmanager.googleapis.com/v1)
 #   MODELSHIP_RETRY_ATTEMPTS attempts of each network step (default 5)
 #   MODELSHIP_RETRY_DELAY    seconds before the first retry, doubling after each (default 5)
+#   MODELSHIP_WATCH_BACKOFF  the watcher's first wait after a failed deploy, in seconds (default 1, doubling
+#                            up to 60)
 #   COMPOSE_PROJECT_NAME     compose project (default modelship)
 set -euo pipefail
 
@@ -36,6 +38,9 @@ HEALTH_TIMEOUT=${MODELSHIP_HEALTH_TIMEOUT:-900}
 SECRETS_URL=${MODELSHIP_SECRETS_URL:-https://secretmanager.googleapis.com/v1}
 RETRY_ATTEMPTS=${MODELSHIP_RETRY_ATTEMPTS:-5}
 RETRY_DELAY=${MODELSHIP_RETRY_DELAY:-5}
+WATCH_BACKOFF=${MODELSHIP_WATCH_BACKOFF:-1}
+# the watcher's longest wait before it retries a failed deploy by itself
+WATCH_BACKOFF_MAX=$((WATCH_BACKOFF > 60 ? WATCH_BACKOFF : 60))
 STATE=$ROOT/.state
 export COMPOSE_PROJECT_NAME=${COMPOSE_PROJECT_NAME:-modelship}
 # registry credentials live with the deployment instead of in root's home
@@ -360,10 +365,8 @@ replicas() { local n; n=$(env_value API_REPLICAS); echo "${n:-1}"; }
 
 up() { compose up -d --no-build --remove-orphans --scale "api=$(replicas)"; }
 
-api_ready() { # $1: container id; the same check as the image's HEALTHCHECK, without waiting for its interval
-  docker exec "$1" node -e \
-    'fetch("http://127.0.0.1:8000/ready").then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))' \
-    >/dev/null 2>&1
+api_ready() { # $1: container id; the image's own HEALTHCHECK probe, without waiting for its interval
+  docker exec "$1" healthcheck >/dev/null 2>&1
 }
 
 # The config hash Compose gives service $1's containers (label com.docker.compose.config-hash): `up`
@@ -490,36 +493,50 @@ locked_converge() {
   converge "$@"
 }
 
+# The watcher. After a deploy it long-polls the metadata for the next change (300 s per request). After a
+# failed one it retries with backoff, and waits out the backoff as a long-poll too, so that any metadata
+# change starts the retry at once: a new `pulumi up`, or a nudge. A nudge changes `modelship-nudge` only
+# (the readiness step of `pulumi up` sets it when the URL does not work, README: "When something goes
+# wrong"): a stuck deploy is retried now, and a healthy one is left as it is (its converge changes nothing).
 watch_loop() {
-  local etag="" backoff=1 pending=1 headers wait_args new self
+  local etag="" backoff=$WATCH_BACKOFF pending=1 failed=0 headers wait_args timeout new self nudge="" nudged
   mkdir -p "$STATE"
   self=$(sha256sum <"$0")
   headers=$STATE/watch.headers
   log "watcher: started (metadata $METADATA_URL, root $ROOT)"
   while :; do
-    # Long-poll for the next change; a failed deploy is retried without waiting for one.
-    wait_args="recursive=true"
-    if [ -n "$etag" ] && [ "$pending" = 0 ]; then
-      wait_args+="&wait_for_change=true&timeout_sec=300&last_etag=$etag"
+    wait_args="recursive=true" timeout=300
+    if [ -n "$etag" ]; then
+      [ "$pending" = 0 ] || timeout=$backoff
+      wait_args+="&wait_for_change=true&timeout_sec=$timeout&last_etag=$etag"
     fi
-    if curl -fsS -D "$headers" -o /dev/null --max-time 330 -H 'Metadata-Flavor: Google' \
+    if curl -fsS -D "$headers" -o /dev/null --max-time $((timeout + 30)) -H 'Metadata-Flavor: Google' \
       "$METADATA_URL/instance/attributes/?$wait_args"; then
       new=$(sed -n 's/^[Ee][Tt][Aa][Gg]: *\([^[:space:]]*\).*/\1/p' "$headers")
       if [ "$new" != "$etag" ] || [ "$pending" = 1 ]; then
-        etag=$new
+        nudged=$(curl -fsS --max-time 10 -H 'Metadata-Flavor: Google' \
+          "$METADATA_URL/instance/attributes/modelship-nudge" 2>/dev/null || true)
+        if [ -n "$etag" ] && [ "$nudged" != "$nudge" ]; then log "watcher: nudged ($nudged), deploying now"; fi
+        nudge=$nudged etag=$new
         attempt locked_converge watcher
-        if [ "$ATTEMPT_STATUS" = 0 ]; then pending=0 backoff=1; else pending=1; fi
+        if [ "$ATTEMPT_STATUS" = 0 ]; then
+          pending=0 failed=0 backoff=$WATCH_BACKOFF
+        else
+          [ "$failed" = 0 ] || backoff=$((backoff * 2 < WATCH_BACKOFF_MAX ? backoff * 2 : WATCH_BACKOFF_MAX))
+          pending=1 failed=1
+          log "watcher: deploy failed; retrying in ${backoff}s, or at once when the metadata changes"
+        fi
       fi
       # the script itself changed: continue as the new version
       if [ "$pending" = 0 ] && [ "$(sha256sum <"$ROOT/bin/modelship-vm")" != "$self" ]; then
         log "watcher: startup script changed, restarting the watcher"
         exec "$ROOT/bin/modelship-vm" watch
       fi
-      [ "$pending" = 0 ] && continue
+      continue
     fi
-    log "watcher: metadata or deploy failed; retrying in ${backoff}s"
+    log "watcher: metadata server failed; retrying in ${backoff}s"
     sleep "$backoff"
-    backoff=$((backoff < 60 ? backoff * 2 : 60))
+    backoff=$((backoff * 2 < WATCH_BACKOFF_MAX ? backoff * 2 : WATCH_BACKOFF_MAX))
   done
 }
 

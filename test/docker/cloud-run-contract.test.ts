@@ -8,7 +8,7 @@ import { defaultQueueSize } from '../../app/api/src/config.js';
 import { API_PROBES, API_SHUTDOWN_SECONDS, UI_PROBES } from '../../infra/stacks/cloud-run.js';
 import { textFixture } from '../fixtures/text-images.js';
 import { freePort } from '../helpers/free-port.js';
-import { docker, run, waitFor } from './docker.js';
+import { docker, run, standInBuildArgs, waitFor } from './docker.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const API_IMAGE = 'modelship-api:cloud-run-contract';
@@ -72,11 +72,17 @@ const apiEnv = {
 beforeAll(async () => {
   await docker('info', '--format', '{{.ServerVersion}}');
   // The layers are shared with the compose build of stack.test.ts, so after it this is a cache hit.
-  for (const [image, dockerfile] of [
-    [API_IMAGE, 'app/api/Dockerfile'],
-    [UI_IMAGE, 'app/ui/Dockerfile'],
+  for (const [image, target] of [
+    [API_IMAGE, 'api'],
+    [UI_IMAGE, 'ui'],
   ] as const) {
-    await run('docker', ['build', '--quiet', '--tag', image, '--file', dockerfile, '.'], { cwd: repo });
+    await run(
+      'docker',
+      ['build', '--quiet', '--tag', image, '--target', target, ...standInBuildArgs(repo), '.'],
+      {
+        cwd: repo,
+      },
+    );
   }
 });
 

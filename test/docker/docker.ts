@@ -1,6 +1,9 @@
 // Small helpers for driving a real Docker engine and docker compose from the engine suite.
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
+import { join } from 'node:path';
+import { PIN_FILES, readPins } from '../../infra/image-pins.js';
 
 export interface RunOptions {
   cwd?: string;
@@ -33,11 +36,28 @@ export function run(command: string, args: string[], options: RunOptions = {}): 
 
 export const docker = (...args: string[]) => run('docker', args);
 
+/**
+ * The local stand-ins for the pinned base images: their tags without the digests (which this engine cannot
+ * pull), as the variables that replace the pins (infra/image-pins.ts).
+ */
+export function standInImages(repo: string): Record<string, string> {
+  const pins = PIN_FILES.flatMap((file) => readPins(readFileSync(join(repo, file), 'utf8')));
+  return Object.fromEntries(pins.map((pin) => [pin.variable, pin.image]));
+}
+
+/** `--build-arg NAME=tag` for each stand-in the Dockerfile reads. */
+export const standInBuildArgs = (repo: string) => {
+  const { NODE_IMAGE = '' } = standInImages(repo);
+  return ['--build-arg', `NODE_IMAGE=${NODE_IMAGE}`];
+};
+
 // Variables the compose files read: the suite sets its own and never inherits the caller's.
 const COMPOSE_VARIABLES = [
   'API_IMAGE',
   'UI_IMAGE',
   'CADDY_IMAGE',
+  'NODE_IMAGE',
+  'CUDA_IMAGE',
   'UI_PORT',
   'UI_BIND',
   'API_PORT',

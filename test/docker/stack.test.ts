@@ -2,7 +2,7 @@
 // stack the way the VM does (only the compose files and the Caddyfile in a folder, images given by env,
 // `up --no-build`), then exercise it through the UI's /api proxy and through the Caddy HTTPS front.
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +11,16 @@ import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { textFixture } from '../fixtures/text-images.js';
 import { freePort } from '../helpers/free-port.js';
-import { addedBytes, compose, containerState, docker, httpsGet, run, waitFor } from './docker.js';
+import {
+  addedBytes,
+  compose,
+  containerState,
+  docker,
+  httpsGet,
+  run,
+  standInImages,
+  waitFor,
+} from './docker.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const API_IMAGE = 'modelship-api:local';
@@ -91,7 +100,13 @@ beforeAll(async () => {
     );
   });
   // Build through compose's own build sections, as `docker compose up --build` on a laptop does.
-  const buildEnv = { APP_VERSION: VERSION, UI_VERSION: VERSION, GIT_REVISION: revision };
+  // NODE_IMAGE: the local stand-in for the pinned base (this engine cannot pull a digest).
+  const buildEnv = {
+    APP_VERSION: VERSION,
+    UI_VERSION: VERSION,
+    GIT_REVISION: revision,
+    NODE_IMAGE: standInImages(repo).NODE_IMAGE ?? '',
+  };
   await compose({ name: project.name, dir: repo, files: ['docker-compose.yml'] }, buildEnv, [
     'build',
     'api',
@@ -119,6 +134,8 @@ beforeAll(async () => {
     HTTP_PORT: String(await freePort()),
     HTTPS_PORT: String(await freePort()),
     SITE_ADDRESS: 'localhost',
+    // the local stand-in for the pinned Caddy image
+    CADDY_IMAGE: standInImages(repo).CADDY_IMAGE ?? '',
   };
   await compose(withCaddy, env, ['down', '-v', '--remove-orphans']);
   await compose(project, env, ['up', '-d', '--no-build']);
@@ -180,6 +197,58 @@ describe('images', () => {
     expect(
       await shell(running.api, 'ls node_modules/onnxruntime-node node_modules/sharp >/dev/null && echo ok'),
     ).toEqual(['ok']);
+  });
+});
+
+describe('health checks', () => {
+  const healthConfig = async (ref: string, kind: 'container' | 'image') =>
+    JSON.parse(await docker(kind, 'inspect', '-f', '{{json .Config.Healthcheck}}', ref)) as {
+      Test: string[];
+      StartPeriod: number;
+    };
+
+  it("run as the images define them: compose adds none, and the probe is the image's healthcheck script", async () => {
+    for (const service of ['api', 'ui'] as const) {
+      const container = await healthConfig(await serviceId(service), 'container');
+      expect(container).toEqual(await healthConfig(running[service], 'image'));
+      expect(container.Test).toEqual(['CMD', 'healthcheck']);
+    }
+    // the same probe, run by hand (as the VM's rollout does), answers for the serving API
+    expect((await docker('exec', await serviceId('api'), 'healthcheck')).trim()).toBe('');
+  });
+
+  it("keep the GPU image's longer start period through the compose files the VM runs (gpu overlay)", async () => {
+    // This engine has no CUDA base: an image with the api-gpu stage's HEALTHCHECK line on top of the CPU API
+    // stands in for it. Compose must create the API container with that start period, not a compose one.
+    const dockerfile = readFileSync(join(repo, 'Dockerfile'), 'utf8');
+    const gpuStage = dockerfile.slice(dockerfile.indexOf(' AS api-gpu\n'));
+    const check = /^HEALTHCHECK .*$/m.exec(gpuStage)?.[0] ?? '';
+    const period = Number(/--start-period=(\d+)s/.exec(check)?.[1]);
+    expect(period).toBeGreaterThan(60);
+    const gpuImage = 'modelship-api:gpu-health-test';
+    const dir = mkdtempSync(join(tmpdir(), 'modelship-gpu-health-'));
+    // BuildKit resolves FROM by name, not by image ID: tag the running API image for it.
+    await docker('tag', running.api, `${gpuImage}-base`);
+    writeFileSync(join(dir, 'Dockerfile'), `FROM ${gpuImage}-base\n${check}\n`);
+    await docker('build', '-q', '-t', gpuImage, dir);
+    const gpuProject = {
+      name: 'modelship-docker-test-gpu',
+      dir: site,
+      files: ['docker-compose.yml', 'docker-compose.gpu.yml'],
+    };
+    const gpuEnv = { ...env, API_IMAGE: gpuImage };
+    try {
+      // created, never started: this machine has no NVIDIA runtime for the overlay's device request
+      await compose(gpuProject, gpuEnv, ['up', '--no-start', '--no-build', 'api']);
+      const id = (await compose(gpuProject, gpuEnv, ['ps', '-a', '-q', 'api'])).trim();
+      const container = await healthConfig(id, 'container');
+      expect(container.StartPeriod).toBe(period * 1e9);
+      expect(container.Test).toEqual(['CMD', 'healthcheck']);
+    } finally {
+      await compose(gpuProject, gpuEnv, ['down', '--remove-orphans']);
+      await docker('rmi', gpuImage, `${gpuImage}-base`).catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -315,7 +384,7 @@ describe('the Caddy HTTPS front', () => {
       ...Object.entries(extra).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
       '-v',
       `${join(site, 'deploy/Caddyfile')}:/etc/caddy/Caddyfile:ro`,
-      'caddy:2',
+      env.CADDY_IMAGE ?? '',
       'caddy',
       'validate',
       '--config',

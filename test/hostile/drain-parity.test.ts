@@ -1,5 +1,6 @@
 // D5: one readiness and drain policy for every API surface. Before: during the drain /v2 answered 503
-// while /v1 and /predict still served.
+// while /v1 and /predict still served. (That the server closes each connection while draining is the HTTP
+// server's part, for every route: drain.test.ts.)
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startRuntime, type TestRuntime } from '../../app/api/test/helpers/api-runtime.js';
 import { textFixture } from '../fixtures/text-images.js';
@@ -35,16 +36,14 @@ const surfaces = () => ({
 async function statuses() {
   const entries = Object.entries(surfaces());
   const responses = await Promise.all(entries.map(([, r]) => r));
-  return Object.fromEntries(
-    entries.map(([name], i) => [name, `${responses[i]?.status} ${responses[i]?.headers.get('connection')}`]),
-  );
+  return Object.fromEntries(entries.map(([name], i) => [name, responses[i]?.status]));
 }
 
-it('/predict, /v1 and /v2 serve alike before and during the drain, closing connections while draining', async () => {
-  expect(await statuses()).toEqual({ '/predict': '200 null', '/v1': '200 null', '/v2': '200 null' });
+it('/predict, /v1 and /v2 serve alike before and during the drain', async () => {
+  expect(await statuses()).toEqual({ '/predict': 200, '/v1': 200, '/v2': 200 });
   runtime.deps.plane.drain();
   const during = await statuses();
   console.log(`during the drain: ${JSON.stringify(during)}`);
-  expect(during).toEqual({ '/predict': '200 close', '/v1': '200 close', '/v2': '200 close' });
+  expect(during).toEqual({ '/predict': 200, '/v1': 200, '/v2': 200 });
   expect((await runtime.app.request('/ready')).status).toBe(503);
 });

@@ -1,14 +1,16 @@
 // D3: SIGTERM under keep-alive load. Before: exit 134 (a worker terminated inside onnxruntime) and 16-20
 // ECONNRESET, because drained responses kept their connections alive until the deadline's process.exit.
+// The UI server shares the API's HTTP server (app/api/src/http-server.ts), and so its drain: tested here too.
 import http from 'node:http';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { ROOT, spawnNode, waitFor } from '../browser/stack.js';
+import { ROOT, type Spawned, spawnNode, waitFor } from '../browser/stack.js';
 import { textFixture } from '../fixtures/text-images.js';
 import { freePort } from '../helpers/free-port.js';
 import { denseTextPng, errorCode, request } from './hostile.js';
 
-it('SIGTERM under 16 busy keep-alive clients: every accepted request answered, no resets, exit 0', async () => {
+/** The built API on a free port, with two workers and a short queue, once it is ready. */
+async function startApi(env: Record<string, string> = {}) {
   const port = await freePort();
   const api = spawnNode([join(ROOT, 'app/api/dist/server.js')], {
     HOST: '127.0.0.1',
@@ -16,12 +18,20 @@ it('SIGTERM under 16 busy keep-alive clients: every accepted request answered, n
     WORKERS: '2',
     QUEUE_SIZE: '8',
     LOG_LEVEL: 'info',
+    ...env,
   });
   const url = `http://127.0.0.1:${port}`;
   await waitFor(`${url}/ready`, api.child, api.output, 150_000);
-  const image = (await textFixture('paragraph')).png;
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+  return { api, url };
+}
 
+/**
+ * `clients` keep-alive clients POST `body` to `url` in a loop; after 3 s `server` gets SIGTERM. Resolves once
+ * it has exited and every client has stopped (at ECONNREFUSED: the listener is closed), with its exit code, the
+ * outcome counts (status or socket error), and how many answers after the signal said Connection: close.
+ */
+async function sigtermUnderLoad(server: Spawned, url: string, body: Buffer, clients: number) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
   const statuses = new Map<string, number>();
   const count = (key: string) => statuses.set(key, (statuses.get(key) ?? 0) + 1);
   let closeHeaders = 0;
@@ -30,11 +40,11 @@ it('SIGTERM under 16 busy keep-alive clients: every accepted request answered, n
   const client = async () => {
     while (Date.now() < until) {
       try {
-        const res = await request(`${url}/v1/models/ocr/predict`, {
+        const res = await request(url, {
           method: 'POST',
           agent,
           headers: { 'content-type': 'image/png' },
-          body: image,
+          body,
         });
         count(String(res.status));
         if (signalled && res.headers.connection === 'close') closeHeaders += 1;
@@ -46,17 +56,27 @@ it('SIGTERM under 16 busy keep-alive clients: every accepted request answered, n
       }
     }
   };
-  const clients = Array.from({ length: 16 }, client);
+  const running = Array.from({ length: clients }, client);
   await new Promise((r) => setTimeout(r, 3_000));
   signalled = Date.now();
-  api.child.kill('SIGTERM');
-  const [exitCode] = await Promise.all([api.exited, ...clients]);
+  server.child.kill('SIGTERM');
+  const [exitCode] = await Promise.all([server.exited, ...running]);
   agent.destroy();
-  const drainSeconds = (Date.now() - signalled) / 1000;
-
   console.log(
-    `exit ${exitCode} after ${drainSeconds.toFixed(1)} s; outcomes ${JSON.stringify(Object.fromEntries(statuses))}; ` +
-      `${closeHeaders} drained responses with Connection: close`,
+    `exit ${exitCode} after ${((Date.now() - signalled) / 1000).toFixed(1)} s; outcomes ` +
+      `${JSON.stringify(Object.fromEntries(statuses))}; ${closeHeaders} drained responses with Connection: close`,
+  );
+  return { exitCode, statuses, closeHeaders };
+}
+
+it('SIGTERM under 16 busy keep-alive clients: every accepted request answered, no resets, exit 0', async () => {
+  const { api, url } = await startApi();
+  const image = (await textFixture('paragraph')).png;
+  const { exitCode, statuses, closeHeaders } = await sigtermUnderLoad(
+    api,
+    `${url}/v1/models/ocr/predict`,
+    image,
+    16,
   );
   expect(exitCode, api.output().slice(-2_000)).toBe(0);
   const outcomes = [...statuses.keys()];
@@ -65,18 +85,36 @@ it('SIGTERM under 16 busy keep-alive clients: every accepted request answered, n
   expect(closeHeaders).toBeGreaterThan(0);
 });
 
+it('the UI server drains the same way: SIGTERM under 8 keep-alive clients of its proxy, no resets, exit 0', async () => {
+  const { api, url: apiUrl } = await startApi();
+  try {
+    const port = await freePort();
+    const ui = spawnNode([join(ROOT, 'app/ui/dist/server/server.js')], {
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      API_URL: apiUrl,
+    });
+    const url = `http://127.0.0.1:${port}`;
+    await waitFor(`${url}/healthz`, ui.child, ui.output, 20_000);
+    const image = (await textFixture('line')).png;
+    const { exitCode, statuses, closeHeaders } = await sigtermUnderLoad(
+      ui,
+      `${url}/api/v1/models/ocr/predict`,
+      image,
+      8,
+    );
+    expect(exitCode, ui.output().slice(-2_000)).toBe(0);
+    expect([...statuses.keys()].filter((k) => !['200', 'ECONNREFUSED'].includes(k))).toEqual([]);
+    expect(statuses.get('200') ?? 0).toBeGreaterThan(0);
+    expect(closeHeaders).toBeGreaterThan(0);
+  } finally {
+    api.child.kill('SIGTERM');
+    await api.exited;
+  }
+});
+
 it('SIGTERM with dense requests running past SHUTDOWN_TIMEOUT: they are stopped (503), exit 0', async () => {
-  const port = await freePort();
-  const api = spawnNode([join(ROOT, 'app/api/dist/server.js')], {
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    WORKERS: '2',
-    QUEUE_SIZE: '8',
-    SHUTDOWN_TIMEOUT: '2',
-    LOG_LEVEL: 'info',
-  });
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor(`${url}/ready`, api.child, api.output, 150_000);
+  const { api, url } = await startApi({ SHUTDOWN_TIMEOUT: '2' });
   const dense = await denseTextPng();
   // Two run, two wait in the queue: all four outlive the 2 s drain deadline.
   const requests = Array.from({ length: 4 }, () =>

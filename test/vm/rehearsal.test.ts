@@ -13,7 +13,8 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderVmMetadata, type VmMetadataArgs } from '../../infra/vm/metadata.js';
+import { NUDGE_KEY, renderVmMetadata, type VmMetadataArgs } from '../../infra/vm/metadata.js';
+import { standInBuildArgs } from '../docker/docker.js';
 import { freePort } from '../helpers/free-port.js';
 import { type FakeMetadataServer, startFakeMetadataServer } from './fake-metadata.js';
 import { type FaultyRegistry, startFaultyRegistry } from './faulty-registry.js';
@@ -66,8 +67,9 @@ const images: Record<'api1' | 'api2' | 'ui' | 'caddy', string> = { api1: '', api
 const docker = (...args: string[]) => run('docker', args, { cwd: repo });
 
 /** Builds an image from the repository and pushes it; returns the pushed immutable `repo@sha256:` ref. */
-async function buildAndPush(dockerfile: string, localTag: string, remote: string, buildArgs: string[] = []) {
-  await run('docker', ['build', '-q', '-f', dockerfile, '-t', localTag, ...buildArgs, '.'], { cwd: repo });
+async function buildAndPush(target: string, localTag: string, remote: string, buildArgs: string[] = []) {
+  const args = ['--target', target, ...standInBuildArgs(repo), ...buildArgs];
+  await run('docker', ['build', '-q', ...args, '-t', localTag, '.'], { cwd: repo });
   return push(localTag, remote);
 }
 
@@ -82,7 +84,7 @@ async function push(localTag: string, remote: string): Promise<string> {
 }
 
 /** Runs the startup script the way GCE does: fetched from the `startup-script` attribute, run as root. */
-async function runStartupScript() {
+async function runStartupScript(env: NodeJS.ProcessEnv = {}) {
   const response = await fetch(`${metadata.url}/instance/attributes/startup-script`, {
     headers: { 'Metadata-Flavor': 'Google' },
   });
@@ -90,7 +92,7 @@ async function runStartupScript() {
   await writeFile(path, await response.text());
   await chmod(path, 0o755);
   const started = Date.now();
-  const result = await run(path, [], { env: scriptEnv, allowFailure: true });
+  const result = await run(path, [], { env: { ...scriptEnv, ...env }, allowFailure: true });
   console.log(
     `--- startup script (exit ${result.code}, ${(Date.now() - started) / 1000}s)\n${result.output}`,
   );
@@ -206,8 +208,8 @@ describe.sequential('VM rehearsal', () => {
   }, 900_000);
 
   it('2. builds the images and pushes them to the registry', async () => {
-    images.api1 = await buildAndPush('app/api/Dockerfile', 'modelship-api:local', `${REPO}/api:1`);
-    images.ui = await buildAndPush('app/ui/Dockerfile', 'modelship-ui:local', `${REPO}/ui:1`);
+    images.api1 = await buildAndPush('api', 'modelship-api:local', `${REPO}/api:1`);
+    images.ui = await buildAndPush('ui', 'modelship-ui:local', `${REPO}/ui:1`);
     // Caddy comes from the registry too: nothing on the "VM" may depend on images it was not sent.
     images.caddy = await push('caddy:2', `${REPO}/caddy:2`);
     for (const ref of Object.values(images).filter(Boolean)) expect(ref).toMatch(/@sha256:[0-9a-f]{64}$/);
@@ -287,7 +289,7 @@ describe.sequential('VM rehearsal', () => {
     const log = await watcherLog();
     console.log(`--- watcher log after the first boot\n${log}`);
     expect(log).toContain(healthy);
-    expect(log).toContain('watcher: metadata or deploy failed; retrying in');
+    expect(log).toContain('watcher: deploy failed; retrying in 1s, or at once when the metadata changes');
     expect(registry.stats.refused).toBe(REFUSED_PULLS);
 
     expect(alive(await watcherPid())).toBe(true);
@@ -386,7 +388,7 @@ describe.sequential('VM rehearsal', () => {
   it(
     `6. rolls out a new API image ${ROLLOUTS} time(s) through the watcher, while a polling client sees no failure`,
     async () => {
-      images.api2 = await buildAndPush('app/api/Dockerfile', `${REPO}/api:2`, `${REPO}/api:2`, [
+      images.api2 = await buildAndPush('api', `${REPO}/api:2`, `${REPO}/api:2`, [
         '--build-arg',
         `VERSION=${versionOf(1)}`,
       ]);
@@ -445,7 +447,7 @@ describe.sequential('VM rehearsal', () => {
         // within the script's health timeout (MODELSHIP_HEALTH_TIMEOUT): a loaded CI machine takes 60-90 s
         expect(rolledOut - changed).toBeLessThan(300_000);
       }
-      expect(log).toContain('metadata or deploy failed; retrying in');
+      expect(log).toContain('watcher: metadata server failed; retrying in');
       // the .env (new digest and version) and the version setting
       expect(log).toContain('watcher: 2 file(s) changed in metadata');
       expect(stats.failures).toEqual([]);
@@ -536,7 +538,68 @@ describe.sequential('VM rehearsal', () => {
     expect(log).toContain('gcloud compute instances start');
   }, 300_000);
 
-  it('9. cleans up everything: containers, the watcher, the files', async () => {
+  it('9. retries a failed deploy at once when pulumi up nudges it, and leaves a healthy one alone', async () => {
+    // A watcher far into its backoff, as on a VM whose deploy kept failing: it would wait 10 minutes.
+    const BACKOFF = 600;
+    const old = await watcherPid();
+    process.kill(-old, 'SIGTERM');
+    for (let i = 0; i < 50 && alive(old); i++) await sleep(100);
+    expect(alive(old)).toBe(false);
+    // The next deploy cannot read its new basic-auth secret version yet (as while the VM account's access
+    // to a new secret propagates): it fails, and the watcher settles into its backoff.
+    const version = versionOf(ROLLOUTS + 1);
+    const secretVersion = SECRET_VERSION.replace(/\/1$/, '/2');
+    metadata.setAttributes(
+      renderVmMetadata({
+        ...metadataArgs,
+        apiImage: ROLLOUTS % 2 === 1 ? images.api2 : images.api1,
+        version,
+        basicAuth: { user, secretVersion },
+        idleStopMinutes: 120,
+      }),
+    );
+    const boot = await runStartupScript({ MODELSHIP_WATCH_BACKOFF: String(BACKOFF) });
+    expect(boot.code).toBe(1);
+    const waiting = `watcher: deploy failed; retrying in ${BACKOFF}s, or at once when the metadata changes`;
+    for (let i = 0; i < 600 && !(await watcherLog()).includes(waiting); i++) await sleep(500);
+    expect(await watcherLog()).toContain(waiting);
+
+    // The secret is readable now; the readiness step of `pulumi up` nudges the VM (gcloud compute instances
+    // add-metadata: one more key, the rest unchanged).
+    metadata.setSecret(secretVersion, password);
+    const nudged = Date.now();
+    metadata.setAttributes({ ...metadata.attributes(), [NUDGE_KEY]: String(Math.floor(nudged / 1000)) });
+    const healthy = `deploy: healthy, version ${version}\n`;
+    for (let i = 0; i < 600 && !(await watcherLog()).includes(healthy); i++) await sleep(500);
+    const recovered = (Date.now() - nudged) / 1000;
+    const log = await watcherLog();
+    console.log(
+      `--- watcher log (nudge)\n${log.slice(log.indexOf(waiting))}\nrecovered ${recovered}s after the nudge`,
+    );
+    expect(log).toContain(healthy);
+    // the retry starts at once (the log's clock has whole seconds), not after the backoff
+    const woke = /(\S+) modelship: watcher: nudged \(\d+\), deploying now/.exec(
+      log.slice(log.indexOf(waiting)),
+    );
+    expect(woke).not.toBeNull();
+    expect(Date.parse(woke?.[1] ?? '') - nudged).toBeLessThan(30_000);
+    // and the deploy is done long before the backoff would have ended (a rollout takes 20-120 s here)
+    expect(recovered).toBeLessThan(BACKOFF / 2);
+    const health = await fetch(`${front}/api/health`, { headers: auth });
+    expect(await health.json()).toMatchObject({ version });
+
+    // A nudge to a healthy VM converges to what already runs: nothing restarts, nothing is pulled.
+    const before = await projectContainers();
+    const unchanged = `deploy: unchanged, version ${version} running`;
+    const count = async () => (await watcherLog()).split(unchanged).length;
+    const seen = await count();
+    metadata.setAttributes({ ...metadata.attributes(), [NUDGE_KEY]: 'again' });
+    for (let i = 0; i < 300 && (await count()) === seen; i++) await sleep(200);
+    expect(await count()).toBe(seen + 1);
+    expect(await projectContainers()).toEqual(before);
+  }, 900_000);
+
+  it('10. cleans up everything: containers, the watcher, the files', async () => {
     const pid = await watcherPid();
     await cleanUp();
     expect(alive(pid)).toBe(false);

@@ -34,9 +34,6 @@ export function createApp(deps: AppDeps): Router {
   app.use(async (c, next) => {
     const started = performance.now();
     await next();
-    // Draining (SIGTERM): answer, then close the connection, so that keep-alive clients go elsewhere
-    // instead of holding the server open until its deadline.
-    if (deps.plane.isDraining) c.header('Connection', 'close');
     const seconds = (performance.now() - started) / 1000;
     const route = routePath(c, -1);
     const status = c.res.status;

@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import type { HttpTimeouts } from './http-server.js';
 
 /** Execution providers onnxruntime-node can be asked for; 'cpu' is always available. */
 export const KNOWN_PROVIDERS = ['cpu', 'cuda', 'tensorrt', 'dml', 'coreml', 'webgpu'] as const;
@@ -68,8 +69,7 @@ export interface Config {
   /** OCR: most text boxes recognised per image. At ~50 ms per box on one CPU core, 300 boxes fit well
    * inside the default 30 s deadline; a longer list is cut, and the response says `truncated`. */
   maxBoxes: number;
-  /** Seconds a client may take to send its headers, its whole request, and to reuse an idle connection. */
-  httpTimeouts: { headers: number; upload: number; keepAlive: number };
+  httpTimeouts: HttpTimeouts;
   /** Overrides the package.json version in /health (container and VM rollout tests use it). */
   appVersion: string | undefined;
   /** The GCP project, for trace links in the request log (`projects/P/traces/ID`); set by the deployment. */

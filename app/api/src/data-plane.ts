@@ -10,13 +10,14 @@ import type { Metrics } from './metrics.js';
 import { MODEL_NAME } from './models/manifest-base.js';
 import type { InferencePool, RunOptions } from './pool/pool.js';
 import type { TensorData } from './pool/protocol.js';
-import type { ModelInfo, PredictOptions, PredictResult } from './tasks/types.js';
+import { namedDetections } from './tasks/detection-columns.js';
+import type { Detection, ModelInfo, PredictOptions, PredictResult, RankedClass } from './tasks/types.js';
 
 export interface PredictBody {
   model: string;
   time: number;
-  detections: PredictResult['detections'];
-  classes?: PredictResult['classes'];
+  detections: Detection[];
+  classes?: RankedClass[];
   timings: PredictResult['timings'];
   /** Present when the work was cut short (OCR box cap, or the deadline): the detections are partial. */
   truncated?: true;
@@ -66,8 +67,8 @@ export class DataPlane {
     return this.options.pool.isAccepting && !this.draining;
   }
 
-  /** SIGTERM: report not ready, so balancers stop sending, but keep serving what still arrives; the server
-   * closes each connection after its response (see `isDraining`). */
+  /** SIGTERM: report not ready, so balancers stop sending, but keep serving what still arrives; the HTTP
+   * server closes each connection after its response (http-server.ts). */
   drain(): void {
     this.draining = true;
   }
@@ -75,10 +76,6 @@ export class DataPlane {
   /** A served model's readiness (v2's model ready): the server is ready and the model's files loaded. */
   isModelReady(name: string): boolean {
     return this.isReady && !this.options.pool.failed.some((m) => m.name === name);
-  }
-
-  get isDraining(): boolean {
-    return this.draining;
   }
 
   /** `name` as a metric label or log field: a served model's name, or `unknown`. */
@@ -140,17 +137,18 @@ export class DataPlane {
     client: AbortSignal,
     startedAt = performance.now(),
   ): Promise<PredictBody> {
-    this.model(name, 'model');
+    const { labels } = this.model(name, 'model');
     const { oriented } = await inspectImage(image, this.options.config);
     const result = await this.bounded(client, startedAt, (run) =>
       this.options.pool.predict(name, image, options, run, oriented),
     );
     this.options.metrics.observeStages(name, result.timings);
+    const { detections, classes } = namedDetections(result, labels);
     return {
       model: name,
       time: (performance.now() - startedAt) / 1000,
-      detections: result.detections,
-      ...(result.classes ? { classes: result.classes } : {}),
+      detections,
+      ...(classes ? { classes } : {}),
       timings: result.timings,
       ...(result.truncated ? { truncated: true, truncated_reason: result.truncated } : {}),
     };

@@ -104,6 +104,7 @@ async function decode(
   // the pixel limit is enforced again here in case a header lied.
   const pipeline = sharp(new Uint8Array(bytes), { limitInputPixels: config.maxPixels }).rotate();
   let source: RgbImage['source'];
+  let crop: RgbImage['crop'];
   if (decodeSize) {
     // Decoded straight to the task's working size: JPEGs shrink on load, and no full-size copy is made. The
     // header was read on the main thread already, normally (inspectImage).
@@ -112,6 +113,12 @@ async function decode(
     if (size.width !== autoOrient.width || size.height !== autoOrient.height) {
       pipeline.resize(size.width, size.height, { fit: 'fill', kernel: 'linear' });
       source = autoOrient;
+    }
+    if (size.crop) {
+      // After resize() in the chain, so sharp cuts the resized image.
+      pipeline.extract(size.crop);
+      source = autoOrient;
+      crop = size.crop;
     }
   }
   const { data, info } = await pipeline
@@ -125,6 +132,7 @@ async function decode(
     width: info.width,
     height: info.height,
     ...(source ? { source: { width: source.width, height: source.height } } : {}),
+    ...(crop ? { crop } : {}),
   };
 }
 

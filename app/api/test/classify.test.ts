@@ -6,6 +6,7 @@ import { classifyTask } from '../src/tasks/classify/index.js';
 import { classifyManifest } from '../src/tasks/classify/manifest.js';
 import { resizeCropGeometry } from '../src/tasks/classify/preprocess.js';
 import { softmax, topK } from '../src/tasks/classify/rank.js';
+import { detectionColumns, namedDetections, setDetection } from '../src/tasks/detection-columns.js';
 import { linearClassifierModel } from './helpers/onnx-builder.js';
 import { taskSessions } from './helpers/task-sessions.js';
 import { CLASSIFY_LABELS, colourClassifierModel, solidImage, writeModel } from './helpers/user-models.js';
@@ -46,13 +47,39 @@ describe('softmax and top-k', () => {
   });
 
   it('ranks the k best at or above the threshold, ties by class id', () => {
-    const names = (i: number) => `c${i}`;
-    expect(topK([0.1, 0.4, 0.1, 0.4], 3, 0, names)).toEqual([
-      { class_id: 1, class_name: 'c1', confidence: 0.4 },
-      { class_id: 3, class_name: 'c3', confidence: 0.4 },
-      { class_id: 0, class_name: 'c0', confidence: 0.1 },
+    expect(topK([0.1, 0.4, 0.1, 0.4], 3, 0)).toEqual([1, 3, 0]);
+    expect(topK([0.1, 0.4, 0.1, 0.4], 3, 0.2)).toEqual([1, 3]);
+  });
+});
+
+describe('detection columns', () => {
+  it('are named with the labels on the main thread, class_<id> past their end; ranked rows are classes', () => {
+    const columns = detectionColumns(2, true);
+    setDetection(columns, 0, [0, 0, 40, 20], 1, 0.75);
+    setDetection(columns, 1, [0, 0, 40, 20], 3, 0.25);
+    const ranked = [
+      { class_id: 1, class_name: 'green', confidence: 0.75 },
+      { class_id: 3, class_name: 'class_3', confidence: 0.25 },
+    ];
+    expect(namedDetections({ detections: [], columns }, CLASSIFY_LABELS)).toEqual({
+      detections: ranked.map((c) => ({ x_min: 0, y_min: 0, x_max: 40, y_max: 20, ...c })),
+      classes: ranked,
+    });
+    // Key order is the contract's: box first, then the class (the JSON reads the same as before).
+    const [first] = namedDetections(
+      { detections: [], columns: { ...columns, ranked: false } },
+      undefined,
+    ).detections;
+    expect(Object.keys(first ?? {})).toEqual([
+      'x_min',
+      'y_min',
+      'x_max',
+      'y_max',
+      'class_id',
+      'class_name',
+      'confidence',
     ]);
-    expect(topK([0.1, 0.4, 0.1, 0.4], 3, 0.2, names).map((c) => c.class_id)).toEqual([1, 3]);
+    expect(first?.class_name).toBe('class_1');
   });
 });
 

@@ -4,7 +4,10 @@ import { rm } from 'node:fs/promises';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadManifests } from '../src/models/manifests.js';
+import { classifyTask } from '../src/tasks/classify/index.js';
+import { classifyManifest } from '../src/tasks/classify/manifest.js';
 import { type Listening, listen, startRuntime, type TestRuntime } from './helpers/api-runtime.js';
+import { taskSessions } from './helpers/task-sessions.js';
 import {
   CLASSIFY_LABELS,
   colourClassifierModel,
@@ -138,6 +141,55 @@ describe('classify', () => {
     expect(body.detections).toEqual(
       (body.classes ?? []).map((c) => ({ x_min: 0, y_min: 0, x_max: 30, y_max: 20, ...c })),
     );
+  });
+
+  const sessions = taskSessions();
+  it('decodes only the centre crop in the worker, with the answer of resizing everything then cropping', async () => {
+    // Blue | red | green thirds: the centre crop sees red alone, the whole image all three.
+    const stripes = (colour: string) =>
+      sharp({ create: { width: 100, height: 100, channels: 3, background: colour } })
+        .png()
+        .toBuffer();
+    const thirds = await Promise.all(['#0000ff', '#ff0000', '#00ff00'].map(stripes));
+    const jpeg = await sharp({ create: { width: 300, height: 100, channels: 3, background: '#000' } })
+      .composite(thirds.map((input, i) => ({ input, left: 100 * i, top: 0 })))
+      .jpeg({ quality: 90 })
+      .toBuffer();
+    const res = await fetch(`${server.url}/v1/models/colours/predict`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'image/jpeg' },
+      body: new Uint8Array(jpeg),
+    });
+    const body = (await res.json()) as Body;
+    // In process, the way it was done before: the whole image decoded to the resize size (9 px shorter side),
+    // the crop taken while writing the tensor.
+    await writeModel(sessions.dir, { name: 'colours', task: 'classify' }, colourClassifierModel());
+    const predictor = await sessions.load(
+      classifyTask,
+      classifyManifest.parse({
+        name: 'colours',
+        task: 'classify',
+        model: 'model.onnx',
+        labels: CLASSIFY_LABELS,
+        normalization: { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], scale: 1 / 255 },
+        topK: 2,
+      }),
+    );
+    const resized = await sharp(jpeg)
+      .rotate()
+      .resize(27, 9, { fit: 'fill', kernel: 'linear' })
+      .raw()
+      .toBuffer();
+    const whole = {
+      data: new Uint8Array(resized),
+      width: 27,
+      height: 9,
+      source: { width: 300, height: 100 },
+    };
+    const expected = await predictor.predict(whole, {});
+    expect(body.classes?.[0]?.class_name).toBe('red');
+    expect(body.classes).toEqual(expected.classes);
+    expect(body.detections).toEqual(expected.detections);
   });
 });
 

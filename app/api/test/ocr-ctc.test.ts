@@ -73,4 +73,41 @@ describe('ctcGreedyDecode', () => {
     expect(decode(batch, 3 * labels.length, 3).text).toBe('bl');
     expect(decode(batch, 0, 3).text).toBe('aa');
   });
+
+  describe('lookAlike', () => {
+    // Classes: 0 blank, 1 'f', 2 'l', 3 'o', 4 'r', 5 '0', 6 '2', 7 '1', 8 ' '.
+    const alike = parseDictionary('f\nl\no\nr\n0\n2\n1\n', true);
+    const n = alike.length;
+    /** Steps as [winner, p] or [winner, p, runner-up, p]; a blank after each. */
+    function read(...cells: [number, number, number?, number?][]): Float32Array {
+      const out = new Float32Array(cells.length * 2 * n);
+      cells.forEach(([c, p, alt, altP], k) => {
+        out[2 * k * n + c] = p;
+        if (alt !== undefined) out[2 * k * n + alt] = altP as number;
+        out[(2 * k + 1) * n] = 1;
+      });
+      return out;
+    }
+    const decode = (probs: Float32Array, ratio: number) =>
+      ctcGreedyDecode(probs, 0, probs.length / n, n, alike, 1, ratio).text;
+
+    it('gives an ambiguous glyph the kind of the rest of its word', () => {
+      // "flo0r", the 0 at 0.58 with "o" at 0.38 (as PP-OCRv4 read it): "floor".
+      const floor = read([1, 0.99], [2, 0.98], [3, 0.99], [5, 0.58, 3, 0.38], [4, 0.98]);
+      expect(decode(floor, 0)).toBe('flo0r');
+      expect(decode(floor, 0.5)).toBe('floor');
+      expect(decode(floor, 0.7)).toBe('flo0r'); // 0.38 < 0.7 x 0.58: the winner stands
+      // "2l" with "1" close: a number.
+      expect(decode(read([6, 0.99], [2, 0.6, 7, 0.35]), 0.5)).toBe('21');
+    });
+
+    it('leaves mixed words, clear reads and lone characters alone', () => {
+      // "f0" + "2": the other characters disagree (a letter and a digit), so the 0 stays.
+      expect(decode(read([1, 0.9], [5, 0.6, 3, 0.4], [6, 0.9]), 0.5)).toBe('f02');
+      // A space ends the word: "0" alone has no neighbours to follow.
+      expect(decode(read([1, 0.9], [8, 0.9], [5, 0.6, 3, 0.4]), 0.5)).toBe('f 0');
+      // Doubtful neighbours do not vote: "f", then two doubtful 0s, then "r" -> both follow the letters.
+      expect(decode(read([1, 0.9], [5, 0.6, 3, 0.4], [5, 0.6, 3, 0.4], [4, 0.9]), 0.5)).toBe('foor');
+    });
+  });
 });

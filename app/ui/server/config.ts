@@ -1,5 +1,6 @@
 // The UI server's settings, from the environment, validated once at start.
 import { fileURLToPath } from 'node:url';
+import type { HttpTimeouts } from '@modelship/api/http-server';
 
 export interface UiConfig {
   port: number;
@@ -10,7 +11,7 @@ export interface UiConfig {
   staticDir: string;
   proxy: ProxySettings;
   /** Seconds a client may take to send its headers, its whole request, and to reuse an idle connection. */
-  httpTimeouts: { headers: number; upload: number; keepAlive: number };
+  httpTimeouts: HttpTimeouts;
   /** Set on Cloud Run, where the API is private: the audience (the API's URL) of the ID tokens the proxy sends. */
   idTokenAudience?: string;
   /** `user:password` the UI asks browsers for (Cloud Run; on the VM, Caddy does it); unset, the UI is open. */

@@ -1,5 +1,5 @@
 // Entry point: `node dist/server/server.js` (PORT, API_URL, PROXY_* from the environment).
-import { serve } from '@hono/node-server';
+import { serveHttp } from '@modelship/api/http-server';
 import { createApp } from './app.js';
 import { loadConfig, type UiConfig } from './config.js';
 import { createIdTokenSource, metadataIdentityUrl } from './id-token.js';
@@ -19,21 +19,8 @@ const app = createApp({
     idToken: createIdTokenSource({ audience: config.idTokenAudience, url: metadataIdentityUrl() }),
   }),
 });
-const timeouts = config.httpTimeouts;
-const server = serve(
-  {
-    fetch: app.fetch,
-    port: config.port,
-    hostname: config.host,
-    // Explicit bounds on slow clients (Node's defaults are 60 s for headers and 300 s for the request),
-    // checked every second.
-    serverOptions: {
-      headersTimeout: timeouts.headers * 1000,
-      requestTimeout: timeouts.upload * 1000,
-      keepAliveTimeout: timeouts.keepAlive * 1000,
-      connectionsCheckingInterval: 1_000,
-    },
-  },
+const { server, drain } = serveHttp(
+  { fetch: app.fetch, port: config.port, hostname: config.host, timeouts: config.httpTimeouts },
   (info) => {
     writeLog({
       message: `listening on http://${config.host}:${info.port}`,
@@ -52,12 +39,23 @@ server.on('error', (error: NodeJS.ErrnoException) => {
   process.exit(1);
 });
 
+/** Seconds that requests in flight (a prediction through the proxy) get after SIGTERM: the deadline and the
+ * second after it end within Cloud Run's 10 s before SIGKILL (and compose's stop_grace_period). */
+const SHUTDOWN_SECONDS = 8;
+
 function shutdown(signal: string) {
   writeLog({ message: 'shutting down', signal });
-  // Stop accepting, let requests in flight finish, then exit; don't hang on idle keep-alive sockets.
-  server.close(() => process.exit(0));
-  if ('closeIdleConnections' in server) server.closeIdleConnections();
-  setTimeout(() => process.exit(0), 10_000).unref();
+  // As the API does: stop listening, answer what still arrives with Connection: close, exit once every
+  // connection has ended (idle keep-alive ones at their timeout), or close them all at the deadline.
+  drain({
+    timeoutSeconds: SHUTDOWN_SECONDS,
+    onDeadline: () =>
+      writeLog({
+        severity: 'WARNING',
+        message: `requests still running after ${SHUTDOWN_SECONDS} s; closing them`,
+      }),
+    onClosed: () => process.exit(0),
+  });
 }
 process.once('SIGTERM', () => shutdown('SIGTERM'));
 process.once('SIGINT', () => shutdown('SIGINT'));

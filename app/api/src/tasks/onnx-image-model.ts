@@ -7,7 +7,15 @@ import { z } from 'zod';
 import { type Batching, type FileRef, fileRef, resolveFileRef } from '../models/manifest-base.js';
 import type { BatchPolicy } from '../pool/dynamic-batcher.js';
 import { v2Datatype } from '../v2/datatypes.js';
-import type { LoadContext, PredictOptions, Predictor, PredictResult, RgbImage, TensorSpec } from './types.js';
+import type {
+  DecodeSize,
+  LoadContext,
+  PredictOptions,
+  Predictor,
+  PredictResult,
+  RgbImage,
+  TensorSpec,
+} from './types.js';
 
 /** Session inputs or outputs as v2 tensor metadata; symbolic dimensions (e.g. 'batch') become -1. */
 export function tensorSpecs(metadata: readonly InferenceSession.ValueMetadata[]): TensorSpec[] {
@@ -152,7 +160,7 @@ export interface OutputTensor {
 /** What one image task does around the network run; `prepared` carries what postprocessing needs back. */
 export interface ImageStages<P> {
   /** See Predictor.decodeSize. */
-  decodeSize?(width: number, height: number): { width: number; height: number };
+  decodeSize?(width: number, height: number): DecodeSize;
   /**
    * Writes the image into `pixels`, its [3, height, width] slice of the input tensor (normalised CHW floats),
    * and returns any geometry to undo later. Every value must be written: the buffer is reused between runs.

@@ -2,7 +2,9 @@
 // A task turns a validated manifest into a Predictor; the worker pool owns Predictors, one set per worker.
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import type { z } from 'zod';
-import type { Detection, ModelInfo, RankedClass, TruncatedReason } from '../contract.js';
+import type { Detection, ModelInfo, TruncatedReason } from '../contract.js';
+import type { Region } from '../images/chw.js';
+import type { DetectionColumns } from './detection-columns.js';
 
 // The public shapes are the contract's; tasks and the pool use them under these names too.
 export type { Detection, ModelInfo, RankedClass, TensorSpec, TruncatedReason } from '../contract.js';
@@ -17,6 +19,22 @@ export interface RgbImage {
    * (see Predictor.decodeSize): results map back to this size. Unset when the pixels are the full image.
    */
   source?: { width: number; height: number };
+  /**
+   * Set when the worker also cut the task's crop (DecodeSize.crop) out of the resized image: the pixels are that
+   * region only.
+   */
+  crop?: Region;
+}
+
+/** What an image is decoded to (see Predictor.decodeSize). */
+export interface DecodeSize {
+  width: number;
+  height: number;
+  /**
+   * The only part of the resized image the task reads (classify's centre crop): the worker keeps just that, and
+   * libvips computes the resize for those pixels alone (the same values as resizing everything).
+   */
+  crop?: Region;
 }
 
 /** The size results refer to: the image as sent. */
@@ -38,8 +56,9 @@ export type StageTimings = Partial<Record<Stage, number>>;
 export type Stage = 'decode' | 'preprocess' | 'detection' | 'recognition' | 'inference' | 'postprocess';
 
 export interface PredictResult {
+  /** OCR's detections. Detect and classify leave this empty and answer `columns` (see namedDetections()). */
   detections: Detection[];
-  classes?: RankedClass[];
+  columns?: DetectionColumns;
   timings: StageTimings;
   /** Set when the work was cut short: the detections cover part of the image only. */
   truncated?: TruncatedReason;
@@ -60,7 +79,7 @@ export interface Predictor {
    * task resizes it anyway: the worker then decodes straight to that size (sharp shrinks JPEGs on load, with a
    * bilinear kernel) instead of decoding the full image and resizing it again.
    */
-  decodeSize?(width: number, height: number): { width: number; height: number };
+  decodeSize?(width: number, height: number): DecodeSize;
   predict(image: RgbImage, options: PredictOptions, limits?: RunLimits): Promise<PredictResult>;
   /** Several images in one network run; the same results as predict() on each. Present with `info.batching`. */
   predictBatch?(images: RgbImage[], options: PredictOptions[]): Promise<PredictResult[]>;

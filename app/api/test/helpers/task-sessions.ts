@@ -2,7 +2,8 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
-import type { LoadContext, Predictor, TaskDefinition } from '../../src/tasks/types.js';
+import { namedDetections } from '../../src/tasks/detection-columns.js';
+import type { LoadContext, Predictor, PredictResult, TaskDefinition } from '../../src/tasks/types.js';
 import { tempModelsDir } from './user-models.js';
 
 /**
@@ -29,11 +30,31 @@ export function taskSessions() {
     get dir() {
       return dir;
     },
-    /** `task.load` on models/<manifest.name>; the predictor is released after the block. */
+    /** `task.load` on models/<manifest.name>, answering as the API does; released after the block. */
     async load<M extends { name: string; task: string }>(task: TaskDefinition<M>, manifest: M) {
       const predictor = await task.load(manifest, context(manifest.name));
       loaded.push(predictor);
-      return predictor;
+      return answering(predictor);
     },
+  };
+}
+
+/** A result with its detections (and classify's classes) named as the API answers them. */
+export type NamedResult = PredictResult & ReturnType<typeof namedDetections>;
+
+/** The predictor with every result named by the main thread's namedDetections(), as the API answers. */
+function answering(predictor: Predictor) {
+  const { predictBatch } = predictor;
+  const named = (result: PredictResult): NamedResult => ({
+    ...result,
+    ...namedDetections(result, predictor.info.labels),
+  });
+  return {
+    ...predictor,
+    predict: async (...args: Parameters<Predictor['predict']>) => named(await predictor.predict(...args)),
+    predictBatch:
+      predictBatch &&
+      (async (...args: Parameters<NonNullable<Predictor['predictBatch']>>) =>
+        (await predictBatch(...args)).map(named)),
   };
 }

@@ -2,13 +2,13 @@
 // Each class is also reported as a detection covering the whole image, so box-only clients keep working.
 import { writeChw } from '../../images/chw.js';
 import { resizeRgb } from '../../images/resize.js';
+import { detectionColumns, setDetection } from '../detection-columns.js';
 import {
   batchPolicy,
   checkClassCount,
   checked,
   imageIo,
   imagePredictor,
-  labelOf,
   loadLabels,
   openModel,
 } from '../onnx-image-model.js';
@@ -34,13 +34,20 @@ export const classifyTask: TaskDefinition<ClassifyManifest> = {
     });
     const { width, height } = io;
     const shorter = manifest.resize ?? Math.max(width, height, Math.floor(Math.min(width, height) / 0.875));
-    const nameOf = (id: number) => (labels ? labelOf(labels, id) : `class_${id}`);
 
     const geometry = (w: number, h: number) => resizeCropGeometry(w, h, shorter, width, height);
 
     return imagePredictor(manifest, model, io, labels, {
-      decodeSize: geometry,
+      decodeSize(w, h) {
+        const g = geometry(w, h);
+        return { width: g.width, height: g.height, crop: { left: g.left, top: g.top, width, height } };
+      },
       async preprocess(image, _options, pixels) {
+        // The worker decoded the crop alone: its pixels are the network input.
+        if (image.crop) {
+          writeChw(image, manifest.normalization, 'rgb', pixels);
+          return undefined;
+        }
         const source = sourceSize(image);
         const g = geometry(source.width, source.height);
         const resized = await resizeRgb(image, g.width, g.height, CLASSIFY_KERNEL);
@@ -51,10 +58,13 @@ export const classifyTask: TaskDefinition<ClassifyManifest> = {
         // [1, K] or [1, K, 1, 1]: one score per class either way.
         const probabilities = manifest.output === 'logits' ? softmax(output.data) : output.data;
         const k = options.topK ?? manifest.topK;
-        const classes = topK(probabilities, k, options.confidence ?? manifest.confidence, nameOf);
-        const { width: x_max, height: y_max } = sourceSize(image);
-        const detections = classes.map((c) => ({ x_min: 0, y_min: 0, x_max, y_max, ...c }));
-        return { detections, classes };
+        const ids = topK(probabilities, k, options.confidence ?? manifest.confidence);
+        const { width, height } = sourceSize(image);
+        const columns = detectionColumns(ids.length, true);
+        ids.forEach((id, i) => {
+          setDetection(columns, i, [0, 0, width, height], id, probabilities[id] as number);
+        });
+        return { detections: [], columns };
       },
     });
   },

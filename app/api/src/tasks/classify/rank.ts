@@ -1,5 +1,4 @@
 // Scores to ranked classes: softmax when the model gives logits, then the k best.
-import type { RankedClass } from '../types.js';
 
 /** Numerically stable softmax (the max is subtracted before exponentiating). */
 export function softmax(scores: ArrayLike<number>): Float64Array {
@@ -15,18 +14,11 @@ export function softmax(scores: ArrayLike<number>): Float64Array {
   return out;
 }
 
-/** The `k` most probable classes at or above `minConfidence`, best first (ties: lower class id first). */
-export function topK(
-  probabilities: ArrayLike<number>,
-  k: number,
-  minConfidence: number,
-  nameOf: (classId: number) => string,
-): RankedClass[] {
+/** The ids of the `k` most probable classes at or above `minConfidence`, best first (ties: lower id first). */
+export function topK(probabilities: ArrayLike<number>, k: number, minConfidence: number): number[] {
   const ids = Array.from({ length: probabilities.length }, (_, i) => i).filter(
     (i) => (probabilities[i] as number) >= minConfidence,
   );
   ids.sort((a, b) => (probabilities[b] as number) - (probabilities[a] as number) || a - b);
-  return ids
-    .slice(0, k)
-    .map((i) => ({ class_id: i, class_name: nameOf(i), confidence: probabilities[i] as number }));
+  return ids.slice(0, k);
 }

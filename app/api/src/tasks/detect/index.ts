@@ -1,16 +1,17 @@
 // `detect`: ultralytics YOLO detectors (v5 to v12) exported to ONNX. Letterbox, one network run, decode,
 // class-wise NMS (unless the model did it), boxes back in original-image pixels.
+
+import { detectionColumns, setDetection } from '../detection-columns.js';
 import {
   batchPolicy,
   checkClassCount,
   checked,
   imageIo,
   imagePredictor,
-  labelOf,
   loadLabels,
   openModel,
 } from '../onnx-image-model.js';
-import { type Detection, sourceSize, type TaskDefinition } from '../types.js';
+import { sourceSize, type TaskDefinition } from '../types.js';
 import { COCO80_LABELS } from './coco80.js';
 import { classCount, decodeYolo, resolveLayout } from './decode.js';
 import { letterboxGeometry, letterboxInto, unletterboxBox } from './letterbox.js';
@@ -54,20 +55,14 @@ export const detectTask: TaskDefinition<DetectManifest> = {
             ? candidates.sort((x, y) => y.score - x.score).slice(0, manifest.maxDetections)
             : classWiseNms(candidates, options.iou ?? manifest.iou, manifest.maxDetections);
         const { width, height } = sourceSize(image);
-        const detections: Detection[] = kept.map((c) => {
-          // Whole pixels, as the hands-on's clients expect.
+        const columns = detectionColumns(kept.length);
+        kept.forEach((c, i) => {
           const [x_min, y_min, x_max, y_max] = unletterboxBox(c.box, letterbox, width, height);
-          return {
-            x_min: Math.round(x_min),
-            y_min: Math.round(y_min),
-            x_max: Math.round(x_max),
-            y_max: Math.round(y_max),
-            class_id: c.classId,
-            class_name: labelOf(labels, c.classId),
-            confidence: c.score,
-          };
+          // Whole pixels, as the hands-on's clients expect.
+          const box = [Math.round(x_min), Math.round(y_min), Math.round(x_max), Math.round(y_max)] as const;
+          setDetection(columns, i, box, c.classId, c.score);
         });
-        return { detections };
+        return { detections: [], columns };
       },
     });
   },

@@ -59,6 +59,12 @@ const recognition = z.strictObject({
    * (1: plain greedy decoding, PaddleOCR's). See ctcGreedyDecode and models/README.md for the figures.
    */
   spaceThreshold: z.number().gt(0).max(1).default(1),
+  /**
+   * A letter read where a look-alike digit came this close (runner-up ≥ `lookAlike` × winner), or the reverse,
+   * follows the other letters and digits of its word ("flo0r" -> "floor", "2l:45" -> "21:45"). 0: off
+   * (PaddleOCR's). See ctcGreedyDecode and models/README.md for the figures.
+   */
+  lookAlike: z.number().min(0).max(1).default(0),
   normalization: normalization.default({ mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], scale: 1 / 255 }),
 });
 

@@ -101,6 +101,7 @@ async function readCrops(
         classes,
         labels,
         settings.spaceThreshold,
+        settings.lookAlike,
       );
       results[index] = { ...decoded, steps: ((crops[index] as RgbImage).width * steps) / dims[3] };
     });
