@@ -1,6 +1,7 @@
 // createApp(deps): the HTTP API, composed of one router per area around the data plane.
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { routePath } from 'hono/route';
+import { TrieRouter } from 'hono/router/trie-router';
 import { secureHeaders } from 'hono/secure-headers';
 import { ApiError, errorResponse } from './errors.js';
 import { requestLogFields } from './logger.js';
@@ -75,14 +76,38 @@ export function createApp(deps: AppDeps): Router {
   for (const factory of routers) app.route('/', factory(deps));
   mountDocs(app, deps);
 
-  app.notFound((c) =>
-    errorResponse(
-      c,
-      new ApiError(404, 'not_found', `no route for ${c.req.method} ${c.req.path.slice(0, 256)}`),
-    ),
-  );
+  // The API's root is its documentation.
+  app.get('/', (c) => c.redirect('/docs'));
+
+  const allowed = allowedMethods(app);
+  app.notFound((c) => {
+    const path = c.req.path.slice(0, 256);
+    const allow = allowed(c.req.path);
+    if (allow.length > 0) {
+      c.header('Allow', allow.join(', '));
+      const detail = `${path} does not take ${c.req.method}; it takes ${allow.join(', ')}`;
+      return errorResponse(c, new ApiError(405, 'method_not_allowed', detail));
+    }
+    return errorResponse(c, new ApiError(404, 'not_found', `no route for ${c.req.method} ${path}`));
+  });
   app.onError(handleErrors(deps));
   return app;
+}
+
+/** The methods the app's routes take at a path (HEAD with GET), for a 405's Allow header. */
+function allowedMethods(app: Router): (path: string) => string[] {
+  const endpoints = new TrieRouter<string>();
+  const methods = new Set<string>();
+  for (const route of app.routes) {
+    if (route.method === 'ALL') continue; // middleware
+    endpoints.add(route.method, route.path, route.method);
+    methods.add(route.method);
+  }
+  return (path) => {
+    const allow = [...methods].filter((method) => endpoints.match(method, path)[0].length > 0);
+    if (allow.includes('GET')) allow.push('HEAD');
+    return allow;
+  };
 }
 
 /** The peer address under @hono/node-server; undefined under app.request() in tests. */

@@ -13,6 +13,7 @@ export const ErrorCodeSchema = z
     'invalid_image',
     'unsupported_media_type',
     'not_found',
+    'method_not_allowed',
     'model_not_found',
     'model_failed',
     'payload_too_large',

@@ -5,6 +5,7 @@ import { MAX_JSON_DEPTH } from '../src/json-body.js';
 import { startRuntime, type TestRuntime } from './helpers/api-runtime.js';
 
 let rt: TestRuntime;
+let half: TestRuntime;
 const request = (path: string, init?: RequestInit) => rt.app.request(path, init);
 type ErrorJson = { error: string; detail?: string; field?: string };
 const json = async (res: Response) => (await res.json()) as ErrorJson;
@@ -13,10 +14,22 @@ const postJson = (path: string, body: string, headers: Record<string, string> = 
 
 beforeAll(async () => {
   rt = await startRuntime({ WORKERS: '1' });
-  await rt.pool.ready;
+  half = await startRuntime({ WORKERS: '1', BODY_LIMIT_MB: '0.5' });
+  await Promise.all([rt.pool.ready, half.pool.ready]);
 });
 afterAll(async () => {
   await rt?.pool.close();
+  await half?.pool.close();
+});
+
+it('a fractional BODY_LIMIT_MB is named as set (0.5 MB, was rounded to 1 MB)', async () => {
+  const res = await half.app.request('/v1/models/ocr/predict', {
+    method: 'POST',
+    headers: { 'Content-Type': 'image/png' },
+    body: new Uint8Array(600 * 1024),
+  });
+  expect(res.status).toBe(413);
+  expect((await json(res)).detail).toBe('the request body is over the 0.5 MB limit');
 });
 
 describe('deeply nested JSON is refused before it is parsed', () => {
@@ -72,5 +85,39 @@ describe('v2 tensor data must be nested no deeper than its shape', () => {
     const body = await json(res);
     expect(res.status, JSON.stringify(body)).toBe(400);
     expect(body.error).toMatch(/^inputs\.0\.data: .*nested deeper than its shape \[1\]/);
+  });
+});
+
+describe('routing', () => {
+  it('a known path with the wrong method is a 405 with Allow (was 404)', async () => {
+    const res = await request('/predict', { method: 'GET' });
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('POST');
+    expect(await json(res)).toMatchObject({ error: 'method_not_allowed' });
+    const models = await request('/v1/models/ocr', { method: 'DELETE' });
+    expect(models.status).toBe(405);
+    expect(models.headers.get('allow')).toBe('GET, HEAD');
+    expect((await request('/no/such/path', { method: 'GET' })).status).toBe(404);
+  });
+
+  it('GET / redirects to the API docs', async () => {
+    const res = await request('/');
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe('/docs');
+  });
+
+  it('Inference-Header-Content-Length must be a decimal integer', async () => {
+    const header = JSON.stringify({
+      inputs: [{ name: 'image', datatype: 'BYTES', shape: [1], data: ['eA=='] }],
+    });
+    for (const length of ['1e2', '0x10', '', ' ', '-1', '1.5']) {
+      const res = await request('/v2/models/ocr/infer', {
+        method: 'POST',
+        headers: { 'Inference-Header-Content-Length': length },
+        body: header,
+      });
+      expect(res.status, length).toBe(400);
+      expect((await json(res)).error).toMatch(/decimal integer/);
+    }
   });
 });

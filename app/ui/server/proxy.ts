@@ -218,15 +218,20 @@ function problem(status: number, error: string, detail: string): Response {
   return Response.json({ error, detail }, { status, headers: { 'cache-control': 'no-store' } });
 }
 
-const megabytes = (bytes: number) => bytes / 1024 / 1024;
+/** MB for messages: 0.5 stays 0.5 (a fractional BODY_LIMIT_MB was shown rounded to 1). */
+const megabytes = (bytes: number) => Number((bytes / 1024 / 1024).toFixed(2));
+
+/** Methods fetch() refuses to send (it throws): answered here instead of as a 502 and an error log line. */
+const UNFORWARDABLE = new Set(['CONNECT', 'TRACE', 'TRACK']);
+const FORWARDED_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS';
 
 const tooLarge = (limit: number, length?: number) =>
   problem(
     413,
     'payload_too_large',
     length === undefined
-      ? `The upload is over the ${megabytes(limit).toFixed(0)} MB limit.`
-      : `The upload is ${megabytes(length).toFixed(1)} MB; the limit is ${megabytes(limit).toFixed(0)} MB.`,
+      ? `The upload is over the ${megabytes(limit)} MB limit.`
+      : `The upload is ${megabytes(length)} MB; the limit is ${megabytes(limit)} MB.`,
   );
 
 export function createApiProxy(options: ApiProxyOptions) {
@@ -239,6 +244,12 @@ export function createApiProxy(options: ApiProxyOptions) {
     const path = url.pathname.replace(/^\/api(?=\/|$)/, '') || '/';
     const target = `${apiUrl}${path}${url.search}`;
     const method = incoming.method;
+    if (UNFORWARDABLE.has(method.toUpperCase())) {
+      return Response.json(
+        { error: 'method_not_allowed', detail: `The API does not take ${method} requests.` },
+        { status: 405, headers: { allow: FORWARDED_METHODS, 'cache-control': 'no-store' } },
+      );
+    }
 
     let body: Uint8Array | undefined;
     let replayable = true;

@@ -255,7 +255,7 @@ describe('/api proxy', () => {
       expect(res.status).toBe(413);
       expect(await res.json()).toEqual({
         error: 'payload_too_large',
-        detail: 'The upload is 3.0 MB; the limit is 2 MB.',
+        detail: 'The upload is 3 MB; the limit is 1.91 MB.',
       });
       expect(state.calls).toBe(0);
     } finally {
@@ -283,10 +283,33 @@ describe('/api proxy', () => {
         req.end();
       });
       expect(answer).toBe(
-        `413 ${JSON.stringify({ error: 'payload_too_large', detail: 'The upload is over the 0 MB limit.' })}`,
+        `413 ${JSON.stringify({ error: 'payload_too_large', detail: 'The upload is over the 0.48 MB limit.' })}`,
       );
     } finally {
       await small.close();
+    }
+  });
+
+  // (Node's own parser answers TRACK with a bare 400, and closes CONNECT: only TRACE reaches the proxy.)
+  it('answers TRACE with 405 and Allow itself (fetch cannot send it), without an error log', async () => {
+    for (const method of ['TRACE']) {
+      const errorsBefore = events.filter((e) => e.severity === 'ERROR').length;
+      const answer = await new Promise<{ status?: number; allow?: string; body: string }>(
+        (resolve, reject) => {
+          const req = httpRequest(`${ui.url}/api/health`, { method });
+          req.on('response', (res) => {
+            let data = '';
+            res.on('data', (d) => (data += d));
+            res.on('end', () => resolve({ status: res.statusCode, allow: res.headers.allow, body: data }));
+          });
+          req.on('error', reject);
+          req.end();
+        },
+      );
+      expect(answer.status, answer.body).toBe(405);
+      expect(answer.allow).toContain('GET');
+      expect(JSON.parse(answer.body)).toMatchObject({ error: 'method_not_allowed' });
+      expect(events.filter((e) => e.severity === 'ERROR').length).toBe(errorsBefore);
     }
   });
 

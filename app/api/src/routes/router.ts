@@ -42,7 +42,8 @@ export function newRouter(): Router {
 
 /** Route middleware for endpoints that take an image: answers 413 before reading past the limit. */
 export function imageBodyLimit(deps: AppDeps) {
-  const limitMb = (deps.config.bodyLimitBytes / 1024 / 1024).toFixed(0);
+  // 0.5 stays 0.5: a fractional BODY_LIMIT_MB was shown rounded.
+  const limitMb = Number((deps.config.bodyLimitBytes / 1024 / 1024).toFixed(2));
   return bodyLimit({
     maxSize: deps.config.bodyLimitBytes,
     onError: () => {

@@ -9,10 +9,11 @@ export const HEADER_LENGTH = 'inference-header-content-length';
 
 /** Parses the JSON part; the chunks are cut once the inputs are known (see `cutChunks`). */
 export function splitBinaryBody(body: Uint8Array, headerLength: string): { json: unknown; rest: Uint8Array } {
-  const length = Number(headerLength);
-  if (!Number.isInteger(length) || length < 0 || length > body.length) {
+  // Decimal digits only: Number() would also take '', '1e2' and '0x10'.
+  const length = /^\d{1,15}$/.test(headerLength.trim()) ? Number(headerLength) : Number.NaN;
+  if (!(length <= body.length)) {
     throw badRequest(
-      `Inference-Header-Content-Length must be an integer between 0 and the body size (${body.length})`,
+      `Inference-Header-Content-Length must be a decimal integer between 0 and the body size (${body.length})`,
     );
   }
   return {
