@@ -26,7 +26,8 @@ async function waitFor<T>(find: () => T | undefined, what: string): Promise<T> {
 describe('UI server log lines (real process)', () => {
   it('startup, a failed proxy request and shutdown are Cloud Logging lines', async () => {
     const [port, closedPort] = [await freePort(), await freePort()];
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'server/server.ts'], {
+    // `source`: the API's shared HTTP server from its TypeScript (app/api/package.json), so no build is needed.
+    const proc = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'server/server.ts'], {
       cwd: uiDir,
       env: {
         ...process.env,
