@@ -7,6 +7,7 @@ import { Tensor } from 'onnxruntime-node';
 import sharp from 'sharp';
 import type { FailedModel } from './contract.js';
 import { firstLine } from './errors.js';
+import { flattenOnContrast } from './images/flatten.js';
 import { explainLoadFailure } from './models/load-failure.js';
 import type {
   ImageSize,
@@ -100,8 +101,8 @@ async function decode(
   decodeSize: Predictor['decodeSize'],
   header: ImageSize | undefined,
 ): Promise<RgbImage> {
-  // rotate() applies the EXIF orientation; flatten() puts transparent pixels on white and drops alpha;
-  // the pixel limit is enforced again here in case a header lied.
+  // rotate() applies the EXIF orientation; transparent pixels go onto a contrasting background
+  // (flattenOnContrast); the pixel limit is enforced again here in case a header lied.
   const pipeline = sharp(new Uint8Array(bytes), { limitInputPixels: config.maxPixels }).rotate();
   let source: RgbImage['source'];
   let crop: RgbImage['crop'];
@@ -121,14 +122,12 @@ async function decode(
       crop = size.crop;
     }
   }
-  const { data, info } = await pipeline
-    .flatten({ background: '#ffffff' })
-    .toColourspace('srgb')
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  if (info.channels !== 3) throw new Error(`expected 3 channels after decoding, got ${info.channels}`);
+  const { data, info } = await pipeline.toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  const decoded = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (info.channels !== 3 && info.channels !== 4)
+    throw new Error(`expected 3 or 4 channels after decoding, got ${info.channels}`);
   return {
-    data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    data: info.channels === 4 ? flattenOnContrast(decoded, info.width * info.height).rgb : decoded,
     width: info.width,
     height: info.height,
     ...(source ? { source: { width: source.width, height: source.height } } : {}),
