@@ -4,6 +4,7 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TextFixture, textFixture } from '../fixtures/text-images.js';
 import { freePort } from '../helpers/free-port.js';
@@ -287,6 +288,21 @@ describe('desktop', () => {
     await expect
       .poll(() => page.getByRole('alert').textContent())
       .toContain('could not be opened as an image');
+  });
+
+  it('keeps the last picked image when an earlier, larger one finishes decoding after it', async () => {
+    // 6000×6000 takes the browser far longer to decode than the word image picked right after it.
+    const large = await sharp({ create: { width: 6000, height: 6000, channels: 3, background: '#fff' } })
+      .png({ compressionLevel: 1 })
+      .toBuffer();
+    const small = (await textFixture('word')).png;
+    const file = page.locator('#file');
+    await file.setInputFiles({ name: 'large.png', mimeType: 'image/png', buffer: large });
+    await file.setInputFiles({ name: 'small.png', mimeType: 'image/png', buffer: small });
+    await expect.poll(() => page.locator('#image-name').textContent()).toContain('small.png');
+    // long enough for the large decode to have finished: the page must still show the small image
+    await page.waitForTimeout(4000);
+    expect(await page.locator('#image-name').textContent()).toContain('small.png');
   });
 
   it('loaded without script errors or Content-Security-Policy violations', () => {

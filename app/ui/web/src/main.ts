@@ -178,7 +178,11 @@ function updatePredictButton() {
 
 // ---- picking an image ------------------------------------------------------------------------------------
 
+/** Counts picks: a slow decode that finishes after a later pick is dropped (the last pick wins). */
+let picks = 0;
+
 async function pick(blob: Blob, name: string, autoPredict: boolean, curlName = name) {
+  const ticket = ++picks;
   clearProblem();
   clearCopyStatus();
   const rejected = (problem: Problem) => {
@@ -196,10 +200,15 @@ async function pick(blob: Blob, name: string, autoPredict: boolean, curlName = n
   try {
     bitmap = await createImageBitmap(blob);
   } catch {
+    if (ticket !== picks) return;
     rejected({
       title: `“${name}” could not be opened as an image.`,
       hint: 'The file may be damaged. Try another.',
     });
+    return;
+  }
+  if (ticket !== picks) {
+    bitmap.close();
     return;
   }
   dropImage();
