@@ -32,6 +32,11 @@ export const badRequest = (detail: string, field?: string) =>
 export const notReady = () =>
   new ApiError(503, 'not_ready', 'the models are still loading; retry shortly', { retryAfter: 1 });
 
+/** What the prediction routes take, for a 415's detail. */
+const ACCEPTED_BODIES =
+  'POST /predict takes application/json; /v1/models/<name>/predict takes multipart/form-data ' +
+  '(curl -F image=@photo.png) or the raw image as image/png, image/jpeg or image/webp; see /docs';
+
 /**
  * Turns anything thrown in a handler into the JSON error; unexpected errors become a bare 500 (the
  * caller logs them). `contentType` is the request's, for a useful 415 detail.
@@ -44,7 +49,9 @@ export function toApiError(error: unknown, contentType?: string): ApiError {
     if (status === 413) return new ApiError(413, 'payload_too_large', message || 'request body too large');
     if (status === 415) {
       const sent = contentType ? `Content-Type "${contentType}"` : 'a body without Content-Type';
-      return new ApiError(415, 'unsupported_media_type', `${sent} is not accepted here; see /docs`);
+      return new ApiError(415, 'unsupported_media_type', `${sent} is not accepted here: ${ACCEPTED_BODIES}`, {
+        field: 'content-type',
+      });
     }
     if (status === 400) {
       return /json/i.test(message)
@@ -81,5 +88,7 @@ export function validationError(error: z.ZodError, target: string): ApiError {
 
 /** The first line of an error message: native libraries (sharp, onnxruntime) add multi-line dumps. */
 export function firstLine(error: unknown): string {
-  return String((error as Error)?.message ?? error).split('\n')[0] ?? 'unknown error';
+  // libvips ends some messages with a colon before the details on the next line ("corrupt header:").
+  const line = (String((error as Error)?.message ?? error).split('\n')[0] ?? '').trim().replace(/:$/, '');
+  return line || 'unknown error';
 }

@@ -84,12 +84,18 @@ const fail = (
   status: WorkerFailure['status'],
   code: WorkerFailure['code'],
   detail: string,
+  field?: string,
 ): WorkerFailure => ({
   ok: false,
   status,
   code,
   detail,
+  ...(field ? { field } : {}),
 });
+
+/** The image's bytes passed the header check but its pixels would not decode (a truncated or damaged file). */
+const undecodable = (error: unknown) =>
+  fail(400, 'invalid_image', `the image cannot be decoded: ${firstLine(error)}`, 'image');
 
 function predictorFor(name: string): Predictor | WorkerFailure {
   if (loadError !== undefined) return fail(500, 'internal_error', `models failed to load: ${loadError}`);
@@ -157,7 +163,7 @@ async function predict(request: Extract<WorkerRequest, { kind: 'predict' }>): Pr
   try {
     image = await decode(request.image, predictor.decodeSize, request.size);
   } catch (error) {
-    return fail(400, 'invalid_image', `the image cannot be decoded: ${firstLine(error)}`);
+    return undecodable(error);
   }
   const decodeSeconds = (performance.now() - started) / 1000;
   if (limits.shouldStop()) return stopped();
@@ -175,9 +181,7 @@ async function predictBatch(
   const started = performance.now();
   const decoded = await Promise.all(
     request.images.map((bytes, i) =>
-      decode(bytes, predictor.decodeSize, request.sizes[i]).catch((error: unknown) =>
-        fail(400, 'invalid_image', `the image cannot be decoded: ${firstLine(error)}`),
-      ),
+      decode(bytes, predictor.decodeSize, request.sizes[i]).catch(undecodable),
     ),
   );
   const decodeSeconds = (performance.now() - started) / 1000;

@@ -121,3 +121,38 @@ describe('routing', () => {
     }
   });
 });
+
+describe('error bodies name what to send and the field at fault', () => {
+  it('a truncated PNG: 400 invalid_image naming the image, with no dangling colon in the detail', async () => {
+    const { textFixture } = await import('../../../test/fixtures/text-images.js');
+    const png = (await textFixture('word')).png;
+    const res = await request('/v1/models/ocr/predict', {
+      method: 'POST',
+      headers: { 'Content-Type': 'image/png' },
+      body: new Uint8Array(png.subarray(0, Math.floor(png.length * 0.6))),
+    });
+    const body = await json(res);
+    expect(res.status, JSON.stringify(body)).toBe(400);
+    expect(body).toMatchObject({ error: 'invalid_image', field: 'image' });
+    expect(body.detail).not.toMatch(/:\s*$/);
+  });
+
+  for (const [path, contentType] of [
+    ['/v1/models/ocr/predict', 'text/plain'],
+    ['/v1/models/ocr/predict', 'application/octet-stream'],
+    ['/predict', 'application/x-www-form-urlencoded'],
+  ] as const) {
+    it(`${contentType} to ${path}: 415 naming the Content-Type and how to send an image`, async () => {
+      const res = await request(path, {
+        method: 'POST',
+        headers: { 'Content-Type': contentType },
+        body: 'x=1',
+      });
+      const body = await json(res);
+      expect(res.status, JSON.stringify(body)).toBe(415);
+      expect(body.field).toBe('content-type');
+      expect(body.detail).toContain(contentType);
+      expect(body.detail).toMatch(/image\/png|application\/json/);
+    });
+  }
+});

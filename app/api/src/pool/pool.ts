@@ -287,7 +287,7 @@ export class InferencePool {
 
 function unwrap<T extends { ok: true }>(response: T | WorkerFailure): T {
   if (response.ok) return response;
-  throw new ApiError(response.status, response.code, response.detail);
+  throw new ApiError(response.status, response.code, response.detail, { field: response.field });
 }
 
 /** An ArrayBuffer holding exactly these bytes that may be transferred. Small Buffers share Node's pool slab,

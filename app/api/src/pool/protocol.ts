@@ -74,6 +74,8 @@ export interface WorkerFailure {
   status: 400 | 404 | 413 | 422 | 500 | 503;
   code: ErrorCode;
   detail: string;
+  /** The request field at fault, when there is one (the image that would not decode). */
+  field?: string;
 }
 
 export type PredictResponse = { ok: true; result: PredictResult } | WorkerFailure;

@@ -104,6 +104,7 @@ export function v1Router(deps: AppDeps) {
         415,
         'unsupported_media_type',
         `Content-Type "${contentType || 'none'}" is not an image upload: ${HOW_TO_SEND}`,
+        { field: 'content-type' },
       );
     }
     const options = confidence === undefined ? {} : { confidence };
