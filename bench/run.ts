@@ -255,6 +255,8 @@ async function main(): Promise<void> {
   await writeFile(`${base}.json`, `${JSON.stringify(results, null, 2)}\n`);
   await writeFile(`${base}.md`, renderMarkdown(results));
   log(`wrote ${base}.md and ${base}.json in ${results.durationSeconds.toFixed(0)} s`);
+  // The evaluation split's own file too, so that it and latest.md always quote the same run.
+  if (mode !== 'quick') await writeOcrEvalOnly(values.out, ocrEval, log);
 }
 
 /** Per input: the API at concurrency 1 then the peer, interleaved so drift in machine speed hits both. */

@@ -80,7 +80,7 @@ export async function writeOcrEvalOnly(
     `${base}.json`,
     `${JSON.stringify({ date: new Date().toISOString(), ...results }, null, 2)}\n`,
   );
-  const title = `# modelship OCR evaluation\n\n${new Date().toISOString()} · \`npm run bench -- --only ocr-eval\`\n`;
+  const title = `# modelship OCR evaluation\n\n${new Date().toISOString()} · \`npm run bench\` (this part alone: \`npm run bench -- --only ocr-eval\`)\n`;
   await writeFile(`${base}.md`, `${title}\n${renderOcrEvalSection(results).join('\n')}\n`);
   log(`wrote ${base}.md and ${base}.json`);
 }
