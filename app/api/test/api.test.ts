@@ -448,6 +448,25 @@ describe('through a real listening server', () => {
     expect(texts(await res2.json())).toEqual([expected]);
   });
 
+  it('two `image` parts in one upload: 422 naming field image and saying one image per request', async () => {
+    const form = () => {
+      const f = new FormData();
+      for (const name of ['a.png', 'b.png']) f.append('image', new Blob([png], { type: 'image/png' }), name);
+      return f;
+    };
+    for (const res of [
+      await fetch(`${server.url}/v1/models/ocr/predict`, { method: 'POST', body: form() }),
+      await request('/v1/models/ocr/predict', { method: 'POST', body: form() }),
+    ]) {
+      expect(res.status).toBe(422);
+      const body = (await res.json()) as { error: string; field: string; detail: string };
+      expect(body).toMatchObject({ error: 'validation_error', field: 'image' });
+      expect(body.detail).toContain('one image per request');
+      expect(body.detail).toContain("2 'image' parts");
+      expect(body.detail).not.toContain('expected a file upload');
+    }
+  });
+
   it('answers /health while predictions keep every worker busy', async () => {
     let pending = 4;
     const predictions = Array.from({ length: pending }, () =>
