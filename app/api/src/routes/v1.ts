@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { createRoute, z } from '@hono/zod-openapi';
 import { ModelEntrySchema, ModelInfoSchema } from '../contract.js';
 import { ApiError, HOW_TO_SEND_IMAGE } from '../errors.js';
+import { servedInfo } from '../v2/image-interface.js';
 import { type AppDeps, imageBodyLimit, newRouter } from './router.js';
 import {
   confidenceSchema,
@@ -66,8 +67,8 @@ const PredictQuery = z.object({
 
 export function v1Router(deps: AppDeps) {
   const router = newRouter();
-  router.openapi(list, (c) => c.json([...deps.plane.models(), ...deps.plane.failed()], 200));
-  router.openapi(get, (c) => c.json(deps.plane.model(c.req.valid('param').name, 'name'), 200));
+  router.openapi(list, (c) => c.json([...deps.plane.models().map(servedInfo), ...deps.plane.failed()], 200));
+  router.openapi(get, (c) => c.json(servedInfo(deps.plane.model(c.req.valid('param').name, 'name')), 200));
 
   const predict = createRoute({
     method: 'post',
