@@ -410,6 +410,11 @@ describe('docker-compose.yml', () => {
       expect(api?.environment).toContain(name);
   });
 
+  it('the API trusts X-Forwarded-For only where the UI proxy is its one client (not when dev publishes it)', () => {
+    expect(api?.environment).toContain('TRUST_PROXY=true');
+    expect(compose('docker-compose.dev.yml').services.api?.environment).toContain('TRUST_PROXY=false');
+  });
+
   it('gives the UI and the Caddy front none of the variables that an API-only deploy changes', () => {
     // Compose recreates (stops, then starts) a service whose config hash changed, and the hash covers every
     // interpolated value, build arguments included, even with `up --no-build`. A UI stopped during an
