@@ -514,6 +514,11 @@ describe('deploy/Caddyfile', () => {
     expect(caddyfile).toMatch(/^\t\tlb_try_duration 30s$/m); // UI container replaced during a deploy
   });
 
+  it("does not forward the API's /metrics (the VM's monitoring scrapes the UI's loopback port instead)", () => {
+    expect(caddyfile).toMatch(/^\t@metrics path \/api\/metrics \/api\/metrics\/\*\n\trespond @metrics 404$/m);
+    expect(compose('docker-compose.yml').services.ui?.environment).toContain('PROXY_METRICS');
+  });
+
   it('applies basic auth only when BASIC_AUTH_USER is set, with a bcrypt hash', () => {
     expect(caddyfile).toMatch(/@protected expression `"\{\$BASIC_AUTH_USER:\}" != ""`/);
     expect(caddyfile).toMatch(
