@@ -134,6 +134,8 @@ function deploy(shape: pulumi.Resource, config: CloudRunConfig, ctx: StackContex
         APP_VERSION: version,
         // trace links in the request log lines (app/api/src/logger.ts)
         GOOGLE_CLOUD_PROJECT: project,
+        // Private: only the UI's proxy invokes it, and that sets X-Forwarded-For itself.
+        TRUST_PROXY: 'true',
       },
       public: false,
       labels: { ...labels, gpu: config.gpu?.type ?? 'none' },

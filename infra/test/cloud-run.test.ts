@@ -105,6 +105,8 @@ describe('cloud-run with an L4 (the default)', () => {
     // 4 workers (one per vCPU) and the API's default queue of 4 per worker.
     expect(template.maxInstanceRequestConcurrency).toBe(20);
     expect(d.env('api')).toMatchObject({ WORKERS: '4', QUEUE_SIZE: '16', SHUTDOWN_TIMEOUT: '8' });
+    // private, invoked only by the UI's proxy: its X-Forwarded-For is believed in the request log
+    expect(d.env('api').TRUST_PROXY).toBe('true');
     expect(d.env('api').APP_VERSION).toMatch(/^1\.2\.3\+[0-9a-f]{12}$/);
     // Cloud Run sets PORT itself and refuses a service that sets it.
     expect(d.env('api')).not.toHaveProperty('PORT');

@@ -410,6 +410,11 @@ describe('docker-compose.yml', () => {
       expect(api?.environment).toContain(name);
   });
 
+  it('the API trusts X-Forwarded-For only where the UI proxy is its one client (not when dev publishes it)', () => {
+    expect(api?.environment).toContain('TRUST_PROXY=true');
+    expect(compose('docker-compose.dev.yml').services.api?.environment).toContain('TRUST_PROXY=false');
+  });
+
   it('gives the UI and the Caddy front none of the variables that an API-only deploy changes', () => {
     // Compose recreates (stops, then starts) a service whose config hash changed, and the hash covers every
     // interpolated value, build arguments included, even with `up --no-build`. A UI stopped during an
@@ -507,6 +512,11 @@ describe('deploy/Caddyfile', () => {
     expect(caddyfile).toMatch(/^\{\$SITE_ADDRESS:localhost\} \{$/m);
     expect(caddyfile).toMatch(/^\treverse_proxy ui:8501 \{$/m);
     expect(caddyfile).toMatch(/^\t\tlb_try_duration 30s$/m); // UI container replaced during a deploy
+  });
+
+  it("does not forward the API's /metrics (the VM's monitoring scrapes the UI's loopback port instead)", () => {
+    expect(caddyfile).toMatch(/^\t@metrics path \/api\/metrics \/api\/metrics\/\*\n\trespond @metrics 404$/m);
+    expect(compose('docker-compose.yml').services.ui?.environment).toContain('PROXY_METRICS');
   });
 
   it('applies basic auth only when BASIC_AUTH_USER is set, with a bcrypt hash', () => {

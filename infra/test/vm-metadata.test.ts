@@ -130,6 +130,7 @@ describe('renderVmMetadata', () => {
       WORKERS: '2',
       API_REPLICAS: '1',
       UI_BIND: '127.0.0.1',
+      PROXY_METRICS: 'true',
       BASIC_AUTH_USER: 'class',
     });
   });
@@ -156,6 +157,7 @@ describe('renderVmMetadata', () => {
     expect(Object.keys(env).sort()).toEqual([
       'API_IMAGE',
       'APP_VERSION',
+      'PROXY_METRICS',
       'SITE_ADDRESS',
       'UI_BIND',
       'UI_IMAGE',

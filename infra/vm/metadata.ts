@@ -93,6 +93,8 @@ export function renderEnvFile(args: VmMetadataArgs): string {
     API_REPLICAS: positiveInt('api.replicas', args.api.replicas),
     // the UI port stays on loopback: the Caddy front (HTTPS, basic auth) is the only way in
     UI_BIND: '127.0.0.1',
+    // the Ops Agent scrapes the API's /metrics through that loopback port (infra/vm/ops-agent.ts)
+    PROXY_METRICS: 'true',
     BASIC_AUTH_USER: args.basicAuth?.user,
     GOOGLE_CLOUD_PROJECT: args.project,
     // read by infra/vm/operate.sh, not by compose

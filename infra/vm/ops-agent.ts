@@ -10,8 +10,9 @@
 // line as an opaque payload with every entry at DEFAULT severity.
 //
 // Metrics: the agent's Prometheus receiver scrapes the API's /metrics through the UI's proxy on the VM's
-// loopback (the API itself is only on the compose network); the NVIDIA receiver (nvml) adds GPU utilisation
-// and memory on GPU VMs.
+// loopback (the API itself is only on the compose network; the VM's .env sets PROXY_METRICS=true for it, and
+// neither Caddy nor the UI serve /metrics to requests from outside); the NVIDIA receiver (nvml) adds GPU
+// utilisation and memory on GPU VMs.
 import { stringify } from 'yaml';
 
 export interface OpsAgentArgs {

@@ -63,6 +63,7 @@ export function createApp(deps: AppDeps): Router {
             // When the handler declares it (the node server adds Content-Length only while writing).
             responseSize: c.res.headers.get('content-length'),
             socketIp: socketAddress(c),
+            trustForwarded: deps.config.trustProxy,
           },
           deps.config.cloudProject,
         ),

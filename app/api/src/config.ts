@@ -42,6 +42,7 @@ const envSchema = z.object({
   HEADERS_TIMEOUT: z.coerce.number().positive().max(600).default(10),
   UPLOAD_TIMEOUT: z.coerce.number().positive().max(3600).default(60),
   KEEP_ALIVE_TIMEOUT: z.coerce.number().positive().max(600).default(5),
+  TRUST_PROXY: z.stringbool().default(false),
   APP_VERSION: z.string().min(1).optional(),
   GOOGLE_CLOUD_PROJECT: z
     .string()
@@ -70,6 +71,8 @@ export interface Config {
    * inside the default 30 s deadline; a longer list is cut, and the response says `truncated`. */
   maxBoxes: number;
   httpTimeouts: HttpTimeouts;
+  /** Log the client address from X-Forwarded-For: only behind a proxy that sets it (the UI, Caddy). */
+  trustProxy: boolean;
   /** Overrides the package.json version in /health (container and VM rollout tests use it). */
   appVersion: string | undefined;
   /** The GCP project, for trace links in the request log (`projects/P/traces/ID`); set by the deployment. */
@@ -112,6 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requestTimeout: e.REQUEST_TIMEOUT,
     maxBoxes: e.OCR_MAX_BOXES,
     httpTimeouts: { headers: e.HEADERS_TIMEOUT, upload: e.UPLOAD_TIMEOUT, keepAlive: e.KEEP_ALIVE_TIMEOUT },
+    trustProxy: e.TRUST_PROXY,
     appVersion: e.APP_VERSION,
     cloudProject: e.GOOGLE_CLOUD_PROJECT,
   };

@@ -32,10 +32,12 @@ export const badRequest = (detail: string, field?: string) =>
 export const notReady = () =>
   new ApiError(503, 'not_ready', 'the models are still loading; retry shortly', { retryAfter: 1 });
 
+/** How to send an image to /v1/models/<name>/predict: the one text every error about it quotes. */
+export const HOW_TO_SEND_IMAGE =
+  "with curl, use -F image=@photo.png (one image per request), or send the raw bytes with -H 'Content-Type: image/png' (or image/jpeg, image/webp)";
+
 /** What the prediction routes take, for a 415's detail. */
-const ACCEPTED_BODIES =
-  'POST /predict takes application/json; /v1/models/<name>/predict takes multipart/form-data ' +
-  '(curl -F image=@photo.png) or the raw image as image/png, image/jpeg or image/webp; see /docs';
+const ACCEPTED_BODIES = `POST /predict takes application/json; /v1/models/<name>/predict takes an image: ${HOW_TO_SEND_IMAGE}; see /docs`;
 
 /**
  * Turns anything thrown in a handler into the JSON error; unexpected errors become a bare 500 (the

@@ -41,11 +41,18 @@ export interface RequestFacts {
   responseSize?: string | null;
   /** The peer's address (the proxy's, behind one). */
   socketIp?: string;
+  /**
+   * Believe the client address in X-Forwarded-For (TRUST_PROXY): only where every request comes through a
+   * proxy that sets that header itself (the UI, Caddy). Otherwise anybody can write any address in it.
+   */
+  trustForwarded?: boolean;
 }
 
 /** Cloud Logging's HttpRequest object (its JSON field names; latency is a protobuf Duration, "0.123s"). */
 export function httpRequest(facts: RequestFacts): Record<string, string | number> {
-  const forwarded = facts.headers.get('x-forwarded-for')?.split(',')[0]?.trim();
+  const forwarded = facts.trustForwarded
+    ? facts.headers.get('x-forwarded-for')?.split(',')[0]?.trim()
+    : undefined;
   const fields: Record<string, string | number | undefined> = {
     requestMethod: facts.method,
     requestUrl: facts.path,

@@ -106,10 +106,14 @@ describe('contract through app.request()', () => {
     const info = (await res.json()) as Record<string, unknown>;
     expect(info).toMatchObject({ name: 'ocr', task: 'ocr', provider: 'cpu' });
     expect(info).toEqual(list[0]);
-    expect((info.inputs as unknown[]).length).toBeGreaterThan(0);
-    expect(info.inputs).toContainEqual(
-      expect.objectContaining({ datatype: 'FP32', shape: expect.any(Array) }),
-    );
+    // What it advertises is what it takes: OCR is a pipeline, served through the image interface (one BYTES
+    // input), not the FP32 tensors of its stages, which /v2 refuses; /v1 and /v2 say the same.
+    const v2 = (await (await request('/v2/models/ocr')).json()) as Record<string, unknown>;
+    expect(info.inputs).toEqual([{ name: 'image', datatype: 'BYTES', shape: [1] }]);
+    expect({ inputs: info.inputs, outputs: info.outputs }).toEqual({
+      inputs: v2.inputs,
+      outputs: v2.outputs,
+    });
 
     const missing = await request('/v1/models/nope');
     expect(missing.status).toBe(404);
@@ -446,6 +450,25 @@ describe('through a real listening server', () => {
     expect(texts(await res.json())).toEqual([expected]);
     const res2 = await fetch(`${server.url}/predict`, json({ model: 'ocr', image: png.toString('base64') }));
     expect(texts(await res2.json())).toEqual([expected]);
+  });
+
+  it('two `image` parts in one upload: 422 naming field image and saying one image per request', async () => {
+    const form = () => {
+      const f = new FormData();
+      for (const name of ['a.png', 'b.png']) f.append('image', new Blob([png], { type: 'image/png' }), name);
+      return f;
+    };
+    for (const res of [
+      await fetch(`${server.url}/v1/models/ocr/predict`, { method: 'POST', body: form() }),
+      await request('/v1/models/ocr/predict', { method: 'POST', body: form() }),
+    ]) {
+      expect(res.status).toBe(422);
+      const body = (await res.json()) as { error: string; field: string; detail: string };
+      expect(body).toMatchObject({ error: 'validation_error', field: 'image' });
+      expect(body.detail).toContain('one image per request');
+      expect(body.detail).toContain("2 'image' parts");
+      expect(body.detail).not.toContain('expected a file upload');
+    }
   });
 
   it('answers /health while predictions keep every worker busy', async () => {

@@ -1,6 +1,7 @@
 // The log lines of the real server process, parsed as Cloud Logging reads them: severity, message, time,
 // httpRequest (https://cloud.google.com/logging/docs/reference/v2/rest/v2/LogEntry#HttpRequest) and the trace.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
 import { requestLogFields, SEVERITY, traceFields } from '../src/logger.js';
 import { startServer, stopServers } from './helpers/api-process.js';
 
@@ -17,16 +18,22 @@ const LOG_SEVERITIES = [
 ];
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 
-let server: Awaited<ReturnType<typeof startServer>>;
+type Server = Awaited<ReturnType<typeof startServer>>;
+// `server` runs behind a proxy it trusts (TRUST_PROXY, as compose sets it); `direct` has the default.
+let server: Server;
+let direct: Server;
 beforeAll(async () => {
-  server = await startServer({ GOOGLE_CLOUD_PROJECT: 'my-project-123' });
+  [server, direct] = await Promise.all([
+    startServer({ GOOGLE_CLOUD_PROJECT: 'my-project-123', TRUST_PROXY: 'true' }),
+    startServer({}),
+  ]);
 }, 120_000);
 afterAll(stopServers);
 
 /** Waits for the request line of `path` (the line is written after the response). */
-async function lineFor(path: string, from: number): Promise<Record<string, unknown>> {
+async function lineFor(path: string, from: number, on = server): Promise<Record<string, unknown>> {
   for (let i = 0; i < 100; i++) {
-    const line = server.lines
+    const line = on.lines
       .slice(from)
       .find((l) => (l.httpRequest as Record<string, unknown> | undefined)?.requestUrl === path);
     if (line) return line;
@@ -46,7 +53,7 @@ describe('log lines for Cloud Logging (real server output)', () => {
     expect(server.lines.find((l) => String(l.message).startsWith('listening'))?.severity).toBe('INFO');
   });
 
-  it('a request line carries httpRequest and the X-Cloud-Trace-Context trace, with the project', async () => {
+  it('a request line carries httpRequest (the client address from a trusted proxy) and the X-Cloud-Trace-Context trace, with the project', async () => {
     const from = server.lines.length;
     const res = await fetch(`${server.url}/v1/models?secret=1`, {
       headers: {
@@ -88,6 +95,24 @@ describe('log lines for Cloud Logging (real server output)', () => {
       'logging.googleapis.com/spanId': '00f067aa0ba902b7',
       'logging.googleapis.com/trace_sampled': false,
     });
+  });
+});
+
+describe('the logged client address', () => {
+  it('without TRUST_PROXY, a client cannot forge it: X-Forwarded-For is ignored, the socket address is logged', async () => {
+    const from = direct.lines.length;
+    const res = await fetch(`${direct.url}/v1/models`, { headers: { 'X-Forwarded-For': '198.51.100.66' } });
+    await res.arrayBuffer();
+    const line = await lineFor('/v1/models', from, direct);
+    expect(line).toMatchObject({ httpRequest: { status: 200, remoteIp: '127.0.0.1' } });
+    expect(JSON.stringify(line)).not.toContain('198.51.100.66');
+  });
+
+  it('TRUST_PROXY accepts true/false only as a flag, and is off by default', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+    expect(() => loadConfig({ TRUST_PROXY: 'maybe' })).toThrow(/TRUST_PROXY="maybe"/);
   });
 });
 

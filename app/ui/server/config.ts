@@ -27,6 +27,12 @@ export interface ProxySettings {
   maxBodyBytes: number;
   /** Believe X-Forwarded-* from the client: only behind a front that sets them itself (Caddy). */
   trustForwarded: boolean;
+  /**
+   * Forward the API's Prometheus /metrics (PROXY_METRICS): off by default, so that a stranger with the URL
+   * cannot read it. The VM turns it on for its Ops Agent, which scrapes the UI's loopback-only port; even
+   * then a request that came through the trusted front (Caddy) is refused.
+   */
+  proxyMetrics: boolean;
 }
 
 export const DEFAULT_PROXY: ProxySettings = {
@@ -35,6 +41,7 @@ export const DEFAULT_PROXY: ProxySettings = {
   // The API's default BODY_LIMIT_MB (app/api/src/config.ts).
   maxBodyBytes: 20 * 1024 * 1024,
   trustForwarded: false,
+  proxyMetrics: false,
 };
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -93,6 +100,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): UiConfig {
       timeoutMs: integer(env, 'PROXY_TIMEOUT_MS', DEFAULT_PROXY.timeoutMs, 1_000, 3_600_000),
       maxBodyBytes: bodyLimit(env),
       trustForwarded: flag(env, 'TRUST_PROXY'),
+      proxyMetrics: flag(env, 'PROXY_METRICS'),
     },
     httpTimeouts: {
       headers: integer(env, 'HEADERS_TIMEOUT', 10, 1, 600),

@@ -234,6 +234,24 @@ const tooLarge = (limit: number, length?: number) =>
       : `The upload is ${megabytes(length)} MB; the limit is ${megabytes(limit)} MB.`,
   );
 
+/** The API's Prometheus endpoint, as the API would route `path` (percent-decoded, slashes merged). */
+function isMetricsPath(path: string): boolean {
+  let decoded = path;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    // a malformed escape: compared as sent (the API answers it 400 or 404)
+  }
+  return decoded.toLowerCase().replace(/\/+/g, '/').replace(/\/$/, '') === '/metrics';
+}
+
+/** /metrics is for the monitoring on the host, not for whoever has the URL (see ProxySettings.proxyMetrics). */
+function metricsAllowed(options: ProxySettings, headers: Headers): boolean {
+  // Caddy always sets X-Forwarded-For, and a client cannot make it drop the header.
+  const viaFront = options.trustForwarded && headers.has('x-forwarded-for');
+  return options.proxyMetrics && !viaFront;
+}
+
 export function createApiProxy(options: ApiProxyOptions) {
   const apiUrl = options.apiUrl.replace(/\/+$/, '');
   const log = options.log ?? writeLog;
@@ -248,6 +266,14 @@ export function createApiProxy(options: ApiProxyOptions) {
       return Response.json(
         { error: 'method_not_allowed', detail: `The API does not take ${method} requests.` },
         { status: 405, headers: { allow: FORWARDED_METHODS, 'cache-control': 'no-store' } },
+      );
+    }
+
+    if (isMetricsPath(path) && !metricsAllowed(options, incoming.headers)) {
+      return problem(
+        404,
+        'not_found',
+        "The API's metrics are not served through this address; the monitoring scrapes them on the host.",
       );
     }
 

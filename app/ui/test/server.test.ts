@@ -14,6 +14,8 @@ interface FakeState {
   /** The predict route answers 503 not_ready this many times before working. */
   notReadyFor: number;
   calls: number;
+  /** Requests that reached the API's /metrics. */
+  metricsScrapes: number;
 }
 
 /** A stand-in for the inference API, with the behaviours the proxy must pass through or ride out. */
@@ -62,6 +64,10 @@ function fakeApi(state: FakeState) {
     state.calls += 1;
     return c.json({ error: 'queue_full', detail: 'the server is busy' }, 503, { 'retry-after': '1' });
   });
+  api.get('/metrics', (c) => {
+    state.metricsScrapes += 1;
+    return c.text('modelship_http_requests_total 1\n');
+  });
   api.get('/missing', (c) =>
     c.json({ error: 'model_not_found', detail: 'unknown model; available: ocr' }, 404),
   );
@@ -76,7 +82,7 @@ const events: Record<string, unknown>[] = [];
 const log = (e: LogEvent) => events.push(e);
 let dir: string;
 let api: Running;
-const state: FakeState = { notReadyFor: 0, calls: 0 };
+const state: FakeState = { notReadyFor: 0, calls: 0, metricsScrapes: 0 };
 
 beforeAll(async () => {
   dir = await staticDir();
@@ -360,6 +366,38 @@ describe('/api proxy', () => {
     }
   });
 
+  it('does not forward /metrics by default, however the path is spelled', async () => {
+    const before = state.metricsScrapes;
+    for (const path of ['/api/metrics', '/api/metrics/', '/api//metrics', '/api/%6Detrics', '/api/METRICS']) {
+      const res = await fetch(`${ui.url}${path}`);
+      expect(res.status, path).toBe(404);
+      expect(await res.json(), path).toMatchObject({ error: 'not_found' });
+    }
+    expect(state.metricsScrapes).toBe(before);
+    expect((await fetch(`${ui.url}/api/echo`)).status).toBe(200); // the rest of the API still is
+  });
+
+  it('PROXY_METRICS forwards /metrics to the monitoring, but never a request that came through the front', async () => {
+    const settings = { trustForwarded: true, proxyMetrics: true };
+    const scraping = await listen(createApp({ apiUrl: api.url, staticDir: dir, log, proxy: settings }));
+    try {
+      const before = state.metricsScrapes;
+      // the Ops Agent, on the VM's loopback: no X-Forwarded-For
+      const direct = await fetch(`${scraping.url}/api/metrics`);
+      expect(direct.status).toBe(200);
+      expect(await direct.text()).toContain('modelship_http_requests_total');
+      expect(state.metricsScrapes).toBe(before + 1);
+      // through Caddy, which always sets X-Forwarded-For
+      const viaFront = await fetch(`${scraping.url}/api/metrics`, {
+        headers: { 'x-forwarded-for': '203.0.113.7' },
+      });
+      expect(viaFront.status).toBe(404);
+      expect(state.metricsScrapes).toBe(before + 1);
+    } finally {
+      await scraping.close();
+    }
+  });
+
   it('puts the UI’s security headers on proxied answers too', async () => {
     const headers = await new Promise<Record<string, unknown>>((resolve, reject) => {
       httpRequest(`${ui.url}/api/echo`, { agent: false }, (res) => {
@@ -479,7 +517,7 @@ describe('/api proxy while the API is down or restarting', () => {
         body: new Uint8Array(5_000).fill(9),
       });
       await new Promise((r) => setTimeout(r, 800));
-      restarted = await listen(fakeApi({ notReadyFor: 0, calls: 0 }), port);
+      restarted = await listen(fakeApi({ notReadyFor: 0, calls: 0, metricsScrapes: 0 }), port);
       const [health, predicted] = await Promise.all([get, post]);
       expect(health.status).toBe(200);
       expect(await health.json()).toMatchObject({ status: 'ok' });
@@ -536,6 +574,7 @@ describe('loadConfig', () => {
         timeoutMs: 120_000,
         maxBodyBytes: 20 * 1024 * 1024,
         trustForwarded: false,
+        proxyMetrics: false,
       },
       httpTimeouts: { headers: 10, upload: 60, keepAlive: 5 },
     });
@@ -549,12 +588,13 @@ describe('loadConfig', () => {
       PROXY_RETRY_MS: '0',
       BODY_LIMIT_MB: '5',
       TRUST_PROXY: 'true',
+      PROXY_METRICS: 'true',
       HEADERS_TIMEOUT: '3',
     });
     expect(config).toMatchObject({
       port: 9000,
       apiUrl: 'http://api:8000',
-      proxy: { retryWindowMs: 0, maxBodyBytes: 5 * 1024 * 1024, trustForwarded: true },
+      proxy: { retryWindowMs: 0, maxBodyBytes: 5 * 1024 * 1024, trustForwarded: true, proxyMetrics: true },
       httpTimeouts: { headers: 3 },
     });
   });
@@ -567,5 +607,6 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PROXY_TIMEOUT_MS: '-5' })).toThrow(/PROXY_TIMEOUT_MS/);
     expect(() => loadConfig({ BODY_LIMIT_MB: '0' })).toThrow(/BODY_LIMIT_MB/);
     expect(() => loadConfig({ TRUST_PROXY: 'yes please' })).toThrow(/TRUST_PROXY/);
+    expect(() => loadConfig({ PROXY_METRICS: 'sure' })).toThrow(/PROXY_METRICS/);
   });
 });

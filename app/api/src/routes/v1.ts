@@ -2,7 +2,8 @@
 import { performance } from 'node:perf_hooks';
 import { createRoute, z } from '@hono/zod-openapi';
 import { ModelEntrySchema, ModelInfoSchema } from '../contract.js';
-import { ApiError } from '../errors.js';
+import { ApiError, HOW_TO_SEND_IMAGE } from '../errors.js';
+import { servedInfo } from '../v2/image-interface.js';
 import { type AppDeps, imageBodyLimit, newRouter } from './router.js';
 import {
   confidenceSchema,
@@ -39,13 +40,16 @@ const get = createRoute({
   },
 });
 
-const HOW_TO_SEND =
-  "with curl, use -F image=@photo.png, or send the raw bytes with -H 'Content-Type: image/png' (or image/jpeg, image/webp)";
-
 const MultipartImage = z.object({
   image: z
-    // curl --data-binary without -H sends a urlencoded form, which lands here: say how to send an image.
-    .instanceof(File, { message: `expected a file upload: ${HOW_TO_SEND}` })
+    // curl --data-binary without -H sends a urlencoded form, which lands here: say how to send an image. Two
+    // `image` parts arrive as an array: say that one image is taken, not that no file was sent.
+    .instanceof(File, {
+      error: (issue) =>
+        Array.isArray(issue.input)
+          ? `one image per request: the form has ${issue.input.length} 'image' parts; send each image in its own request`
+          : `expected a file upload: ${HOW_TO_SEND_IMAGE}`,
+    })
     .openapi({ type: 'string', format: 'binary', description: 'PNG, JPEG or WebP' }),
 });
 
@@ -63,8 +67,8 @@ const PredictQuery = z.object({
 
 export function v1Router(deps: AppDeps) {
   const router = newRouter();
-  router.openapi(list, (c) => c.json([...deps.plane.models(), ...deps.plane.failed()], 200));
-  router.openapi(get, (c) => c.json(deps.plane.model(c.req.valid('param').name, 'name'), 200));
+  router.openapi(list, (c) => c.json([...deps.plane.models().map(servedInfo), ...deps.plane.failed()], 200));
+  router.openapi(get, (c) => c.json(servedInfo(deps.plane.model(c.req.valid('param').name, 'name')), 200));
 
   const predict = createRoute({
     method: 'post',
@@ -103,7 +107,7 @@ export function v1Router(deps: AppDeps) {
       throw new ApiError(
         415,
         'unsupported_media_type',
-        `Content-Type "${contentType || 'none'}" is not an image upload: ${HOW_TO_SEND}`,
+        `Content-Type "${contentType || 'none'}" is not an image upload: ${HOW_TO_SEND_IMAGE}`,
         { field: 'content-type' },
       );
     }

@@ -5,19 +5,19 @@
 import { performance } from 'node:perf_hooks';
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { type ModelInfo, type TensorSpec, TensorSpecSchema } from '../contract.js';
+import { type TensorSpec, TensorSpecSchema } from '../contract.js';
 import { badRequest } from '../errors.js';
 import { parseJson } from '../json-body.js';
 import type { TensorData } from '../pool/protocol.js';
 import { binaryBody, cutChunks, HEADER_LENGTH, splitBinaryBody } from '../v2/binary.js';
 import {
   detectionTensors,
-  IMAGE_INPUTS,
   IMAGE_OUTPUTS,
   ImageParameters,
   imageBytes,
   isImageRequest,
   predictOptions,
+  servedTensors,
 } from '../v2/image-interface.js';
 import {
   checkDatatype,
@@ -210,13 +210,6 @@ function modelRoutes(versioned: boolean) {
   };
 }
 
-/** The protocol's interface to a model: its own tensors, or the image interface for pipelines. */
-function metadataOf(info: ModelInfo): { inputs: TensorSpec[]; outputs: TensorSpec[] } {
-  return info.rawTensors
-    ? { inputs: info.inputs, outputs: info.outputs }
-    : { inputs: IMAGE_INPUTS, outputs: IMAGE_OUTPUTS };
-}
-
 /** Checks request tensors against the model's inputs: names, datatypes, ranks and fixed dimensions. */
 function checkInputs(inputs: readonly RequestTensor[], specs: readonly TensorSpec[], model: string): void {
   const expected = specs.map((s) => s.name).join(', ');
@@ -326,7 +319,7 @@ export function v2Router(deps: AppDeps) {
           name: info.name,
           versions: [info.version],
           platform: info.rawTensors ? 'onnxruntime_onnx' : `modelship_${info.task}`,
-          ...metadataOf(info),
+          ...servedTensors(info),
           parameters: {
             task: info.task,
             provider: info.provider,

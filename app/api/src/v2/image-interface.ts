@@ -2,6 +2,7 @@
 // `image` holding an encoded PNG/JPEG/WebP (base64 in JSON, raw bytes with the binary extension); the
 // prediction comes back as tensors, one row per detection.
 import { z } from 'zod';
+import type { ModelInfo } from '../contract.js';
 import { badRequest } from '../errors.js';
 import { decodeBase64Image } from '../images/base64.js';
 import type { Detection, PredictOptions, TensorSpec } from '../tasks/types.js';
@@ -25,6 +26,20 @@ export const IMAGE_OUTPUTS: TensorSpec[] = [
   { name: 'texts', datatype: 'BYTES', shape: [-1] },
   { name: 'polygons', datatype: 'FP32', shape: [-1, 4, 2] },
 ];
+
+/**
+ * The tensors a client sends and gets back: the model's own for a raw-tensor model, otherwise the image
+ * interface (a pipeline such as OCR takes no tensors of its stages). /v1 and /v2 both advertise these, so that
+ * the metadata never names an input the API refuses.
+ */
+export function servedTensors(info: ModelInfo): { inputs: TensorSpec[]; outputs: TensorSpec[] } {
+  return info.rawTensors
+    ? { inputs: info.inputs, outputs: info.outputs }
+    : { inputs: IMAGE_INPUTS, outputs: IMAGE_OUTPUTS };
+}
+
+/** A model's metadata with the tensors it is served with (see servedTensors). */
+export const servedInfo = (info: ModelInfo): ModelInfo => ({ ...info, ...servedTensors(info) });
 
 /** True when the request is the image interface: exactly one BYTES input named `image`. */
 export function isImageRequest(inputs: readonly RequestTensor[]): boolean {
