@@ -1,12 +1,13 @@
 // `node --import tsx bench/ocr-eval.ts [--split tune|eval] [--count N] [--readers ours,peer,tesseract]`: the OCR
 // evaluation set on its own, with the OCR task in-process (no HTTP) — the loop for adjusting the pipeline on the
 // tuning split. `npm run bench` runs the evaluation split through the API instead and writes the results.
+// `--extra-seed K --class noisy`: more tuning images of one class, from another tuning seed (never the eval one).
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { type OcrManifest, ocrTask } from '../app/api/src/tasks/ocr/index.js';
 import { evaluate } from './lib/ocr-eval/evaluate.js';
-import { generateSet, type Split } from './lib/ocr-eval/generate.js';
+import { generateSet, type ImageClass, type Split } from './lib/ocr-eval/generate.js';
 import { renderEvalTables } from './lib/ocr-eval/markdown.js';
 import { inProcessReader, peerReader, type Reader, tesseractReader } from './lib/ocr-eval/readers.js';
 
@@ -18,10 +19,18 @@ const { values } = parseArgs({
     readers: { type: 'string', default: 'ours' },
     manifest: { type: 'string', default: 'models/ocr/model.json' },
     failures: { type: 'string' },
+    'extra-seed': { type: 'string' },
+    class: { type: 'string' },
   },
 });
 const split = values.split as Split;
-const images = await generateSet({ split, count: Number(values.count), stride: Number(values.stride) });
+const images = await generateSet({
+  split,
+  count: Number(values.count),
+  stride: Number(values.stride),
+  ...(values['extra-seed'] === undefined ? {} : { extraSeed: Number(values['extra-seed']) }),
+  ...(values.class === undefined ? {} : { classes: values.class.split(',') as ImageClass[] }),
+});
 const readers: Reader[] = [];
 const names = (values.readers ?? '').split(',');
 let release: (() => Promise<void>) | undefined;

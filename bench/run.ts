@@ -40,7 +40,7 @@ import type {
   SizeLatency,
 } from './lib/results.js';
 import { median, ratio, summarize } from './lib/stats.js';
-import { measureTaskAb, writeTaskAb } from './lib/task-ab.js';
+import { measureOcrAb, measureTaskAb, writeTaskAb } from './lib/task-ab.js';
 import {
   measureTaskLoad,
   measureTasks,
@@ -106,6 +106,7 @@ async function main(): Promise<void> {
       // `--only tasks`: just the detect/classify figures, written to <out>/tasks.{md,json};
       // `--only ocr-eval`: just the OCR evaluation set, written to <out>/ocr-eval.{md,json};
       // `--only task-ab --refs a,b,c`: the detect/classify pipeline of those commits, interleaved (task-ab.ts);
+      // `--only ocr-ab --refs a,b,c`: the same for the OCR pipeline on the OCR inputs (but the page);
       // `--only throughput`: just the throughput at 1 to 4 × cores clients, written to <out>/throughput.{md,json}.
       only: { type: 'string' },
       refs: { type: 'string' },
@@ -146,10 +147,17 @@ async function main(): Promise<void> {
     }
     return;
   }
-  if (values.only === 'task-ab') {
+  if (values.only === 'task-ab' || values.only === 'ocr-ab') {
     const refs = (values.refs ?? '').split(',').filter((ref) => ref.length > 0);
     if (refs.length < 2)
-      throw new Error('--only task-ab needs --refs with two commits or more, oldest first');
+      throw new Error(`--only ${values.only} needs --refs with two commits or more, oldest first`);
+    if (values.only === 'ocr-ab') {
+      // The page takes a second a request: it would stretch the run, and its share is small already.
+      const ocrIn = inputs.filter((input) => input.id !== 'page');
+      const rows = await measureOcrAb(refs, ocrIn, machine.cores, Number(values.rounds), log);
+      await writeTaskAb(values.out, rows, log, 'ocr');
+      return;
+    }
     const taskIn = await taskInputs(byId(TASK_INPUT));
     const rows = await measureTaskAb(refs, taskIn, machine.cores, Number(values.rounds), log);
     await writeTaskAb(values.out, rows, log);

@@ -3,6 +3,8 @@
 // once, and requests go to them in turn (the order rotating each round), so drift in machine speed hits every
 // build alike. Each row's note gives its overhead (server time minus inference, per request) as a ratio to
 // the previous ref's: consecutive refs are one change each, so a row is that change's before/after.
+// `--only ocr-ab --refs …` does the same for the OCR pipeline: each ref serves its own models/ (model.json
+// included) on the OCR bench inputs, and the overhead is server time minus detection and recognition.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -23,6 +25,8 @@ const CACHE = 'node_modules/.cache/modelship-task-ab';
 interface Build {
   ref: string;
   sha: string;
+  /** The build's root: its app/api and models/ as of the commit. */
+  dir: string;
   subject: string;
   entry: string;
 }
@@ -40,7 +44,7 @@ function buildRef(ref: string, log: (message: string) => void): Build {
     // The API's sources and the tsconfig they extend; modules resolve from the repository's node_modules.
     execFileSync('sh', [
       '-c',
-      `git archive ${sha} app/api/src app/api/package.json app/api/tsconfig.build.json tsconfig.base.json | tar -x -C ${dir}`,
+      `git archive ${sha} app/api/src app/api/package.json app/api/tsconfig.build.json tsconfig.base.json models | tar -x -C ${dir}`,
     ]);
     execFileSync(process.execPath, [
       'node_modules/typescript/bin/tsc',
@@ -48,7 +52,7 @@ function buildRef(ref: string, log: (message: string) => void): Build {
       join(dir, 'app/api/tsconfig.build.json'),
     ]);
   }
-  return { ref, sha, subject, entry };
+  return { ref, sha, subject, dir, entry };
 }
 
 interface Sample {
@@ -64,24 +68,75 @@ export async function measureTaskAb(
   rounds: number,
   log: (message: string) => void,
 ): Promise<Experiment[]> {
-  const builds = refs.map((ref) => buildRef(ref, log));
   const modelsDir = await mkdtemp(join(tmpdir(), 'modelship-bench-ab-'));
-  const apis: ApiProcess[] = [];
   try {
     const models = await writeTaskModels(modelsDir);
+    return await measureAb(
+      refs,
+      () => ({ MODELS_DIR: modelsDir }),
+      models.flatMap((model) =>
+        inputs.map((input) => ({ model, input, request: predictRequest(input, model.model) })),
+      ),
+      ['inference'],
+      cores,
+      rounds,
+      log,
+    );
+  } finally {
+    await rm(modelsDir, { recursive: true, force: true });
+  }
+}
+
+/** The OCR model of each ref (its own models/ocr) on `inputs`, interleaved as measureTaskAb does. */
+export function measureOcrAb(
+  refs: string[],
+  inputs: TaskInput[],
+  cores: number,
+  rounds: number,
+  log: (message: string) => void,
+): Promise<Experiment[]> {
+  const model = { task: 'ocr', model: 'ocr' };
+  return measureAb(
+    refs,
+    (build) => ({ MODELS_DIR: join(build.dir, 'models') }),
+    inputs.map((input) => ({ model, input, request: predictRequest(input, model.model) })),
+    ['detection', 'recognition'],
+    cores,
+    rounds,
+    log,
+  );
+}
+
+interface AbCase {
+  model: { task: string; model: string };
+  input: TaskInput;
+  request: ReturnType<typeof predictRequest>;
+}
+
+async function measureAb(
+  refs: string[],
+  envOf: (build: Build) => Record<string, string>,
+  cases: AbCase[],
+  /** The stages that are the model's own run: overhead is server time minus these. */
+  modelStages: string[],
+  cores: number,
+  rounds: number,
+  log: (message: string) => void,
+): Promise<Experiment[]> {
+  const builds = refs.map((ref) => buildRef(ref, log));
+  const apis: ApiProcess[] = [];
+  try {
     for (const build of builds) {
-      const env = { WORKERS: String(cores), ORT_PROVIDERS: 'cpu', MODELS_DIR: modelsDir };
+      const env = { WORKERS: String(cores), ORT_PROVIDERS: 'cpu', ...envOf(build) };
       apis.push(await startApi(env, { entry: build.entry }));
     }
-    const cases = models.flatMap((model) =>
-      inputs.map((input) => ({ model, input, request: predictRequest(input, model.model) })),
-    );
     const samples = cases.map(() => builds.map((): Sample[] => []));
     const call = async (api: ApiProcess, c: (typeof cases)[number]): Promise<Sample> => {
       const started = performance.now();
       const answer: PredictResponse = await predict(api.url, c.request);
       const clientMs = performance.now() - started;
-      return { clientMs, overheadMs: (answer.time - (answer.timings.inference ?? 0)) * 1000 };
+      const model = modelStages.reduce((sum, stage) => sum + (answer.timings[stage] ?? 0), 0);
+      return { clientMs, overheadMs: (answer.time - model) * 1000 };
     };
     for (const api of apis) for (const c of cases) for (let i = 0; i < 3; i++) await call(api, c);
     log(`task-ab: ${rounds} rounds over ${builds.length} builds × ${cases.length} cases`);
@@ -116,18 +171,34 @@ export async function measureTaskAb(
     );
   } finally {
     await Promise.all(apis.map((api) => api.stop()));
-    await rm(modelsDir, { recursive: true, force: true });
   }
 }
 
-/** Writes <out>/task-ab.{md,json}. */
-export async function writeTaskAb(out: string, rows: Experiment[], log: (message: string) => void) {
+/** Writes <out>/task-ab.{md,json}, or <out>/ocr-ab.{md,json} for the OCR pipeline. */
+export async function writeTaskAb(
+  out: string,
+  rows: Experiment[],
+  log: (message: string) => void,
+  pipeline: 'task' | 'ocr' = 'task',
+) {
   await mkdir(out, { recursive: true });
-  const base = join(out, 'task-ab');
+  const base = join(out, `${pipeline}-ab`);
+  const what =
+    pipeline === 'ocr'
+      ? {
+          title: 'OCR pipeline',
+          serves: "serves its own OCR model (models/ocr as of the commit) on the main report's inputs",
+          overhead: 'detection and recognition',
+        }
+      : {
+          title: 'detect/classify pipeline',
+          serves: 'serves the synthetic models of the main report',
+          overhead: 'inference',
+        };
   const date = new Date().toISOString();
   await writeFile(`${base}.json`, `${JSON.stringify({ date, commit: describeCommit(), rows }, null, 2)}\n`);
   const table = markdownTable(
-    ['commit', 'task', 'input', 'requests', 'p50 ms', 'p95 ms', 'overhead (server − inference)'],
+    ['commit', 'task', 'input', 'requests', 'p50 ms', 'p95 ms', `overhead (server − ${what.overhead})`],
     rows.map((e) => [
       e.name,
       e.setting,
@@ -139,13 +210,13 @@ export async function writeTaskAb(out: string, rows: Experiment[], log: (message
     ]),
   );
   const text = [
-    '# modelship benchmark: detect/classify pipeline, commit against commit',
+    `# modelship benchmark: ${what.title}, commit against commit`,
     '',
-    `${date} · \`npm run bench -- --only task-ab --refs …\` · load average ${num(loadavg()[0])} at the end`,
+    `${date} · \`npm run bench -- --only ${pipeline}-ab --refs …\` · load average ${num(loadavg()[0])} at the end`,
     '',
-    "Each commit's API is built from git and serves the synthetic models of the main report; requests go to",
+    `Each commit's API is built from git and ${what.serves}; requests go to`,
     'every build in turn, at concurrency 1, so all rows of one task and input were measured under the same',
-    "machine load. Overhead is the server's time minus inference, per request (p50); the ratio compares a",
+    `machine load. Overhead is the server's time minus ${what.overhead}, per request (p50); the ratio compares a`,
     "row with the commit before it, which is one change. Absolute figures depend on the machine's load; the",
     'ratios are the result.',
     '',

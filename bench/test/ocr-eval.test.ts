@@ -14,6 +14,7 @@ import {
   generateSet,
   IMAGE_CLASSES,
   specFor,
+  tuningSeed,
 } from '../lib/ocr-eval/generate.js';
 import { inProcessReader } from '../lib/ocr-eval/readers.js';
 
@@ -40,6 +41,15 @@ describe('OCR evaluation set', () => {
     });
     const tune = await generateSet({ split: 'tune', count: 2, cacheDir });
     expect(tune.map((i) => i.lines)).not.toEqual(first.map((i) => i.lines));
+  });
+
+  it('draws more tuning images of one class from an extra tuning seed, never from the evaluation split', async () => {
+    const extra = await generateSet({ split: 'tune', count: 12, extraSeed: 1, classes: ['noisy'], cacheDir });
+    expect(extra.map((i) => i.id)).toEqual(['tune1-001-noisy', 'tune1-007-noisy']);
+    const tune = Array.from({ length: 12 }, (_, i) => specFor('tune', i).lines);
+    for (const image of extra) expect(tune).not.toContainEqual(image.lines);
+    await expect(generateSet({ split: 'eval', count: 1, extraSeed: 1, cacheDir })).rejects.toThrow(/tuning/);
+    expect(() => tuningSeed(-1)).toThrow(/evaluation seed/);
   });
 
   it('varies what the issue asks for over the 300 images, with some fonts only in the evaluation split', () => {

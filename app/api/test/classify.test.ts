@@ -50,6 +50,29 @@ describe('softmax and top-k', () => {
     expect(topK([0.1, 0.4, 0.1, 0.4], 3, 0)).toEqual([1, 3, 0]);
     expect(topK([0.1, 0.4, 0.1, 0.4], 3, 0.2)).toEqual([1, 3]);
   });
+
+  it('ranks like sorting every class, for any k, threshold and ties', () => {
+    const reference = (p: ArrayLike<number>, k: number, min: number) =>
+      Array.from({ length: p.length }, (_, i) => i)
+        .filter((i) => (p[i] as number) >= min)
+        .sort((a, b) => (p[b] as number) - (p[a] as number) || a - b)
+        .slice(0, k);
+    let state = 11;
+    const random = () => {
+      state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+      return state / 2 ** 32;
+    };
+    for (const classes of [1, 7, 1000]) {
+      // Coarse values, so many classes tie.
+      const p = softmax(Array.from({ length: classes }, () => Math.round(random() * 40) / 4));
+      for (const k of [1, 2, 5, 7, 999, 1000]) {
+        for (const min of [0, 0.001, 0.05, 1]) {
+          expect(topK(p, k, min)).toEqual(reference(p, k, min));
+        }
+      }
+    }
+    expect(topK(Float64Array.from([Number.NaN, 0.5]), 2, 0)).toEqual([1]);
+  });
 });
 
 describe('detection columns', () => {

@@ -163,6 +163,53 @@ describe('YOLO decoding', () => {
     expect(batches[1]?.[0]?.box).toEqual([116, 124, 148, 140]);
   });
 
+  it('finds the same YOLOv8 candidates as a per-box argmax over every class, for any box count', () => {
+    // The reference, written the obvious way: each box's best class (the first on ties), kept over the threshold.
+    const reference = (data: Float32Array, classes: number, boxes: number, confidence: number) => {
+      const found: Candidate[] = [];
+      for (let j = 0; j < boxes; j++) {
+        let best = -1;
+        for (let c = 0; c < classes; c++) {
+          if (best < 0 || (data[(4 + c) * boxes + j] as number) > (data[(4 + best) * boxes + j] as number)) {
+            best = c;
+          }
+        }
+        const score = data[(4 + best) * boxes + j] as number;
+        if (!(score > confidence)) continue;
+        const [cx = 0, cy = 0, w = 0, h = 0] = [0, 1, 2, 3].map((r) => data[r * boxes + j] as number);
+        found.push({
+          box: [cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2],
+          score,
+          classId: best,
+        });
+      }
+      return found;
+    };
+    let state = 7;
+    const random = () => {
+      state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+      return state / 2 ** 32;
+    };
+    for (const [classes, boxes] of [
+      [3, 5],
+      [80, 8400],
+      [7, 1003],
+      [1, 64],
+    ] as const) {
+      const data = new Float32Array((4 + classes) * boxes);
+      for (let i = 0; i < 4 * boxes; i++) data[i] = random() * 640;
+      // Mostly background under the threshold, a few boxes over it, some exact ties between classes.
+      for (let i = 4 * boxes; i < data.length; i++) {
+        const r = random();
+        data[i] = r < 0.002 ? 0.5 : r < 0.01 ? 0.25 + random() * 0.7 : random() * 0.2;
+      }
+      for (const confidence of [0.25, 0.6]) {
+        const [items] = decodeYolo({ data, dims: [1, 4 + classes, boxes] }, 'yolov8', confidence);
+        expect(items).toEqual(reference(data, classes, boxes, confidence));
+      }
+    }
+  });
+
   it('rejects an output that does not fit the layout', () => {
     expect(() => decodeYolo({ data: new Float32Array(12), dims: [1, 4, 3] }, 'yolov8', 0.25)).toThrow(
       /layout/,

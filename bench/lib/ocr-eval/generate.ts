@@ -198,6 +198,15 @@ export interface Spec {
 
 export const SPLIT_SEEDS: Record<Split, number> = { tune: 20261201, eval: 1918 };
 
+/** Further tuning seeds: more images of a class than the tuning split holds, never the evaluation split's. */
+export function tuningSeed(extra: number): number {
+  const seed = SPLIT_SEEDS.tune + extra;
+  if (extra < 0 || !Number.isInteger(extra) || seed === SPLIT_SEEDS.eval) {
+    throw new Error(`tuning seed offset ${extra}: a non-negative integer, not the evaluation seed`);
+  }
+  return seed;
+}
+
 /** The parameters of image `index` of a split (exported for tests: what the set covers, without rendering it). */
 export function specFor(split: Split, index: number, seed = SPLIT_SEEDS[split]): Spec {
   const r = seededRandom(seed * 7919 + index);
@@ -253,8 +262,9 @@ export function specFor(split: Split, index: number, seed = SPLIT_SEEDS[split]):
     imageClass === 'rotated' && chance(r, 0.6)
       ? Array.from({ length: 8 }, () => (r() * 2 - 1) * 0.04)
       : undefined;
+  const prefix = seed === SPLIT_SEEDS[split] ? split : `${split}${seed - SPLIT_SEEDS[split]}`;
   return {
-    id: `${split}-${String(index).padStart(3, '0')}-${imageClass}`,
+    id: `${prefix}-${String(index).padStart(3, '0')}-${imageClass}`,
     imageClass,
     font,
     lines,
@@ -341,22 +351,31 @@ export interface GenerateOptions {
   cacheDir?: string;
   /** Only every `stride`-th image (a small subset with every class, for tests). */
   stride?: number;
+  /** Only the tuning split: `tuningSeed(extra)` instead of the split's own seed (ids read `tune<extra>-…`). */
+  extraSeed?: number;
+  /** Only these image classes. */
+  classes?: readonly ImageClass[];
 }
 
 /** The split's images, rendered (or read from the cache), in order. */
 export async function generateSet(options: GenerateOptions): Promise<EvalImage[]> {
-  const { split, count, stride = 1 } = options;
+  const { split, count, stride = 1, extraSeed, classes } = options;
+  if (extraSeed !== undefined && split !== 'tune')
+    throw new Error('extra seeds are for the tuning split only');
+  const seed = extraSeed === undefined ? SPLIT_SEEDS[split] : tuningSeed(extraSeed);
   const cacheDir = options.cacheDir ?? join(process.cwd(), 'bench', '.cache', 'ocr-eval');
   await mkdir(cacheDir, { recursive: true });
-  const indices = Array.from({ length: count }, (_, i) => i).filter((i) => i % stride === 0);
+  const indices = Array.from({ length: count }, (_, i) => i).filter(
+    (i) =>
+      i % stride === 0 &&
+      (!classes || classes.includes(IMAGE_CLASSES[i % IMAGE_CLASSES.length] as ImageClass)),
+  );
   const images: EvalImage[] = [];
   // Two renders at a time: ImageMagick is multi-threaded already, and the machine is shared.
   for (let i = 0; i < indices.length; i += 2) {
     images.push(
       ...(await Promise.all(
-        indices
-          .slice(i, i + 2)
-          .map((index) => renderImage(specFor(split, index, SPLIT_SEEDS[split]), split, cacheDir)),
+        indices.slice(i, i + 2).map((index) => renderImage(specFor(split, index, seed), split, cacheDir)),
       )),
     );
   }

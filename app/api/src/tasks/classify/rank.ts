@@ -14,11 +14,26 @@ export function softmax(scores: ArrayLike<number>): Float64Array {
   return out;
 }
 
-/** The ids of the `k` most probable classes at or above `minConfidence`, best first (ties: lower id first). */
+/**
+ * The ids of the `k` most probable classes at or above `minConfidence`, best first (ties: lower id first). One
+ * pass keeping the best k in order: a class is compared with the k-th best only, unless it beats it (no sort of
+ * every class).
+ */
 export function topK(probabilities: ArrayLike<number>, k: number, minConfidence: number): number[] {
-  const ids = Array.from({ length: probabilities.length }, (_, i) => i).filter(
-    (i) => (probabilities[i] as number) >= minConfidence,
-  );
-  ids.sort((a, b) => (probabilities[b] as number) - (probabilities[a] as number) || a - b);
-  return ids.slice(0, k);
+  const ids: number[] = [];
+  if (k < 1) return ids;
+  const p = (id: number) => probabilities[id] as number;
+  for (let i = 0; i < probabilities.length; i++) {
+    const v = p(i);
+    if (!(v >= minConfidence)) continue;
+    if (ids.length === k && !(v > p(ids[k - 1] as number))) continue;
+    // Shift the weaker ones down (the k-th falls off when full); equal scores stay ahead, lower ids first.
+    let at = Math.min(ids.length, k - 1);
+    while (at > 0 && v > p(ids[at - 1] as number)) {
+      ids[at] = ids[at - 1] as number;
+      at--;
+    }
+    ids[at] = i;
+  }
+  return ids;
 }

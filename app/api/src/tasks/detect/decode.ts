@@ -71,17 +71,33 @@ function candidate(cx: number, cy: number, w: number, h: number, score: number, 
 
 /** Channel-major [4+nc, N]: scanned one class row at a time, which reads memory in order. */
 function decodeV8(data: Float32Array, channels: number, boxes: number, confidence: number): Candidate[] {
-  // Starting from the threshold, a box's best score only moves for the few scores above it: the scan is
-  // compares alone for the background, and boxes are built only for what passed.
-  const best = new Float64Array(boxes).fill(confidence);
+  // Almost every score is background, under the threshold: each row is tested eight scores at a time, and only
+  // a group with a score over it looks at its boxes' best so far. Boxes are built only for what passed.
+  const best = new Float32Array(boxes);
   const bestClass = new Int32Array(boxes).fill(-1);
+  const grouped = boxes - (boxes % 8);
   for (let k = 4; k < channels; k++) {
     const row = k * boxes;
-    for (let j = 0; j < boxes; j++) {
-      const s = data[row + j] as number;
-      if (s > (best[j] as number)) {
-        best[j] = s;
-        bestClass[j] = k - 4;
+    for (let j = 0; j < boxes; j += 8) {
+      const r = row + j;
+      if (
+        j >= grouped ||
+        (data[r] as number) > confidence ||
+        (data[r + 1] as number) > confidence ||
+        (data[r + 2] as number) > confidence ||
+        (data[r + 3] as number) > confidence ||
+        (data[r + 4] as number) > confidence ||
+        (data[r + 5] as number) > confidence ||
+        (data[r + 6] as number) > confidence ||
+        (data[r + 7] as number) > confidence
+      ) {
+        for (let q = j, end = Math.min(j + 8, boxes); q < end; q++) {
+          const s = data[row + q] as number;
+          if (s > confidence && s > (best[q] as number)) {
+            best[q] = s;
+            bestClass[q] = k - 4;
+          }
+        }
       }
     }
   }
