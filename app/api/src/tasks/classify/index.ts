@@ -14,8 +14,9 @@ import {
 } from '../onnx-image-model.js';
 import { sourceSize, type TaskDefinition } from '../types.js';
 import { type ClassifyManifest, classifyManifest } from './manifest.js';
+import { checkClassScores, classifierClassCount } from './output-shape.js';
 import { CLASSIFY_KERNEL, resizeCropGeometry } from './preprocess.js';
-import { softmax, topK } from './rank.js';
+import { classProbabilities, topK } from './rank.js';
 
 const DEFAULT_SIZE: [number, number] = [224, 224];
 
@@ -27,8 +28,7 @@ export const classifyTask: TaskDefinition<ClassifyManifest> = {
     const { labels, ...io } = await checked(model, async () => {
       const io = imageIo(model, 'classify', manifest.inputSize, DEFAULT_SIZE);
       const labels = manifest.labels ? await loadLabels(manifest.labels, context.modelDir) : undefined;
-      // [batch, K] or [batch, K, 1, 1]
-      const classes = io.output.shape[1];
+      const classes = classifierClassCount(io.output, io.input);
       if (labels) checkClassCount(classes, labels, '"labels"');
       return { ...io, labels, batching: batchPolicy(manifest.batching, io.input, model.provider) };
     });
@@ -56,7 +56,8 @@ export const classifyTask: TaskDefinition<ClassifyManifest> = {
       },
       postprocess(output, _prepared, image, options) {
         // [1, K] or [1, K, 1, 1]: one score per class either way.
-        const probabilities = manifest.output === 'logits' ? softmax(output.data) : output.data;
+        checkClassScores(output.dims);
+        const probabilities = classProbabilities(output.data, manifest.output);
         const k = options.topK ?? manifest.topK;
         const ids = topK(probabilities, k, options.confidence ?? manifest.confidence);
         const { width, height } = sourceSize(image);

@@ -21,7 +21,10 @@ export const classifyManifest = baseManifest
       std: [0.229, 0.224, 0.225],
       scale: 1 / 255,
     }),
-    /** 'logits' gets a softmax; 'probabilities' (e.g. ultralytics -cls exports) is used as is. */
+    /**
+     * 'logits' gets a softmax (a sigmoid when the model has one output: a binary classifier); 'probabilities'
+     * (e.g. ultralytics -cls exports) is used as is, and must be 0..1.
+     */
     output: z.enum(['logits', 'probabilities']).default('logits'),
     /** Without labels, classes are named class_0, class_1, ... */
     labels: labelsSource.optional(),
