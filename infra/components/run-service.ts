@@ -2,13 +2,17 @@
 // cloud-run shape runs two: the API (GPU or CPU, private) and the UI (CPU, public), from the pushed images.
 import * as gcp from '@pulumi/gcp';
 import * as pulumi from '@pulumi/pulumi';
+import type { ImageHealth } from '../image-health.js';
 import { childOptions } from './options.js';
 
 /** Probe paths and timing. `window` is how long an instance may take to pass its startup probe, seconds. */
 export interface ProbeSpec {
   startupPath: string;
   livenessPath: string;
+  /** Seconds the container has to pass its startup probe. */
   window: number;
+  /** The image's own health check timings (infra/image-health.ts), which the liveness probe keeps. */
+  check: Pick<ImageHealth, 'intervalSeconds' | 'timeoutSeconds' | 'retries'>;
 }
 
 export interface RunServiceArgs {
@@ -63,9 +67,9 @@ export function probesFor(
     },
     livenessProbe: {
       httpGet: { path: spec.livenessPath },
-      periodSeconds: 10,
-      timeoutSeconds: 3,
-      failureThreshold: 3,
+      periodSeconds: spec.check.intervalSeconds,
+      timeoutSeconds: spec.check.timeoutSeconds,
+      failureThreshold: spec.check.retries,
     },
   };
 }

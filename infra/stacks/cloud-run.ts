@@ -12,6 +12,7 @@ import { type ProbeSpec, RunService } from '../components/run-service.js';
 import { Secret } from '../components/secret.js';
 import { ServerlessLoadBalancer } from '../components/serverless-lb.js';
 import type { CloudRunConfig } from '../config.js';
+import { DOCKERFILE, imageHealth } from '../image-health.js';
 import { cloudRunCostEstimate, UI_SERVICE } from '../pricing.js';
 import {
   deployVersion,
@@ -37,9 +38,26 @@ export const CLOUD_RUN_SERVICES = [
   'dns.googleapis.com',
 ] as const;
 
-/** The API must be ready (models loaded and warmed up) within this many seconds of its container starting. */
-export const API_PROBES: ProbeSpec = { startupPath: '/ready', livenessPath: '/health', window: 180 };
-export const UI_PROBES: ProbeSpec = { startupPath: '/healthz', livenessPath: '/healthz', window: 30 };
+const API_HEALTH = imageHealth(DOCKERFILE, 'api');
+const UI_HEALTH = imageHealth(DOCKERFILE, 'ui');
+/**
+ * The probes come from the images' own health check (its path and timings). The API must be ready (models
+ * loaded and warmed up) within `window` seconds of its container starting; once up, liveness asks /health,
+ * which answers as long as the process runs (app/api/src/routes/health.ts), so that Cloud Run never kills an
+ * instance for being busy or draining.
+ */
+export const API_PROBES: ProbeSpec = {
+  startupPath: API_HEALTH.path,
+  livenessPath: '/health',
+  window: 180,
+  check: API_HEALTH,
+};
+export const UI_PROBES: ProbeSpec = {
+  startupPath: UI_HEALTH.path,
+  livenessPath: UI_HEALTH.path,
+  window: 30,
+  check: UI_HEALTH,
+};
 /** Ports the images listen on by default; Cloud Run passes the same value in $PORT. */
 export const API_PORT = 8000;
 export const UI_PORT = 8501;

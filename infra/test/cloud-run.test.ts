@@ -119,6 +119,8 @@ describe('cloud-run with an L4 (the default)', () => {
     const { startupProbe, livenessProbe } = d.container('api');
     expect(startupProbe.httpGet).toEqual({ path: '/ready' });
     expect(livenessProbe.httpGet).toEqual({ path: '/health' });
+    // the image's HEALTHCHECK timings (Dockerfile: --interval=10s --timeout=5s --retries=3)
+    expect(livenessProbe).toMatchObject({ periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 });
     expect(startupProbe.periodSeconds * startupProbe.failureThreshold).toBeGreaterThanOrEqual(
       API_PROBES.window,
     );

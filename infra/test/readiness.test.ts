@@ -305,14 +305,18 @@ describe('the command pulumi up runs', () => {
         (error, stdout, stderr) => resolve({ code: error ? (error.code as number) : 0, stdout, stderr }),
       );
     });
+  /** The script waiting up to `seconds` for `url` to serve `version`, with `extra` settings. */
+  const waitFor = (url: string, version: string, seconds: number, extra: Record<string, string> = {}) =>
+    run({
+      MODELSHIP_URL: url,
+      MODELSHIP_VERSION: version,
+      MODELSHIP_TIMEOUT_SECONDS: String(seconds),
+      ...extra,
+    });
 
   it('exits 0 once the URL serves the version, printing progress', async () => {
     const url = await serve((_req, res) => json(res, 200, { status: 'ok', version: '0.1.0+abc' }));
-    const result = await run({
-      MODELSHIP_URL: url,
-      MODELSHIP_VERSION: '0.1.0+abc',
-      MODELSHIP_TIMEOUT_SECONDS: '30',
-    });
+    const result = await waitFor(url, '0.1.0+abc', 30);
     // the real clock: a loaded machine may take a second or more to answer
     expect(result.stdout).toMatch(new RegExp(`ready after 0m\\d\\ds: ${url} serves version 0\\.1\\.0\\+abc`));
     expect(result.code).toBe(0);
@@ -320,12 +324,7 @@ describe('the command pulumi up runs', () => {
 
   it('exits 1 with the reason when the time is up, and 2 when misconfigured', async () => {
     const url = await serve((_req, res) => json(res, 200, { status: 'ok', version: 'old' }));
-    const late = await run({
-      MODELSHIP_URL: url,
-      MODELSHIP_VERSION: 'new',
-      MODELSHIP_TIMEOUT_SECONDS: '1',
-      MODELSHIP_HINT: 'hint!',
-    });
+    const late = await waitFor(url, 'new', 1, { MODELSHIP_HINT: 'hint!' });
     expect(late.code).toBe(1);
     expect(late.stderr).toContain(
       'did not serve version new within 0m01s; last state: still serving version old',
@@ -343,10 +342,7 @@ describe('the command pulumi up runs', () => {
       json(res, 503, {});
     });
     const started = Date.now();
-    const result = await run({
-      MODELSHIP_URL: url,
-      MODELSHIP_VERSION: 'new',
-      MODELSHIP_TIMEOUT_SECONDS: '600',
+    const result = await waitFor(url, 'new', 600, {
       MODELSHIP_VM_STATUS: 'TERMINATED',
       MODELSHIP_STOPPED_HINT: 'It deploys this version when started: gcloud compute instances start vm',
     });
@@ -356,12 +352,7 @@ describe('the command pulumi up runs', () => {
     expect(requests).toBe(0);
     expect(Date.now() - started).toBeLessThan(30_000);
     // a running VM is waited for as before
-    const running = await run({
-      MODELSHIP_URL: url,
-      MODELSHIP_VERSION: 'new',
-      MODELSHIP_TIMEOUT_SECONDS: '1',
-      MODELSHIP_VM_STATUS: 'RUNNING',
-    });
+    const running = await waitFor(url, 'new', 1, { MODELSHIP_VM_STATUS: 'RUNNING' });
     expect(running.code).toBe(1);
   });
 });

@@ -52,6 +52,22 @@ async function logs(id: string): Promise<string> {
   return run('docker', ['logs', '--tail', '40', id]).catch((e: Error) => e.message);
 }
 
+/** Waits until `container` passes its startup probe within the probe's window; fails with its last logs. */
+async function passesStartupProbe(
+  what: string,
+  container: { id: string; url: string },
+  probes: typeof API_PROBES,
+): Promise<void> {
+  await waitFor(
+    `${what} on $PORT ${PORT} to pass its startup probe ${probes.startupPath}`,
+    () => ok(`${container.url}${probes.startupPath}`),
+    probes.window * 1000,
+    200,
+  ).catch(async (error: Error) => {
+    throw new Error(`${error.message}\n${await logs(container.id)}`);
+  });
+}
+
 const exitCode = async (id: string) =>
   Number((await docker('inspect', '-f', '{{.State.ExitCode}}', id)).trim());
 
@@ -96,14 +112,7 @@ describe('the API image under Cloud Run rules', () => {
   beforeAll(
     async () => {
       api = await runContainer(API_IMAGE, apiEnv);
-      await waitFor(
-        `the API on $PORT ${PORT} to pass its startup probe ${API_PROBES.startupPath}`,
-        () => ok(`${api.url}${API_PROBES.startupPath}`),
-        API_PROBES.window * 1000,
-        200,
-      ).catch(async (error: Error) => {
-        throw new Error(`${error.message}\n${await logs(api.id)}`);
-      });
+      await passesStartupProbe('the API', api, API_PROBES);
     },
     (API_PROBES.window + 60) * 1000,
   );
@@ -159,14 +168,7 @@ describe('the UI image under Cloud Run rules', () => {
   it('listens on $PORT from a read-only root, serves the page, and exits 0 on SIGTERM', async () => {
     // An API URL that does not answer: the UI must start and serve without it.
     const ui = await runContainer(UI_IMAGE, { API_URL: 'http://127.0.0.1:9' });
-    await waitFor(
-      `the UI on $PORT ${PORT} to pass its startup probe ${UI_PROBES.startupPath}`,
-      () => ok(`${ui.url}${UI_PROBES.startupPath}`),
-      UI_PROBES.window * 1000,
-      200,
-    ).catch(async (error: Error) => {
-      throw new Error(`${error.message}\n${await logs(ui.id)}`);
-    });
+    await passesStartupProbe('the UI', ui, UI_PROBES);
     const page = await fetch(`${ui.url}/`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<html');

@@ -2,6 +2,8 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import sharp from 'sharp';
+import { afterAll, beforeAll } from 'vitest';
+import { type Service, startApi, startUi } from '../browser/stack.js';
 
 export interface RawResponse {
   status: number;
@@ -78,3 +80,28 @@ export function percentile(samples: number[], p: number): number {
 /** The socket error code of a failed node:http request (ECONNRESET, ECONNREFUSED, ...). */
 export const errorCode = (error: unknown) =>
   (error as NodeJS.ErrnoException)?.code ?? (error as Error)?.message ?? String(error);
+
+/** The built API (one worker) and the UI server in front of it, started for the calling suite. */
+export interface Stack {
+  api: Service;
+  ui: Service;
+}
+
+/**
+ * Starts the stack before the suite's tests and stops it after them; `env` adds settings to each server. The
+ * returned object is filled in by the time the tests run.
+ */
+export function stackForSuite(
+  env: { api?: Record<string, string>; ui?: Record<string, string> } = {},
+): Stack {
+  const stack = {} as Stack;
+  beforeAll(async () => {
+    stack.api = await startApi({ env: { WORKERS: '1', ...env.api } });
+    stack.ui = await startUi(stack.api.url, env.ui);
+  });
+  afterAll(async () => {
+    await stack.ui?.stop();
+    await stack.api?.stop();
+  });
+  return stack;
+}

@@ -1,20 +1,10 @@
 // D4: the UI proxy streams uploads instead of buffering them. Before: 16 parallel 26 MB uploads took the UI
 // process from ~70 MB to over 1 GB, and the API then refused them all (its limit is lower).
 import http from 'node:http';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type Service, startApi, startUi } from '../browser/stack.js';
-import { errorCode, peakRss } from './hostile.js';
+import { expect, it } from 'vitest';
+import { errorCode, peakRss, stackForSuite } from './hostile.js';
 
-let api: Service;
-let ui: Service;
-beforeAll(async () => {
-  api = await startApi({ env: { WORKERS: '1' } });
-  ui = await startUi(api.url);
-});
-afterAll(async () => {
-  await ui?.stop();
-  await api?.stop();
-});
+const stack = stackForSuite();
 
 const MB = 1024 * 1024;
 
@@ -23,7 +13,7 @@ const MB = 1024 * 1024;
 function upload(bytes: Buffer, declareLength: boolean): Promise<string> {
   return new Promise((resolve) => {
     let answered = false;
-    const req = http.request(`${ui.url}/api/v1/models/ocr/predict`, {
+    const req = http.request(`${stack.ui.url}/api/v1/models/ocr/predict`, {
       method: 'POST',
       headers: {
         'content-type': 'image/png',
@@ -54,7 +44,7 @@ function upload(bytes: Buffer, declareLength: boolean): Promise<string> {
 
 async function uploads(count: number, size: number, declareLength: boolean) {
   const body = Buffer.alloc(size, 7);
-  const sampler = peakRss(ui.pid);
+  const sampler = peakRss(stack.ui.pid);
   const outcomes = await Promise.all(Array.from({ length: count }, () => upload(body, declareLength)));
   return { outcomes, peakMb: sampler.stop() };
 }

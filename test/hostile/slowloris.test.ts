@@ -1,20 +1,10 @@
 // Slow clients: 500 connections dribbling their headers must not slow /health for everyone else, and the
 // servers' explicit header timeouts close them.
 import { Worker } from 'node:worker_threads';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type Service, startApi, startUi } from '../browser/stack.js';
-import { percentile } from './hostile.js';
+import { expect, it } from 'vitest';
+import { percentile, stackForSuite } from './hostile.js';
 
-let api: Service;
-let ui: Service;
-beforeAll(async () => {
-  api = await startApi({ env: { WORKERS: '1', HEADERS_TIMEOUT: '5' } });
-  ui = await startUi(api.url, { HEADERS_TIMEOUT: '5' });
-});
-afterAll(async () => {
-  await ui?.stop();
-  await api?.stop();
-});
+const stack = stackForSuite({ api: { HEADERS_TIMEOUT: '5' }, ui: { HEADERS_TIMEOUT: '5' } });
 
 // The attacker runs on its own thread, so that its 500 sockets do not delay the probes' own event loop.
 const ATTACKER = `
@@ -63,8 +53,8 @@ async function slowloris(target: string, count: number, seconds: number, probe: 
 }
 
 for (const [name, service, path] of [
-  ['API', () => api, '/health'],
-  ['UI', () => ui, '/healthz'],
+  ['API', () => stack.api, '/health'],
+  ['UI', () => stack.ui, '/healthz'],
 ] as const) {
   it(`${name}: slowloris with 500 connections for 10 s leaves ${path} p99 under 50 ms (or 3× its quiet p99 on a busy machine)`, async () => {
     const url = `${service().url}${path}`;

@@ -2,21 +2,11 @@
 // the main thread ~24 s), straight to the API and through the UI proxy, refused with a 400 while /health keeps
 // answering; and a PNG of 1×39,000,000 pixels (under MAX_PIXELS; its decode held a worker 30-50 s and could not
 // be stopped), refused with a 413 from its header.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { pngClaiming } from '../../app/api/test/helpers/api-runtime.js';
-import { type Service, startApi, startUi } from '../browser/stack.js';
-import { request } from './hostile.js';
+import { request, stackForSuite } from './hostile.js';
 
-let api: Service;
-let ui: Service;
-beforeAll(async () => {
-  api = await startApi({ env: { WORKERS: '1' } });
-  ui = await startUi(api.url);
-});
-afterAll(async () => {
-  await ui?.stop();
-  await api?.stop();
-});
+const stack = stackForSuite();
 
 /** Sends `attack` while probing /health every 20 ms; returns the attack's answer and the slowest probe. */
 async function whileProbing(attack: () => Promise<{ status: number; body: string }>) {
@@ -25,7 +15,7 @@ async function whileProbing(attack: () => Promise<{ status: number; body: string
   const probes = (async () => {
     while (!done) {
       const started = performance.now();
-      const res = await request(`${api.url}/health`);
+      const res = await request(`${stack.api.url}/health`);
       expect(res.status).toBe(200);
       slowest = Math.max(slowest, performance.now() - started);
       await new Promise((r) => setTimeout(r, 20));
@@ -41,16 +31,16 @@ const depth = 5_000_000;
 const nested = `${'['.repeat(depth)}${']'.repeat(depth)}`;
 
 for (const [name, url, headers] of [
-  ['API /predict', () => `${api.url}/predict`, { 'content-type': 'application/json' }],
-  ['UI /api/predict', () => `${ui.url}/api/predict`, { 'content-type': 'application/json' }],
+  ['API /predict', () => `${stack.api.url}/predict`, { 'content-type': 'application/json' }],
+  ['UI /api/predict', () => `${stack.ui.url}/api/predict`, { 'content-type': 'application/json' }],
   [
     'API /v2/models/ocr/infer',
-    () => `${api.url}/v2/models/ocr/infer`,
+    () => `${stack.api.url}/v2/models/ocr/infer`,
     { 'content-type': 'application/json' },
   ],
   [
     'API /v2/models/ocr/infer (binary extension)',
-    () => `${api.url}/v2/models/ocr/infer`,
+    () => `${stack.api.url}/v2/models/ocr/infer`,
     { 'inference-header-content-length': String(nested.length) },
   ],
 ] as const) {
@@ -71,7 +61,7 @@ for (const [width, height] of [
 ] as const) {
   it(`a ${width}×${height} PNG is a 413 naming the image, and the worker is free for the next request`, async () => {
     const png = await pngClaiming(width, height);
-    const res = await request(`${ui.url}/api/v1/models/ocr/predict`, {
+    const res = await request(`${stack.ui.url}/api/v1/models/ocr/predict`, {
       method: 'POST',
       headers: { 'content-type': 'image/png' },
       body: png,
@@ -81,7 +71,7 @@ for (const [width, height] of [
     expect(res.body).toContain('MAX_SIDE');
     // The one worker takes the next image at once (before: busy decoding until long after a 504).
     const small = await pngClaiming(8, 8);
-    const next = await request(`${api.url}/v1/models/ocr/predict`, {
+    const next = await request(`${stack.api.url}/v1/models/ocr/predict`, {
       method: 'POST',
       headers: { 'content-type': 'image/png' },
       body: small,

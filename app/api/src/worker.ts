@@ -24,6 +24,7 @@ import type {
 } from './pool/protocol.js';
 import { findTask } from './tasks/index.js';
 import type { Predictor, PredictResult, RgbImage, RunLimits } from './tasks/types.js';
+import { osThreadId } from './thread-cpu.js';
 
 const config = workerData as WorkerData;
 const predictors = new Map<string, Predictor>();
@@ -271,6 +272,7 @@ export default loadAll().then(
     parentPort?.postMessage({
       type: 'modelship:worker-ready',
       threadId,
+      osThreadId: osThreadId(),
       failed: [...failed.values()],
     } satisfies WorkerStatus);
     return handle;

@@ -2,9 +2,9 @@
 // a transparent canvas is not lost as white on white. Unit cases on sharp-rendered images, then the real
 // OCR model through a real server on dark-on-transparent and light-on-transparent text.
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { flattenOnContrast, LIGHT_CONTENT } from '../src/images/flatten.js';
-import { type Listening, listen, startRuntime, type TestRuntime, texts } from './helpers/api-runtime.js';
+import { servedForSuite, texts } from './helpers/api-runtime.js';
 
 const TEXT = 'HELLO WORLD';
 
@@ -57,24 +57,14 @@ describe('flattenOnContrast', () => {
 });
 
 describe('OCR of text on a transparent canvas (real model, real server)', () => {
-  let rt: TestRuntime;
-  let server: Listening;
-  beforeAll(async () => {
-    rt = await startRuntime({ WORKERS: '1', QUEUE_SIZE: '4' });
-    server = await listen(rt);
-    await rt.pool.ready;
-  });
-  afterAll(async () => {
-    await server?.close();
-    await rt?.pool.close();
-  });
+  const served = servedForSuite({ QUEUE_SIZE: '4' });
 
   for (const [ink, fill] of [
     ['dark', '#202020'],
     ['light', '#ffffff'],
   ] as const) {
     it(`reads ${ink} text`, async () => {
-      const res = await fetch(`${server.url}/v1/models/ocr/predict`, {
+      const res = await fetch(`${served.server.url}/v1/models/ocr/predict`, {
         method: 'POST',
         headers: { 'content-type': 'image/png' },
         body: new Uint8Array(await textOnTransparent(fill)),

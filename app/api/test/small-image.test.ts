@@ -2,18 +2,11 @@
 // Buffer pool slab, and the worker pool once transferred `bytes.slice()` of it (a view of the same slab,
 // not a copy), so the worker read someone else's bytes and answered 400 "unsupported image format".
 // Through a real listening server and the real worker pool, both request shapes must read the word.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { textFixture } from '../../../test/fixtures/text-images.js';
-import {
-  expectLines,
-  type Listening,
-  listen,
-  startRuntime,
-  type TestRuntime,
-} from './helpers/api-runtime.js';
+import { expectLines, servedForSuite } from './helpers/api-runtime.js';
 
-let rt: TestRuntime;
-let server: Listening;
+const served = servedForSuite({ QUEUE_SIZE: '16' });
 let png: Buffer;
 let lines: string[];
 
@@ -21,14 +14,6 @@ beforeAll(async () => {
   const word = await textFixture('word');
   png = word.png;
   lines = word.lines;
-  rt = await startRuntime({ WORKERS: '1', QUEUE_SIZE: '16' });
-  server = await listen(rt);
-  await rt.pool.ready;
-});
-
-afterAll(async () => {
-  await server?.close();
-  await rt?.pool.close();
 });
 
 describe('an image under 4 KB (a view of the shared Buffer pool once base64-decoded)', () => {
@@ -37,7 +22,7 @@ describe('an image under 4 KB (a view of the shared Buffer pool once base64-deco
   });
 
   it('POST /predict with base64 JSON reads the word', async () => {
-    const res = await fetch(`${server.url}/predict`, {
+    const res = await fetch(`${served.server.url}/predict`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'ocr', image: png.toString('base64') }),
@@ -48,7 +33,7 @@ describe('an image under 4 KB (a view of the shared Buffer pool once base64-deco
   });
 
   it('POST /v1/models/ocr/predict with the raw PNG body reads the word', async () => {
-    const res = await fetch(`${server.url}/v1/models/ocr/predict`, {
+    const res = await fetch(`${served.server.url}/v1/models/ocr/predict`, {
       method: 'POST',
       headers: { 'content-type': 'image/png' },
       body: png,
@@ -61,7 +46,7 @@ describe('an image under 4 KB (a view of the shared Buffer pool once base64-deco
   it('stays correct when many small images are in flight at once', async () => {
     const bodies = await Promise.all(
       Array.from({ length: 8 }, () =>
-        fetch(`${server.url}/predict`, {
+        fetch(`${served.server.url}/predict`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ model: 'ocr', image: png.toString('base64') }),

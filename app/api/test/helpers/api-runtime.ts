@@ -6,7 +6,7 @@ import { crc32 } from 'node:zlib';
 import { serve } from '@hono/node-server';
 import { distance } from 'fastest-levenshtein';
 import sharp from 'sharp';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
@@ -44,6 +44,24 @@ export async function listen(runtime: Runtime): Promise<Listening> {
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * A warmed-up runtime (these env settings) behind a real listening server, started before the calling suite's
+ * tests and closed after them. The returned object is filled in by the time the tests run.
+ */
+export function servedForSuite(env: Record<string, string> = {}): { rt: TestRuntime; server: Listening } {
+  const suite = {} as { rt: TestRuntime; server: Listening };
+  beforeAll(async () => {
+    suite.rt = await startRuntime(env);
+    suite.server = await listen(suite.rt);
+    await suite.rt.pool.ready;
+  });
+  afterAll(async () => {
+    await suite.server?.close();
+    await suite.rt?.pool.close();
+  });
+  return suite;
 }
 
 /** A JPEG whose header claims `width`×`height` pixels (a decompression-bomb stand-in: tiny file, huge image). */

@@ -21,7 +21,7 @@ import { boxesFromProbabilityMap } from './db-postprocess.js';
 import type { Point, Quad } from './geometry.js';
 import { groupLines } from './lines.js';
 import { type OcrManifest, ocrManifest } from './manifest.js';
-import { detectionInputSize, resizeRgb, writeNormalized } from './preprocess.js';
+import { detectionInputSize, resizeNormalized } from './preprocess.js';
 import { type Recognizer, recognizeBoxes } from './recognize.js';
 
 export { type OcrManifest, ocrManifest } from './manifest.js';
@@ -90,9 +90,8 @@ async function loadOcr(manifest: OcrManifest, context: LoadContext): Promise<Pre
     };
 
     const size = detectionInputSize(image.width, image.height, det.maxSide);
-    const resized = await resizeRgb(image, size.width, size.height);
     const input = new Float32Array(3 * size.width * size.height);
-    writeNormalized(resized, det.normalization, manifest.channelOrder, input);
+    resizeNormalized(image, size.width, size.height, det.normalization, manifest.channelOrder, input);
     const preprocess = lap();
 
     const detOut = await detector.run({
