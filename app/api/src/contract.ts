@@ -137,16 +137,25 @@ export const FailedModelSchema = z
   .openapi('FailedModel');
 export type FailedModel = z.infer<typeof FailedModelSchema>;
 
-/** One entry of GET /v1/models: a served model, or one that failed to load. */
-export const ModelEntrySchema = z.union([ModelInfoSchema, FailedModelSchema]);
+/** A model that serves, as /v1/models lists it: its metadata and `status: "ready"`. */
+export const ServedModelSchema = ModelInfoSchema.extend({ status: z.literal('ready') }).openapi(
+  'ServedModel',
+);
+
+/** One entry of GET /v1/models: a served model (`status: "ready"`), or one that failed to load (`"failed"`). */
+export const ModelEntrySchema = z.union([ServedModelSchema, FailedModelSchema]);
 export type ModelEntry = z.infer<typeof ModelEntrySchema>;
 
 export const HealthResponseSchema = z
   .object({
     status: z.literal('ok'),
     version: z.string().openapi({ example: '0.1.0' }),
-    models: z.array(z.string()).openapi({ example: ['ocr'] }),
-    ready: z.boolean(),
+    models: z.array(z.string()).openapi({ example: ['ocr'], description: 'Every model in models/' }),
+    ready: z.boolean().openapi({ description: 'What /ready answers: true once loading is over' }),
+    failed: z.array(z.string()).openapi({
+      example: [],
+      description: 'Models whose files failed to load (the others serve): see /v1/models for the reason',
+    }),
   })
   .openapi('Health');
 export type HealthResponse = z.infer<typeof HealthResponseSchema>;

@@ -66,7 +66,7 @@ describe('before warm-up', () => {
 
     const health = await request('/health');
     expect(health.status).toBe(200);
-    expect(await health.json()).toEqual({ status: 'ok', version, models: ['ocr'], ready: false });
+    expect(await health.json()).toEqual({ status: 'ok', version, models: ['ocr'], ready: false, failed: [] });
 
     const predict = await request('/v1/models/ocr/predict', raw(png));
     expect(predict.status).toBe(503);
@@ -86,6 +86,7 @@ describe('contract through app.request()', () => {
       version,
       models: ['ocr'],
       ready: true,
+      failed: [],
     });
     const ready = await request('/ready');
     expect(ready.status).toBe(200);
@@ -104,7 +105,7 @@ describe('contract through app.request()', () => {
     const res = await request('/v1/models/ocr');
     expect(res.status).toBe(200);
     const info = (await res.json()) as Record<string, unknown>;
-    expect(info).toMatchObject({ name: 'ocr', task: 'ocr', provider: 'cpu' });
+    expect(info).toMatchObject({ name: 'ocr', task: 'ocr', provider: 'cpu', status: 'ready' });
     expect(info).toEqual(list[0]);
     // What it advertises is what it takes: OCR is a pipeline, served through the image interface (one BYTES
     // input), not the FP32 tensors of its stages, which /v2 refuses; /v1 and /v2 say the same.

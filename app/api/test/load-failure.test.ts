@@ -49,8 +49,13 @@ const predict = (model: string) =>
   });
 
 describe('a model that fails to load', () => {
-  it('leaves the server ready, and the other models serving', async () => {
+  it('leaves the server ready, and the other models serving; /health names the failed ones', async () => {
     expect((await request('/ready')).status).toBe(200);
+    expect(await (await request('/health')).json()).toMatchObject({
+      ready: true,
+      models: ['empty', 'garbage', 'missing', 'yolo'],
+      failed: ['empty', 'garbage', 'missing'],
+    });
     const res = await predict('yolo');
     expect(res.status).toBe(200);
     expect(((await res.json()) as { model: string }).model).toBe('yolo');
@@ -63,7 +68,13 @@ describe('a model that fails to load', () => {
       reason?: string;
     }[];
     const byName = Object.fromEntries(list.map((m) => [m.name, m]));
-    expect(byName.yolo?.status).toBeUndefined();
+    // Every entry says its state, so a client looping over the list can skip the failed ones.
+    expect(list.map((m) => [m.name, m.status])).toEqual([
+      ['yolo', 'ready'],
+      ['empty', 'failed'],
+      ['garbage', 'failed'],
+      ['missing', 'failed'],
+    ]);
     expect(byName.empty).toMatchObject({ status: 'failed', task: 'detect' });
     expect(byName.empty?.reason).toMatch(
       /empty\/model\.onnx is empty \(0 bytes\).*[Ee]xport the model again/,

@@ -1,5 +1,6 @@
-// Liveness and readiness. /health answers as long as the process runs; /ready only once every model is
-// loaded and warmed up in every worker (and no longer once shutdown begins), for health checks and rollouts.
+// Liveness and readiness. /health answers as long as the process runs; /ready once every worker has loaded and
+// warmed up its models (and no longer once shutdown begins), for health checks and rollouts. A model whose files
+// fail to load is isolated by design: it does not hold readiness back, it is listed as failed.
 import { createRoute } from '@hono/zod-openapi';
 import { HealthResponseSchema, ReadyResponseSchema } from '../contract.js';
 import { errorResponse, notReady } from '../errors.js';
@@ -10,10 +11,10 @@ const health = createRoute({
   method: 'get',
   path: '/health',
   tags: ['health'],
-  summary: 'Liveness: the process is up',
+  summary: 'Liveness: the process is up; which models there are, and which failed to load',
   responses: {
     200: {
-      description: 'Up',
+      description: 'Up (also while loading: see `ready`)',
       content: {
         'application/json': {
           schema: HealthResponseSchema,
@@ -27,10 +28,14 @@ const ready = createRoute({
   method: 'get',
   path: '/ready',
   tags: ['health'],
-  summary: 'Readiness: every model is loaded and warmed up',
+  summary: 'Readiness: loading is over and at least one model serves',
+  description:
+    '200 once every model was loaded and warmed up, or failed to: a model whose files fail to load does not hold ' +
+    'the others back; it is listed in `failed` at /health and with its reason at /v1/models, and its predictions ' +
+    'answer 503 `model_failed`. 503 while loading, while shutting down, or when no model loaded at all.',
   responses: {
     200: {
-      description: 'Ready to serve predictions',
+      description: 'Ready to serve predictions (check /health `failed` for models that did not load)',
       content: { 'application/json': { schema: ReadyResponseSchema } },
     },
     ...notReadyError,
@@ -46,6 +51,7 @@ export function healthRouter(deps: AppDeps) {
         version: deps.version,
         models: deps.plane.modelNames,
         ready: deps.plane.isReady,
+        failed: deps.plane.failed().map((m) => m.name),
       },
       200,
     ),

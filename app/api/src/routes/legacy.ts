@@ -10,7 +10,7 @@ const models = createRoute({
   method: 'get',
   path: '/models',
   tags: ['legacy'],
-  summary: 'Names of the served models',
+  summary: 'Names of every model in models/ (/v1/models says which failed to load, and why)',
   responses: {
     200: {
       description: 'Model names',

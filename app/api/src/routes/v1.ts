@@ -1,7 +1,7 @@
 // /v1: model metadata, and predictions on an image sent as multipart (`image` field) or as the raw body.
 import { performance } from 'node:perf_hooks';
 import { createRoute, z } from '@hono/zod-openapi';
-import { ModelEntrySchema, ModelInfoSchema } from '../contract.js';
+import { ModelEntrySchema, type ModelInfo, ServedModelSchema } from '../contract.js';
 import { HOW_TO_SEND_IMAGE } from '../errors.js';
 import { servedInfo } from '../v2/image-interface.js';
 import { imageContentType, isMultipart, multipartPartLimit } from './image-upload.js';
@@ -18,10 +18,12 @@ const list = createRoute({
   method: 'get',
   path: '/v1/models',
   tags: ['v1'],
-  summary: 'Metadata of every model: task, inputs, outputs, labels, execution provider',
+  summary: 'Every model: `status` "ready" with its metadata, or "failed" with the reason it did not load',
   responses: {
     200: {
-      description: 'Models, and the ones that failed to load with the reason',
+      description:
+        'The served models (`status: "ready"`: task, inputs, outputs, labels, execution provider), then the ones ' +
+        'that failed to load (`status: "failed"`, `reason`): a failed model answers its predictions with 503',
       content: { 'application/json': { schema: z.array(ModelEntrySchema) } },
     },
     ...notReadyError,
@@ -35,7 +37,7 @@ const get = createRoute({
   summary: 'Metadata of one model',
   request: { params: ModelNameParam },
   responses: {
-    200: { description: 'Model', content: { 'application/json': { schema: ModelInfoSchema } } },
+    200: { description: 'Model', content: { 'application/json': { schema: ServedModelSchema } } },
     ...notFoundError,
     ...notReadyError,
   },
@@ -68,8 +70,9 @@ const PredictQuery = z.object({
 
 export function v1Router(deps: AppDeps) {
   const router = newRouter();
-  router.openapi(list, (c) => c.json([...deps.plane.models().map(servedInfo), ...deps.plane.failed()], 200));
-  router.openapi(get, (c) => c.json(servedInfo(deps.plane.model(c.req.valid('param').name, 'name')), 200));
+  const served = (info: ModelInfo) => ({ ...servedInfo(info), status: 'ready' as const });
+  router.openapi(list, (c) => c.json([...deps.plane.models().map(served), ...deps.plane.failed()], 200));
+  router.openapi(get, (c) => c.json(served(deps.plane.model(c.req.valid('param').name, 'name')), 200));
 
   const predict = createRoute({
     method: 'post',

@@ -126,7 +126,8 @@ const ready = createRoute({
   method: 'get',
   path: '/v2/health/ready',
   tags: ['v2'],
-  summary: 'Server readiness: every model loaded (a 4xx status means not ready, as the protocol says)',
+  summary:
+    'Server readiness, as /ready: loading is over (a model that failed to load does not hold it back; see /v1/models). A 4xx status means not ready, as the protocol says',
   responses: {
     200: {
       description: 'Ready',
