@@ -296,7 +296,13 @@ describe('the stack', () => {
   it('answers the API contract through the UI proxy: health, models, predict, bad input', async () => {
     const health = await api('/health');
     expect(health.status).toBe(200);
-    expect(await health.json()).toEqual({ status: 'ok', version: VERSION, models: ['ocr'], ready: true, failed: [] });
+    expect(await health.json()).toEqual({
+      status: 'ok',
+      version: VERSION,
+      models: ['ocr'],
+      ready: true,
+      failed: [],
+    });
 
     const models = (await (await api('/v1/models')).json()) as {
       name: string;
