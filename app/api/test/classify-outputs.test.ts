@@ -109,6 +109,17 @@ describe('classify outputs on a real session', () => {
     ).toBe('a');
   });
 
+  it('a "resize" smaller than the model\'s fixed input is refused at load naming "resize"', async () => {
+    const big = linearClassifierModel({
+      inputSize: { width: 224, height: 224 },
+      weights: [[1], [0], [0]],
+      bias: [0],
+    });
+    await expect(load('small-resize', { resize: 100 }, big)).rejects.toThrow(
+      /"resize" 100 is smaller than the model's input 224x224, so the centre crop would not fit: set "resize" to at least 224/,
+    );
+  });
+
   it('"probabilities" out of 0..1 and non-finite scores are errors naming the value and the fix', async () => {
     const raw = await load('raw-scores', { output: 'probabilities', normalization: halves }, isRedModel());
     await expect(raw.predict(solidImage(8, 8, [255, 0, 0]), {})).rejects.toThrow(

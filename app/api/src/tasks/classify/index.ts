@@ -30,6 +30,14 @@ export const classifyTask: TaskDefinition<ClassifyManifest> = {
       const labels = manifest.labels ? await loadLabels(manifest.labels, context.modelDir) : undefined;
       const classes = classifierClassCount(io.output, io.input);
       if (labels) checkClassCount(classes, labels, '"labels"');
+      // The manifest schema checks "resize" against "inputSize"; an input size read from the model is checked here.
+      const crop = Math.max(io.width, io.height);
+      if (manifest.resize !== undefined && manifest.resize < crop) {
+        throw new Error(
+          `"resize" ${manifest.resize} is smaller than the model's input ${io.width}x${io.height}, so the centre ` +
+            `crop would not fit: set "resize" to at least ${crop}, or leave it out`,
+        );
+      }
       return { ...io, labels, batching: batchPolicy(manifest.batching, io.input, model.provider) };
     });
     const { width, height } = io;
