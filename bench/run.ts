@@ -16,6 +16,8 @@ import {
   sampleRss,
   scrape,
   stageBreakdown,
+  THREAD_GROUPS,
+  type ThreadGroup,
   waitIdle,
 } from './lib/api-client.js';
 import { API_ENTRY, type ApiProcess, startApi } from './lib/api-process.js';
@@ -375,14 +377,24 @@ function cpuUse(
   before: Scrape,
   after: Scrape,
   requests: number,
-  used: { seconds: number; machineCores: number },
+  used: { seconds: number; machineCores: number; selfSeconds: number },
 ): CpuUse | undefined {
   if (before.cpuSeconds === undefined || after.cpuSeconds === undefined || requests === 0) return undefined;
   const apiSeconds = after.cpuSeconds - before.cpuSeconds;
+  const perRequest = (seconds: number) => (1000 * seconds) / requests;
+  const thread = (group: ThreadGroup) => {
+    const [a, b] = [before.threadCpuSeconds[group], after.threadCpuSeconds[group]];
+    return a === undefined || b === undefined ? undefined : perRequest(b - a);
+  };
+  const [main, inference, other] = THREAD_GROUPS.map(thread);
   return {
-    apiMsPerRequest: (1000 * apiSeconds) / requests,
+    apiMsPerRequest: perRequest(apiSeconds),
     apiCores: apiSeconds / used.seconds,
     machineCores: used.machineCores,
+    ...(main !== undefined && inference !== undefined && other !== undefined
+      ? { threadMsPerRequest: { main, inference, other } }
+      : {}),
+    clientMsPerRequest: perRequest(used.selfSeconds),
   };
 }
 

@@ -9,8 +9,23 @@ import { fileURLToPath } from 'node:url';
 import { buildIfChanged } from './build.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const apiPort = process.env.API_PORT ?? '8000';
-const uiPort = process.env.UI_PORT ?? '8501';
+
+/** A port setting, or its default when unset or empty; anything else ends here with one line naming it. */
+function portSetting(name, fallback) {
+  const value = process.env[name] || fallback;
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 65535) {
+    console.error(`modelship: ${name}=${JSON.stringify(value)} is not a port: give a number from 1 to 65535`);
+    process.exit(1);
+  }
+  return value;
+}
+const apiPort = portSetting('API_PORT', '8000');
+const uiPort = portSetting('UI_PORT', '8501');
+if (Number(apiPort) === Number(uiPort)) {
+  // Both would pass the free-port check below, then the second server would find its port taken.
+  console.error(`modelship: API_PORT and UI_PORT are both ${apiPort}: give them different ports`);
+  process.exit(1);
+}
 const services = [
   {
     name: 'api',

@@ -44,7 +44,12 @@ export interface Scrape {
   cpuSeconds: number | undefined;
   /** Requests admitted and not finished, running or queued. */
   inFlight: number | undefined;
+  /** CPU seconds per thread group (Linux): main, inference (workers), other (GC, libuv, libvips). */
+  threadCpuSeconds: Partial<Record<ThreadGroup, number>>;
 }
+
+export const THREAD_GROUPS = ['main', 'inference', 'other'] as const;
+export type ThreadGroup = (typeof THREAD_GROUPS)[number];
 
 export async function scrape(baseUrl: string): Promise<Scrape> {
   const res = await fetchRetry(`${baseUrl}/metrics`);
@@ -55,6 +60,12 @@ export async function scrape(baseUrl: string): Promise<Scrape> {
     rssBytes: sampleValue(samples, 'process_resident_memory_bytes'),
     cpuSeconds: sampleValue(samples, 'process_cpu_seconds_total'),
     inFlight: sampleValue(samples, 'modelship_inflight_requests'),
+    threadCpuSeconds: Object.fromEntries(
+      THREAD_GROUPS.flatMap((thread) => {
+        const value = sampleValue(samples, 'modelship_thread_cpu_seconds_total', { thread });
+        return value === undefined ? [] : [[thread, value]];
+      }),
+    ),
   };
 }
 

@@ -31,15 +31,24 @@ function machineTimes(): { busy: number; total: number } {
   return { busy: busy / 1000, total: total / 1000 };
 }
 
-/** Starts counting; `stop()` gives the seconds elapsed and the machine's busy cores on average over them. */
-export function cpuMeter(): { stop(): { seconds: number; machineCores: number } } {
+/**
+ * Starts counting; `stop()` gives the seconds elapsed, the machine's busy cores on average over them, and the CPU
+ * seconds of this (the bench's) process, whose load generator shares the cores with the API.
+ */
+export function cpuMeter(): { stop(): { seconds: number; machineCores: number; selfSeconds: number } } {
   const before = machineTimes();
+  const self = process.cpuUsage();
   const started = performance.now();
   return {
     stop() {
       const after = machineTimes();
       const seconds = (performance.now() - started) / 1000;
-      return { seconds, machineCores: (after.busy - before.busy) / seconds };
+      const { user, system } = process.cpuUsage(self);
+      return {
+        seconds,
+        machineCores: (after.busy - before.busy) / seconds,
+        selfSeconds: (user + system) / 1e6,
+      };
     },
   };
 }

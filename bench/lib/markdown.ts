@@ -228,6 +228,7 @@ export function renderMarkdown(r: BenchResults): string {
     '',
     'API: `POST /predict` (JSON, base64 PNG) over keep-alive HTTP on 127.0.0.1. Peer: `ocr.detect(buffer)` in-process.',
     'Stages: mean ms per request from the `/metrics` histograms, diffed around each input.',
+    'What each OCR pipeline change did, commit against commit in one run: [ocr-ab.md](ocr-ab.md).',
     '',
     markdownTable(
       [
@@ -368,7 +369,11 @@ export function renderThroughput(throughput: BenchResults['throughput'], cores: 
         'p99 ms',
         'errors',
         'API CPU ms per request',
+        'of which main thread',
+        'inference workers',
+        'other threads',
         'API busy cores',
+        'load generator ms per request',
         'machine busy cores',
       ],
       throughput.runs.map((t) => [
@@ -384,14 +389,22 @@ export function renderThroughput(throughput: BenchResults['throughput'], cores: 
         num(t.latency.p99),
         String(t.errors),
         num(t.cpu?.apiMsPerRequest),
+        num(t.cpu?.threadMsPerRequest?.main),
+        num(t.cpu?.threadMsPerRequest?.inference),
+        num(t.cpu?.threadMsPerRequest?.other),
         num(t.cpu?.apiCores),
+        num(t.cpu?.clientMsPerRequest),
         num(t.cpu?.machineCores),
       ]),
     ),
     '',
     `CPU: the API process's CPU time (every thread) and the cores it kept busy, next to the whole machine's busy cores ` +
       `(the API, the bench's load generator and anything else). On ${cores} cores, concurrency ${cores} ` +
-      `can only be ${cores}× concurrency 1 while the API uses the same CPU per request at both, keeps one core busy at 1 client, and nothing else takes the others.`,
+      `can only be ${cores}× concurrency 1 while the API uses the same CPU per request at both, keeps one core busy at 1 client, and nothing else takes the others. ` +
+      "The API's CPU is split by thread (from /proc, Linux only): the main thread (HTTP, JSON, base64, header read, hand-off to a worker), " +
+      "the inference workers (decode, pre- and postprocessing, onnxruntime) and the other threads (V8's garbage collector and compiler, libuv's pool, libvips). " +
+      "The other threads' work partly overlaps a worker's at 1 client: it adds more to the CPU per request than to the latency, " +
+      'so the more of it there is, the further concurrency 2 falls short of 2×. The load generator (autocannon, in the bench process) shares the same cores.',
     '',
     throughput.health
       ? `Health under load: \`GET /health\` while ${throughput.health.concurrency} predictions are in flight: ` +

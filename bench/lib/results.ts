@@ -93,6 +93,14 @@ export interface CpuUse {
   apiCores: number;
   /** Cores busy on the whole machine (the API, the bench's own load generator and anything else running). */
   machineCores: number;
+  /**
+   * The API's CPU per request by thread (Linux): the main thread (HTTP, JSON, base64, header read, hand-off),
+   * the inference workers (decode, pre/postprocessing, onnxruntime) and the others (V8's garbage collector and
+   * compiler, libuv's pool, libvips' threads).
+   */
+  threadMsPerRequest?: { main: number; inference: number; other: number };
+  /** The bench process's own CPU per request: the load generator (autocannon) shares the cores. */
+  clientMsPerRequest?: number;
 }
 
 export interface HealthUnderLoad {

@@ -103,7 +103,13 @@ function sampleResults(): BenchResults {
           requestsPerSecond: 15,
           latency: api,
           errors: 0,
-          cpu: { apiMsPerRequest: 131, apiCores: 1.97, machineCores: 2 },
+          cpu: {
+            apiMsPerRequest: 131,
+            apiCores: 1.97,
+            machineCores: 2,
+            threadMsPerRequest: { main: 9, inference: 110, other: 12 },
+            clientMsPerRequest: 4.5,
+          },
         },
         { concurrency: 8, seconds: 10, requests: 160, requestsPerSecond: 16, latency: peer, errors: 0 },
       ],
@@ -200,9 +206,11 @@ describe('renderMarkdown', () => {
     ];
     const md = renderMarkdown(r);
     expect(md).toMatch(/\| 1 \| 10 \| 150 \| 8\.00 \| 1\.00× \|/);
-    expect(md).toMatch(/\| 2 \| 10 \| 150 \| 15\.0 \| 1\.88× \|.* \| 0 \| 131 \| 1\.97 \| 2\.00 \|$/m);
+    expect(md).toMatch(
+      /\| 2 \| 10 \| 150 \| 15\.0 \| 1\.88× \|.* \| 0 \| 131 \| 9\.00 \| 110 \| 12\.0 \| 1\.97 \| 4\.50 \| 2\.00 \|$/m,
+    );
     // A run without CPU figures (an older results file) still renders.
-    expect(md).toMatch(/\| 8 \| 10 \| 160 \| 16\.0 \| 2\.00× \|.* \| 0 \| n\/a \| n\/a \| n\/a \|$/m);
+    expect(md).toMatch(/\| 8 \| 10 \| 160 \| 16\.0 \| 2\.00× \|.* \| 0( \| n\/a){7} \|$/m);
     expect(md).toContain('**The GPU gain is unmeasured here**');
     expect(md).toContain('| detect | photo | on: maxBatchSize 8 | 8 | 150 | 8.00 |');
   });

@@ -147,6 +147,22 @@ describe('npm start', () => {
     }
   });
 
+  it('refuses a port setting that is no port, or the same port twice, in one line naming the variable', async () => {
+    const port = String(await freePort());
+    for (const [env, line] of [
+      [{ API_PORT: 'abc' }, 'modelship: API_PORT="abc" is not a port: give a number from 1 to 65535'],
+      [{ UI_PORT: '70000' }, 'modelship: UI_PORT="70000" is not a port: give a number from 1 to 65535'],
+      [
+        { API_PORT: port, UI_PORT: port },
+        `modelship: API_PORT and UI_PORT are both ${port}: give them different ports`,
+      ],
+    ] as const) {
+      const started = npmStart(env);
+      expect(await within('the refusal', started.exited, 10_000, started.output)).toBe(1);
+      expect(started.output().trim()).toBe(line);
+    }
+  });
+
   it('stops the other service and exits non-zero when one fails', async () => {
     const [apiPort, uiPort] = [await freePort(), await freePort()];
     const started = npmStart({

@@ -290,6 +290,16 @@ describe('desktop', () => {
       .toContain('could not be opened as an image');
   });
 
+  it('takes a PNG whose file name has no extension (the browser gives it no type): typed by its bytes', async () => {
+    const fixture = await textFixture('word');
+    await page.locator('#file').setInputFiles({ name: 'scan_noext', mimeType: '', buffer: fixture.png });
+    await expect.poll(() => page.locator('#image-name').textContent()).toMatch(/^scan_noext · \d+×\d+/);
+    const upload = page.waitForRequest((r) => r.url().includes('/api/v1/models/') && r.method() === 'POST');
+    const body = await predictAndWait(page, () => page.getByRole('button', { name: 'Predict' }).click());
+    expect((await upload).headers()['content-type']).toBe('image/png');
+    expect(body.detections.length).toBeGreaterThan(0);
+  });
+
   it('keeps the last picked image when an earlier, larger one finishes decoding after it', async () => {
     // 6000×6000 takes the browser far longer to decode than the word image picked right after it.
     const large = await sharp({ create: { width: 6000, height: 6000, channels: 3, background: '#fff' } })

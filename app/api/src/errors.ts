@@ -88,6 +88,19 @@ export function validationError(error: z.ZodError, target: string): ApiError {
   });
 }
 
+/**
+ * A whole error message on one line: onnxruntime puts what explains a failed run on the lines after the first
+ * ("Got invalid dimensions for input: input for the following indices / index: 1 Got: 3 Expected: 224").
+ */
+export function oneLine(error: unknown): string {
+  const text = String((error as Error)?.message ?? error)
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '')
+    .join(' / ');
+  return text || 'unknown error';
+}
+
 /** The first line of an error message: native libraries (sharp, onnxruntime) add multi-line dumps. */
 export function firstLine(error: unknown): string {
   // libvips ends some messages with a colon before the details on the next line ("corrupt header:").

@@ -1,6 +1,7 @@
 // Prometheus metrics. Each app gets its own registry (tests build several apps in one process).
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { StageTimings } from './tasks/types.js';
+import { threadCpuSeconds, threadGroup } from './thread-cpu.js';
 
 export interface Metrics {
   registry: Registry;
@@ -14,6 +15,8 @@ export interface PoolGauges {
   queueDepth: number;
   inFlight: number;
   workers: number;
+  /** The inference workers' OS thread ids, for the per-thread CPU counter (none: all count as other). */
+  inferenceThreadIds?: ReadonlySet<number>;
 }
 
 export function createMetrics(pool: () => PoolGauges): Metrics {
@@ -64,6 +67,7 @@ export function createMetrics(pool: () => PoolGauges): Metrics {
       this.set(pool().workers);
     },
   });
+  threadCpuCounter(registry, () => pool().inferenceThreadIds ?? new Set());
   return {
     registry,
     requests,
@@ -76,4 +80,31 @@ export function createMetrics(pool: () => PoolGauges): Metrics {
       }
     },
   };
+}
+
+/**
+ * `modelship_thread_cpu_seconds_total{thread="main|inference|other"}` (Linux only): where the process's CPU
+ * goes. Each scrape adds every live thread's CPU since the last one (a new thread's whole total) to its group.
+ */
+function threadCpuCounter(registry: Registry, inference: () => ReadonlySet<number>): void {
+  if (threadCpuSeconds() === undefined) return;
+  const seen = new Map<number, number>();
+  const counter = new Counter({
+    name: 'modelship_thread_cpu_seconds_total',
+    help: 'CPU seconds by thread group: main (HTTP, JSON, hand-off to workers), inference (the workers), other (garbage collector, libuv pool, libvips)',
+    labelNames: ['thread'] as const,
+    registers: [registry],
+    collect() {
+      const now = threadCpuSeconds();
+      if (!now) return;
+      const workers = inference();
+      for (const [tid, seconds] of now) {
+        const more = seconds - (seen.get(tid) ?? 0);
+        if (more > 0) this.inc({ thread: threadGroup(tid, workers) }, more);
+        seen.set(tid, seconds);
+      }
+      for (const tid of seen.keys()) if (!now.has(tid)) seen.delete(tid);
+    },
+  });
+  for (const thread of ['main', 'inference', 'other'] as const) counter.inc({ thread }, 0);
 }

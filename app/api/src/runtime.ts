@@ -57,6 +57,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     queueDepth: pool.queueDepth,
     inFlight: pool.inFlight,
     workers: pool.workers,
+    inferenceThreadIds: pool.inferenceThreadIds,
   }));
   const plane = new DataPlane({ pool, config, modelNames: manifests.map((m) => m.name), metrics });
   const deps: AppDeps = {

@@ -6,7 +6,7 @@ import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { Tensor } from 'onnxruntime-node';
 import sharp from 'sharp';
 import type { FailedModel } from './contract.js';
-import { firstLine } from './errors.js';
+import { firstLine, oneLine } from './errors.js';
 import { flattenOnContrast } from './images/flatten.js';
 import { explainLoadFailure } from './models/load-failure.js';
 import type {
@@ -24,6 +24,7 @@ import type {
 } from './pool/protocol.js';
 import { findTask } from './tasks/index.js';
 import type { Predictor, PredictResult, RgbImage, RunLimits } from './tasks/types.js';
+import { osThreadId } from './thread-cpu.js';
 
 const config = workerData as WorkerData;
 const predictors = new Map<string, Predictor>();
@@ -69,7 +70,7 @@ async function loadAll(): Promise<void> {
       await predictor.predict(warmupImage(), {});
     } catch (error) {
       await predictor.release().catch(() => undefined);
-      const reason = `the warm-up prediction failed: ${firstLine(error)}. Check that the model's inputs and outputs match its task (see models/README.md)`;
+      const reason = `the warm-up prediction failed: ${oneLine(error)}. Check that the model's inputs and outputs match its task (see models/README.md)`;
       failed.set(model.name, { name: model.name, task: model.task, status: 'failed', reason });
       continue;
     }
@@ -225,7 +226,7 @@ async function infer(request: Extract<WorkerRequest, { kind: 'infer' }>): Promis
     outputs = await predictor.infer(feeds);
   } catch (error) {
     // onnxruntime rejects unknown or missing inputs and wrong shapes here: the client's tensors are at fault.
-    return fail(400, 'validation_error', `inference failed: ${firstLine(error)}`);
+    return fail(400, 'validation_error', `inference failed: ${oneLine(error)}`);
   }
   const plain: Record<string, TensorData> = {};
   for (const [name, tensor] of Object.entries(outputs)) {
@@ -258,7 +259,7 @@ async function handle(
         return info();
     }
   } catch (error) {
-    return fail(500, 'internal_error', firstLine(error));
+    return fail(500, 'internal_error', oneLine(error));
   }
 }
 
@@ -271,6 +272,7 @@ export default loadAll().then(
     parentPort?.postMessage({
       type: 'modelship:worker-ready',
       threadId,
+      osThreadId: osThreadId(),
       failed: [...failed.values()],
     } satisfies WorkerStatus);
     return handle;

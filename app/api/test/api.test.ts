@@ -517,6 +517,32 @@ describe('through a real listening server', () => {
     expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
   });
 
+  it.runIf(process.platform === 'linux')(
+    'GET /metrics: CPU seconds by thread group, a prediction counted in the inference workers',
+    async () => {
+      expect(rt.pool.inferenceThreadIds.size).toBe(2);
+      const cpu = async () => {
+        const text = await (await fetch(`${server.url}/metrics`)).text();
+        const group = (thread: string) =>
+          Number(
+            new RegExp(`^modelship_thread_cpu_seconds_total\\{thread="${thread}"\\} (\\S+)$`, 'm').exec(
+              text,
+            )?.[1],
+          );
+        return { main: group('main'), inference: group('inference'), other: group('other') };
+      };
+      const before = await cpu();
+      expect(before.main).toBeGreaterThan(0);
+      const res = await fetch(`${server.url}/v1/models/ocr/predict`, raw(png));
+      expect(res.status).toBe(200);
+      const after = await cpu();
+      // /proc counts in 10 ms ticks: an OCR prediction (detection and recognition networks) takes several.
+      expect(after.inference - before.inference).toBeGreaterThanOrEqual(0.01);
+      expect(after.main).toBeGreaterThanOrEqual(before.main);
+      expect(after.other).toBeGreaterThanOrEqual(before.other);
+    },
+  );
+
   it('GET /openapi.json: an OpenAPI 3.1 document of every route, with resolvable $refs', async () => {
     const doc = (await (await fetch(`${server.url}/openapi.json`)).json()) as {
       openapi: string;

@@ -65,11 +65,26 @@ describe('loadManifests', () => {
       /field "detection\.threshold": /,
     ],
     ['unknown field', { ...ocrJson, thresold: 0.5 }, /thresold/],
+    [
+      'a classifier without "model"',
+      { name: 'cls', task: 'classify' },
+      /field "model": is required: the path of the \.onnx model file \(e\.g\. "model\.onnx"\), relative to the model's folder/,
+    ],
+    [
+      'a detector whose "model" is a number',
+      { name: 'det', task: 'detect', model: 7 },
+      /field "model": the path of the \.onnx/,
+    ],
   ])('refuses %s, naming the file and the field', async (_name, manifest, message) => {
     const dir = await modelsDir({ broken: manifest });
     const error = loadManifests(dir);
     await expect(error).rejects.toThrow(message);
     await expect(error).rejects.toThrow(join(dir, 'broken', 'model.json'));
+  });
+
+  it('accepts a model.json saved with a UTF-8 byte-order mark (Windows Notepad)', async () => {
+    const dir = await modelsDir({ bom: `\uFEFF${JSON.stringify({ ...ocrJson, name: 'bom' })}` });
+    expect((await loadManifests(dir)).map((m) => m.name)).toEqual(['bom']);
   });
 
   it('refuses duplicate model names', async () => {

@@ -54,6 +54,16 @@ describe('ctcGreedyDecode', () => {
     expect(ctcGreedyDecode(probs, 0, 3, n, noSpace, 0.1).text).toBe('ab');
   });
 
+  it('reads one space for one gap, even when the space class peaks twice across blank steps', () => {
+    const n = labels.length;
+    // a, space, blank, blank with 0.2 on the space, space, b: one word gap.
+    const probs = steps([1, 4, 0, 0, 4, 2]);
+    probs[3 * n] = 0.8;
+    probs[3 * n + 4] = 0.2;
+    expect(decode(probs).text).toBe('a b');
+    expect(ctcGreedyDecode(probs, 0, 6, n, labels, 0.1).text).toBe('a b');
+  });
+
   it('averages the probabilities of the kept characters only', () => {
     const n = labels.length;
     const probs = steps([0, 1, 1, 2]);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { resizeRgb } from '../src/images/resize.js';
 import { isTall, warpQuad } from '../src/tasks/ocr/crop.js';
 import type { Quad } from '../src/tasks/ocr/geometry.js';
-import { detectionInputSize, resizeRgb, writeNormalized } from '../src/tasks/ocr/preprocess.js';
+import { detectionInputSize, resizeNormalized, writeNormalized } from '../src/tasks/ocr/preprocess.js';
 import {
   cropForRecognition,
   packBatch,
@@ -56,7 +57,7 @@ describe('detectionInputSize', () => {
   });
 });
 
-describe('resizeRgb', () => {
+describe('resizeRgb (images/resize.ts)', () => {
   it('resizes with sharp to the exact size, and returns the same image when the size is unchanged', async () => {
     const img = coordinateImage(50, 20);
     const out = await resizeRgb(img, 64, 32);
@@ -64,6 +65,71 @@ describe('resizeRgb', () => {
     expect(out.height).toBe(32);
     expect(out.data.length).toBe(64 * 32 * 3);
     expect(await resizeRgb(img, 50, 20)).toBe(img);
+  });
+});
+
+describe('resizeNormalized', () => {
+  /** A one-channel row (the same byte in R, G and B) as an RGB image. */
+  const grey = (values: number[], width = values.length, height = 1): RgbImage => ({
+    data: new Uint8Array(values.flatMap((v) => [v, v, v])),
+    width,
+    height,
+  });
+  const plane = (out: Float32Array, c: number, size: number) => [...out.subarray(c * size, (c + 1) * size)];
+
+  it("upscales as cv2.resize's INTER_LINEAR does: centres aligned, clamped at the borders", () => {
+    // cv2.resize(np.uint8([[0, 100]]), (4, 1)) == [[0, 25, 75, 100]]
+    const out = new Float32Array(3 * 4);
+    resizeNormalized(grey([0, 100]), 4, 1, unit, 'rgb', out);
+    for (let c = 0; c < 3; c++) expect(plane(out, c, 4)).toEqual([0, 25, 75, 100]);
+  });
+
+  it('downscales from the 2 × 2 nearest pixels (no area average), rounding to a byte', () => {
+    // 4 -> 2 columns: centres at 0.5 and 2.5, each half-way between two pixels.
+    const out = new Float32Array(3 * 2);
+    resizeNormalized(grey([0, 9, 100, 255]), 2, 1, unit, 'rgb', out);
+    expect(plane(out, 0, 2)).toEqual([5, 178]);
+    // 1 × 4 -> 1 × 2 down the rows.
+    const column = new Float32Array(3 * 2);
+    resizeNormalized(grey([0, 9, 100, 255], 1, 4), 1, 2, unit, 'rgb', column);
+    expect(plane(column, 0, 2)).toEqual([5, 178]);
+  });
+
+  it('interpolates in both directions at once', () => {
+    // 2 × 2 -> 4 × 4: the inner 2 × 2 samples sit a quarter of a pixel from their nearest source pixel.
+    const out = new Float32Array(3 * 16);
+    resizeNormalized(grey([0, 100, 100, 200], 2, 2), 4, 4, unit, 'rgb', out);
+    expect(plane(out, 0, 16)).toEqual([
+      0, 25, 75, 100, 25, 50, 100, 125, 75, 100, 150, 175, 100, 125, 175, 200,
+    ]);
+  });
+
+  it('normalises each tensor channel with its own mean and std, blue first for BGR', () => {
+    const img: RgbImage = { data: new Uint8Array([10, 20, 30, 10, 20, 30]), width: 2, height: 1 };
+    const norm = {
+      mean: [0.1, 0.2, 0.3] as [number, number, number],
+      std: [0.5, 0.25, 2] as [number, number, number],
+      scale: 0.01,
+    };
+    const out = new Float32Array(3 * 3);
+    resizeNormalized(img, 3, 1, norm, 'bgr', out);
+    const expected = [(0.3 - 0.1) / 0.5, (0.2 - 0.2) / 0.25, (0.1 - 0.3) / 2];
+    for (let c = 0; c < 3; c++)
+      for (const v of plane(out, c, 3)) expect(v).toBeCloseTo(expected[c] as number, 5);
+  });
+
+  it('writes an image already at the size exactly as writeNormalized does', () => {
+    const img = coordinateImage(5, 3);
+    const norm = {
+      mean: [0.4, 0.5, 0.6] as [number, number, number],
+      std: [0.2, 0.3, 0.4] as [number, number, number],
+      scale: 1 / 255,
+    };
+    const a = new Float32Array(3 * 15);
+    const b = new Float32Array(3 * 15);
+    resizeNormalized(img, 5, 3, norm, 'bgr', a);
+    writeNormalized(img, norm, 'bgr', b);
+    expect([...a]).toEqual([...b]);
   });
 });
 

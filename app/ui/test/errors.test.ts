@@ -1,5 +1,12 @@
+import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { audienceOf, checkImageFile, describeHttpError, describeNetworkError } from '../web/src/errors.js';
+import {
+  audienceOf,
+  checkImageFile,
+  describeHttpError,
+  describeNetworkError,
+  sniffImageType,
+} from '../web/src/errors.js';
 
 describe('describeHttpError', () => {
   it('says the API is down for the proxy 502 and 504', () => {
@@ -86,5 +93,18 @@ describe('checkImageFile', () => {
     expect(checkImageFile({ name: 'x', type: '', size: 10 })?.title).toMatch(/not an image/);
     expect(checkImageFile({ name: 'IMG_1.heic', type: 'image/heic', size: 10 })?.title).toMatch(/HEIC/);
     expect(checkImageFile({ name: 'a.png', type: 'image/png', size: 0 })?.title).toMatch(/empty/);
+  });
+});
+
+describe('sniffImageType', () => {
+  it('types PNG, JPEG and WebP by their first bytes, and nothing else', async () => {
+    const image = sharp({ create: { width: 4, height: 4, channels: 3, background: '#f00' } });
+    const head = async (bytes: Promise<Buffer>) => new Uint8Array((await bytes).subarray(0, 12));
+    expect(sniffImageType(await head(image.clone().png().toBuffer()))).toBe('image/png');
+    expect(sniffImageType(await head(image.clone().jpeg().toBuffer()))).toBe('image/jpeg');
+    expect(sniffImageType(await head(image.clone().webp().toBuffer()))).toBe('image/webp');
+    expect(sniffImageType(await head(image.clone().gif().toBuffer()))).toBeUndefined();
+    expect(sniffImageType(new TextEncoder().encode('%PDF-1.7'))).toBeUndefined();
+    expect(sniffImageType(new Uint8Array())).toBeUndefined();
   });
 });

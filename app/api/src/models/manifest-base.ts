@@ -4,14 +4,27 @@ import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 
+/** A file reference described as `what` in its errors (zod's own for a union would be "Invalid input"). */
+const fileRefNamed = (what: string) =>
+  z.union(
+    [
+      z.string().min(1),
+      z.strictObject({
+        package: z.string().min(1),
+        path: z.string().min(1),
+      }),
+    ],
+    {
+      error: (issue) =>
+        `${issue.input === undefined ? 'is required: ' : ''}${what}, relative to the model's folder, or ` +
+        '{"package": "<npm package>", "path": "<file inside it>"}',
+    },
+  );
+
 /** A model file: a path relative to the model's folder, or an asset inside an installed npm package. */
-export const fileRef = z.union([
-  z.string().min(1),
-  z.strictObject({
-    package: z.string().min(1),
-    path: z.string().min(1),
-  }),
-]);
+export const fileRef = fileRefNamed('the path of a file');
+/** The network a detect or classify model runs: its `model` field. */
+export const onnxFile = fileRefNamed('the path of the .onnx model file (e.g. "model.onnx")');
 export type FileRef = z.infer<typeof fileRef>;
 
 export const normalization = z.strictObject({

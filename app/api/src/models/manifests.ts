@@ -56,7 +56,8 @@ export async function loadManifests(modelsDir: string): Promise<LoadedManifest[]
 function parseManifest(file: string, text: string): Omit<LoadedManifest, 'dir'> {
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    // Windows editors (Notepad) save UTF-8 with a byte-order mark, which JSON.parse refuses.
+    raw = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (error) {
     throw new ManifestError(`${file}: not valid JSON (${(error as Error).message})`);
   }

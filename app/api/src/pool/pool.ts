@@ -52,6 +52,7 @@ export class InferencePool {
   private infos: ModelInfo[] = [];
   private failures: FailedModel[] = [];
   private readonly batchers = new Map<string, DynamicBatcher<BatchItem, PredictResponse>>();
+  private readonly osThreadIds = new Set<number>();
   private started = false;
   private closing = false;
   /** close() waits on these until no task is queued or running (see close()). */
@@ -84,6 +85,11 @@ export class InferencePool {
       closeTimeout: 2 ** 31 - 1,
       execArgv: fromSource ? ['--import', 'tsx'] : [],
       workerData,
+    });
+    // Every worker's OS thread id, replacements included, so /metrics can tell their CPU from the rest's.
+    this.piscina.on('message', (message: WorkerStatus) => {
+      if (message?.type === 'modelship:worker-ready' && message.osThreadId !== undefined)
+        this.osThreadIds.add(message.osThreadId);
     });
     const statuses = this.collectStatuses();
     this.settled = statuses.then(() => undefined);
@@ -144,6 +150,11 @@ export class InferencePool {
   /** Models whose files failed to load, with the reason; the others serve. */
   get failed(): FailedModel[] {
     return this.failures;
+  }
+
+  /** The workers' OS thread ids (Linux; empty elsewhere), for their CPU time in /proc (thread-cpu.ts). */
+  get inferenceThreadIds(): ReadonlySet<number> {
+    return this.osThreadIds;
   }
 
   /** Requests waiting for a worker (the rest of the admitted ones are running). */

@@ -85,5 +85,11 @@ export type InfoResponse = { ok: true; models: ModelInfo[] } | WorkerFailure;
 
 /** Posted by a worker once, after loading and warming up every model (or failing to). */
 export type WorkerStatus =
-  | { type: 'modelship:worker-ready'; threadId: number; failed: FailedModel[] }
+  | {
+      type: 'modelship:worker-ready';
+      threadId: number;
+      /** The OS thread id (Linux), by which /proc counts this worker's CPU time (thread-cpu.ts). */
+      osThreadId?: number;
+      failed: FailedModel[];
+    }
   | { type: 'modelship:worker-failed'; threadId: number; error: string };

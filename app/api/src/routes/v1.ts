@@ -2,8 +2,9 @@
 import { performance } from 'node:perf_hooks';
 import { createRoute, z } from '@hono/zod-openapi';
 import { ModelEntrySchema, ModelInfoSchema } from '../contract.js';
-import { ApiError, HOW_TO_SEND_IMAGE } from '../errors.js';
+import { HOW_TO_SEND_IMAGE } from '../errors.js';
 import { servedInfo } from '../v2/image-interface.js';
+import { imageContentType, isMultipart, multipartPartLimit } from './image-upload.js';
 import { type AppDeps, imageBodyLimit, newRouter } from './router.js';
 import {
   confidenceSchema,
@@ -42,7 +43,7 @@ const get = createRoute({
 
 const MultipartImage = z.object({
   image: z
-    // curl --data-binary without -H sends a urlencoded form, which lands here: say how to send an image. Two
+    // A multipart form without an `image` file: say how to send an image. Two
     // `image` parts arrive as an array: say that one image is taken, not that no file was sent.
     .instanceof(File, {
       error: (issue) =>
@@ -75,7 +76,8 @@ export function v1Router(deps: AppDeps) {
     path: '/v1/models/{name}/predict',
     tags: ['v1'],
     summary: 'Predict on an image: multipart field `image`, or the raw bytes with Content-Type image/*',
-    middleware: [imageBodyLimit(deps)] as const,
+    // The Content-Type is checked before the body is read, the multipart parts counted before they are parsed.
+    middleware: [imageContentType, imageBodyLimit(deps), multipartPartLimit] as const,
     request: {
       params: ModelNameParam,
       query: PredictQuery,
@@ -95,22 +97,11 @@ export function v1Router(deps: AppDeps) {
     const { confidence } = c.req.valid('query');
     c.set('model', deps.plane.label(name));
     deps.plane.model(name, 'name');
-    const contentType = c.req.header('content-type') ?? '';
-    let image: Uint8Array;
-    if (/^multipart\/form-data/i.test(contentType)) {
-      // The form validator ran for this Content-Type, so `image` is a File.
-      const form = c.req.valid('form') as z.infer<typeof MultipartImage>;
-      image = new Uint8Array(await form.image.arrayBuffer());
-    } else if (/^image\//i.test(contentType)) {
-      image = new Uint8Array(await c.req.arrayBuffer());
-    } else {
-      throw new ApiError(
-        415,
-        'unsupported_media_type',
-        `Content-Type "${contentType || 'none'}" is not an image upload: ${HOW_TO_SEND_IMAGE}`,
-        { field: 'content-type' },
-      );
-    }
+    // imageContentType let only multipart and image/* through; for multipart the form validator ran, so
+    // `image` is a File.
+    const image = isMultipart(c.req.header('content-type') ?? '')
+      ? new Uint8Array(await (c.req.valid('form') as z.infer<typeof MultipartImage>).image.arrayBuffer())
+      : new Uint8Array(await c.req.arrayBuffer());
     const options = confidence === undefined ? {} : { confidence };
     return c.json(await deps.plane.predict(name, image, options, c.req.raw.signal, started), 200);
   });

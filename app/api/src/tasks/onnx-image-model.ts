@@ -99,12 +99,31 @@ export function imageIo(
         `this one has inputs ${JSON.stringify(model.inputs)} and outputs ${JSON.stringify(model.outputs)}`,
     );
   }
+  checkChannelsFirst(input, task);
   const fixed = fixedImageSize(input);
   const [width, height] = inputSize ?? fixed ?? fallback;
   if (fixed && (fixed[0] !== width || fixed[1] !== height)) {
     throw new Error(`inputSize [${width}, ${height}] does not match the model's fixed input [${fixed}]`);
   }
   return { input, output, width, height };
+}
+
+/**
+ * Refuses an input that is not [batch, 3, height, width]: TensorFlow/Keras exports are channels-last
+ * [batch, H, W, 3], which onnxruntime would only reject at the first run with a dimension dump (or a resize to 0).
+ */
+function checkChannelsFirst(input: TensorSpec, task: string): void {
+  const { shape } = input;
+  if (shape.length === 4 && (shape[1] === 3 || shape[1] === -1)) return;
+  const shown = `[${shape.map((d) => (d === -1 ? '?' : d))}]`;
+  const nhwc = shape.length === 4 && shape[3] === 3;
+  throw new Error(
+    `input "${input.name}" has shape ${shown}${nhwc ? ' (channels last, NHWC: a TensorFlow/Keras export)' : ''}; ` +
+      `a ${task} model needs an NCHW image input [batch, 3, height, width]. ` +
+      (nhwc
+        ? `Re-export it channels first (tf2onnx: --inputs-as-nchw ${input.name}; PyTorch exports are NCHW already)`
+        : 'Export the model with a batch axis and 3 colour channels first'),
+  );
 }
 
 /** Reads the fixed [width, height] of an NCHW image input, or undefined when dynamic. */

@@ -23,6 +23,18 @@ export interface Problem {
 /** Image types the API decodes (PNG, JPEG, WebP); anything else is refused before uploading. */
 export const ACCEPTED_TYPES = ['image/png', 'image/jpeg', 'image/webp'] as const;
 
+/**
+ * The accepted image type the first bytes say (PNG, JPEG, WebP signatures), or undefined. For files the browser
+ * gives no type: one without an extension ("scan") has an empty type even when it is a PNG.
+ */
+export function sniffImageType(head: Uint8Array): (typeof ACCEPTED_TYPES)[number] | undefined {
+  const ascii = (from: number, to: number) => String.fromCharCode(...head.subarray(from, to));
+  if (head[0] === 0x89 && ascii(1, 4) === 'PNG') return 'image/png';
+  if (head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return 'image/jpeg';
+  if (ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'WEBP') return 'image/webp';
+  return undefined;
+}
+
 function text(value: unknown): string {
   if (typeof value === 'string') return value;
   if (value === undefined || value === null) return '';

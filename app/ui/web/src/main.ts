@@ -3,7 +3,7 @@ import './styles.css';
 import { type ApiState, checkApi, listModels, predict } from './api.js';
 import { buildCurl } from './curl.js';
 import { type Drawn, detectionAt, drawDetections } from './draw.js';
-import { checkImageFile, type Problem } from './errors.js';
+import { checkImageFile, type Problem, sniffImageType } from './errors.js';
 import { CONFIDENCE_FLOOR, clampConfidence, filterByConfidence, rankClasses } from './filter.js';
 import { duration, percent } from './format.js';
 import { labelOf } from './geometry.js';
@@ -181,10 +181,12 @@ function updatePredictButton() {
 /** Counts picks: a slow decode that finishes after a later pick is dropped (the last pick wins). */
 let picks = 0;
 
-async function pick(blob: Blob, name: string, autoPredict: boolean, curlName = name) {
+async function pick(picked: Blob, name: string, autoPredict: boolean, curlName = name) {
   const ticket = ++picks;
   clearProblem();
   clearCopyStatus();
+  const blob = await withSniffedType(picked);
+  if (ticket !== picks) return;
   const rejected = (problem: Problem) => {
     dropImage();
     ui.imageName.textContent = `“${name}” was not used: see the message.`;
@@ -217,6 +219,13 @@ async function pick(blob: Blob, name: string, autoPredict: boolean, curlName = n
   render();
   updatePredictButton();
   if (autoPredict) await runPrediction();
+}
+
+/** The blob, typed by its bytes when the browser gave it no type (a file name without an extension). */
+async function withSniffedType(blob: Blob): Promise<Blob> {
+  if (blob.type !== '' && blob.type !== 'application/octet-stream') return blob;
+  const type = sniffImageType(new Uint8Array(await blob.slice(0, 12).arrayBuffer()));
+  return type ? new Blob([blob], { type }) : blob;
 }
 
 function pickFromInput(input: HTMLInputElement) {

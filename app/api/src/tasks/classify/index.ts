@@ -14,8 +14,9 @@ import {
 } from '../onnx-image-model.js';
 import { sourceSize, type TaskDefinition } from '../types.js';
 import { type ClassifyManifest, classifyManifest } from './manifest.js';
+import { checkClassScores, classifierClassCount } from './output-shape.js';
 import { CLASSIFY_KERNEL, resizeCropGeometry } from './preprocess.js';
-import { softmax, topK } from './rank.js';
+import { classProbabilities, topK } from './rank.js';
 
 const DEFAULT_SIZE: [number, number] = [224, 224];
 
@@ -27,9 +28,16 @@ export const classifyTask: TaskDefinition<ClassifyManifest> = {
     const { labels, ...io } = await checked(model, async () => {
       const io = imageIo(model, 'classify', manifest.inputSize, DEFAULT_SIZE);
       const labels = manifest.labels ? await loadLabels(manifest.labels, context.modelDir) : undefined;
-      // [batch, K] or [batch, K, 1, 1]
-      const classes = io.output.shape[1];
+      const classes = classifierClassCount(io.output, io.input);
       if (labels) checkClassCount(classes, labels, '"labels"');
+      // The manifest schema checks "resize" against "inputSize"; an input size read from the model is checked here.
+      const crop = Math.max(io.width, io.height);
+      if (manifest.resize !== undefined && manifest.resize < crop) {
+        throw new Error(
+          `"resize" ${manifest.resize} is smaller than the model's input ${io.width}x${io.height}, so the centre ` +
+            `crop would not fit: set "resize" to at least ${crop}, or leave it out`,
+        );
+      }
       return { ...io, labels, batching: batchPolicy(manifest.batching, io.input, model.provider) };
     });
     const { width, height } = io;
@@ -56,7 +64,8 @@ export const classifyTask: TaskDefinition<ClassifyManifest> = {
       },
       postprocess(output, _prepared, image, options) {
         // [1, K] or [1, K, 1, 1]: one score per class either way.
-        const probabilities = manifest.output === 'logits' ? softmax(output.data) : output.data;
+        checkClassScores(output.dims);
+        const probabilities = classProbabilities(output.data, manifest.output);
         const k = options.topK ?? manifest.topK;
         const ids = topK(probabilities, k, options.confidence ?? manifest.confidence);
         const { width, height } = sourceSize(image);

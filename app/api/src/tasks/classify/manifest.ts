@@ -1,7 +1,7 @@
 // model.json schema for `task: "classify"`: an ImageNet-style classifier (torchvision, timm, ultralytics
 // -cls exports): NCHW float input, one score per class out.
 import { z } from 'zod';
-import { baseManifest, batching, fileRef, normalization } from '../../models/manifest-base.js';
+import { baseManifest, batching, normalization, onnxFile } from '../../models/manifest-base.js';
 import { labelsSource } from '../onnx-image-model.js';
 
 const size = z.number().int().min(8).max(8192);
@@ -10,7 +10,7 @@ export const classifyManifest = baseManifest
   .extend({
     task: z.literal('classify'),
     /** The .onnx file. */
-    model: fileRef,
+    model: onnxFile,
     batching,
     /** Network input [width, height], the centre crop; read from the model when fixed, else 224x224. */
     inputSize: z.tuple([size, size]).optional(),
@@ -21,7 +21,10 @@ export const classifyManifest = baseManifest
       std: [0.229, 0.224, 0.225],
       scale: 1 / 255,
     }),
-    /** 'logits' gets a softmax; 'probabilities' (e.g. ultralytics -cls exports) is used as is. */
+    /**
+     * 'logits' gets a softmax (a sigmoid when the model has one output: a binary classifier); 'probabilities'
+     * (e.g. ultralytics -cls exports) is used as is, and must be 0..1.
+     */
     output: z.enum(['logits', 'probabilities']).default('logits'),
     /** Without labels, classes are named class_0, class_1, ... */
     labels: labelsSource.optional(),

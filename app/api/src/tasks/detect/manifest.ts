@@ -1,6 +1,6 @@
 // model.json schema for `task: "detect"`: an ultralytics YOLO detector exported with `yolo export format=onnx`.
 import { z } from 'zod';
-import { baseManifest, batching, fileRef } from '../../models/manifest-base.js';
+import { baseManifest, batching, onnxFile } from '../../models/manifest-base.js';
 import { labelsSource } from '../onnx-image-model.js';
 
 const size = z.number().int().min(8).max(8192);
@@ -8,7 +8,7 @@ const size = z.number().int().min(8).max(8192);
 export const detectManifest = baseManifest.extend({
   task: z.literal('detect'),
   /** The .onnx file. */
-  model: fileRef,
+  model: onnxFile,
   batching,
   /** Network input [width, height]; read from the model when it has a fixed size, else 640x640. */
   inputSize: z.tuple([size, size]).optional(),

@@ -66,7 +66,10 @@ export function ctcGreedyDecode(
       best = space;
       bestP = probs[base + space] as number;
     }
-    if (best !== 0 && best !== previous) {
+    // Two spaces with only blanks between them are one gap: a word gap wide enough for several CTC steps can
+    // have its space class peak twice.
+    const doubledSpace = best === space && read.at(-1)?.ch === ' ';
+    if (best !== 0 && best !== previous && !doubledSpace) {
       read.push({ ch: labels[best] ?? '', p: bestP, alt: labels[alt] ?? '', altP });
     }
     previous = best;
