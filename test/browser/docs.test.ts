@@ -38,3 +38,18 @@ for (const [where, base, healthPath] of [
     await page.close();
   });
 }
+
+for (const [where, root, docs] of [
+  ['the API', () => stack.api.url, '/docs'],
+  ['the UI proxy, /api', () => `${stack.ui.url}/api`, '/api/docs'],
+  ['the UI proxy, /api/', () => `${stack.ui.url}/api/`, '/api/docs'],
+] as const) {
+  it(`${where}: the root leads to the Swagger UI at ${docs} (was the UI's 404 behind the proxy)`, async () => {
+    const page = await browser.context.newPage();
+    const response = await page.goto(root());
+    expect(new URL(page.url()).pathname).toBe(docs);
+    expect(response?.status()).toBe(200);
+    await page.locator('.swagger-ui .info .title').waitFor();
+    await page.close();
+  });
+}

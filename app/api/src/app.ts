@@ -77,8 +77,9 @@ export function createApp(deps: AppDeps): Router {
   for (const factory of routers) app.route('/', factory(deps));
   mountDocs(app, deps);
 
-  // The API's root is its documentation.
-  app.get('/', (c) => c.redirect('/docs'));
+  // The API's root is its documentation. Relative, so that behind the UI's proxy /api/ leads to /api/docs (an
+  // absolute /docs led to the UI's 404); the UI sends /api to /api/ first.
+  app.get('/', (c) => c.redirect('docs'));
 
   const allowed = allowedMethods(app);
   app.notFound((c) => {

@@ -100,10 +100,10 @@ describe('routing', () => {
     expect((await request('/no/such/path', { method: 'GET' })).status).toBe(404);
   });
 
-  it('GET / redirects to the API docs', async () => {
+  it('GET / redirects to the API docs, relative to where it is served (so /api/ leads to /api/docs)', async () => {
     const res = await request('/');
     expect(res.status).toBe(302);
-    expect(res.headers.get('location')).toBe('/docs');
+    expect(res.headers.get('location')).toBe('docs');
   });
 
   it('Inference-Header-Content-Length must be a decimal integer', async () => {

@@ -62,6 +62,8 @@ export function createApp(options: AppOptions): Hono {
   // Registered after /healthz, so the health check stays open; everything else (the /api proxy included) asks.
   if (options.basicAuth) app.use('*', basicAuth({ ...options.basicAuth, realm: 'modelship' }));
 
+  // The API's root redirects to "docs", relative to itself: from /api that would be the UI's /docs.
+  app.get('/api', (c) => c.redirect('/api/'));
   // The API's answers pass through as they are (status, headers, body).
   app.all('/api', proxy);
   app.all('/api/*', proxy);
