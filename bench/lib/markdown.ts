@@ -228,6 +228,7 @@ export function renderMarkdown(r: BenchResults): string {
     '',
     'API: `POST /predict` (JSON, base64 PNG) over keep-alive HTTP on 127.0.0.1. Peer: `ocr.detect(buffer)` in-process.',
     'Stages: mean ms per request from the `/metrics` histograms, diffed around each input.',
+    'What each OCR pipeline change did, commit against commit in one run: [ocr-ab.md](ocr-ab.md).',
     '',
     markdownTable(
       [

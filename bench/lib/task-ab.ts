@@ -58,6 +58,8 @@ function buildRef(ref: string, log: (message: string) => void): Build {
 interface Sample {
   clientMs: number;
   overheadMs: number;
+  /** The answer's own timings of the stages that are not the model's, ms. */
+  stagesMs: Record<string, number>;
 }
 
 /** Every ref's API on every model and input, `rounds` requests each, interleaved; one row per ref and case. */
@@ -136,7 +138,12 @@ async function measureAb(
       const answer: PredictResponse = await predict(api.url, c.request);
       const clientMs = performance.now() - started;
       const model = modelStages.reduce((sum, stage) => sum + (answer.timings[stage] ?? 0), 0);
-      return { clientMs, overheadMs: (answer.time - model) * 1000 };
+      const stagesMs = Object.fromEntries(
+        Object.entries(answer.timings)
+          .filter(([stage]) => !modelStages.includes(stage))
+          .map(([stage, seconds]) => [stage, seconds * 1000]),
+      );
+      return { clientMs, overheadMs: (answer.time - model) * 1000, stagesMs };
     };
     for (const api of apis) for (const c of cases) for (let i = 0; i < 3; i++) await call(api, c);
     log(`task-ab: ${rounds} rounds over ${builds.length} builds × ${cases.length} cases`);
@@ -155,6 +162,10 @@ async function measureAb(
         const overheadOf = (i: number) => median((samples[k]?.[i] ?? []).map((s) => s.overheadMs));
         const ratios = b > 0 ? `, ${times(overhead / overheadOf(b - 1))} the row above` : ' (baseline)';
         const latency = summarize(runs.map((s) => s.clientMs));
+        // Where the overhead goes: each stage's p50 (the rest is the hand-off to the worker and the HTTP layer).
+        const stages = Object.keys(runs[0]?.stagesMs ?? {})
+          .map((stage) => `${stage} ${num(median(runs.map((s) => s.stagesMs[stage] ?? 0)))}`)
+          .join(' · ');
         return {
           name: `${build.sha} ${build.subject.length > 80 ? `${build.subject.slice(0, 79)}…` : build.subject}`,
           setting: `${c.model.task} (${c.model.model})`,
@@ -165,7 +176,8 @@ async function measureAb(
           latency,
           note:
             `overhead p50 ${num(overhead)} ms${ratios}` +
-            (b > 1 ? `, ${times(overhead / overheadOf(0))} the first` : ''),
+            (b > 1 ? `, ${times(overhead / overheadOf(0))} the first` : '') +
+            (stages ? ` (${stages})` : ''),
         };
       }),
     );

@@ -434,6 +434,10 @@ describe('the Caddy HTTPS front', () => {
     const health = await httpsGet('localhost', httpsPort, '/api/health', ca);
     expect(health.status).toBe(200);
     expect(JSON.parse(health.body)).toMatchObject({ status: 'ok', version: VERSION, ready: true });
+    // the API's Prometheus metrics are for the VM's monitoring, not for whoever has the URL
+    for (const path of ['/api/metrics', '/api/%6Detrics', '/api//metrics']) {
+      expect((await httpsGet('localhost', httpsPort, path, ca)).status, path).toBe(404);
+    }
 
     // plain HTTP only redirects to HTTPS
     const redirect = await fetch(`http://127.0.0.1:${env.HTTP_PORT}/api/health`, { redirect: 'manual' });

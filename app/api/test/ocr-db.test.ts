@@ -64,6 +64,24 @@ describe('regionOutlines', () => {
     ]);
     expect(regionOutlines(map, 0.3, 2)).toHaveLength(2);
   });
+
+  it('gives the same regions whatever maps came before (its buffers are reused between calls)', () => {
+    const small = probabilityMap(12, 6, [[2, 1, 4, 3, 0.9]]);
+    const first = regionOutlines(small, 0.3, 100);
+    // A larger map full of text, then the small one again: nothing of the large one may leak into it.
+    regionOutlines(probabilityMap(40, 30, [[0, 0, 40, 30, 1]]), 0.3, 100);
+    expect(regionOutlines(small, 0.3, 100)).toEqual(first);
+    expect(first).toEqual([
+      [
+        [2, 1],
+        [5, 1],
+        [2, 2],
+        [5, 2],
+        [2, 3],
+        [5, 3],
+      ],
+    ]);
+  });
 });
 
 describe('meanInsideRect', () => {

@@ -75,12 +75,11 @@ const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), h
 export function regionOutlines(map: ProbabilityMap, threshold: number, max: number): Point[][] {
   const { width, height, data } = map;
   const size = width * height;
+  const { state, stack } = scratchFor(size);
   // 0 = background, 1 = unvisited text, 2 = visited.
-  const state = new Uint8Array(size);
   for (let i = 0; i < size; i++) state[i] = (data[i] as number) > threshold ? 1 : 0;
   const rowMin = new Int32Array(height).fill(width);
   const rowMax = new Int32Array(height).fill(-1);
-  const stack = new Int32Array(size);
   const regions: Point[][] = [];
   for (let start = 0; start < size && regions.length < max; start++) {
     if (state[start] !== 1) continue;
@@ -124,6 +123,14 @@ export function regionOutlines(map: ProbabilityMap, threshold: number, max: numb
     regions.push(points);
   }
   return regions;
+}
+
+// The flood fill's pixel states and stack, kept between calls (this runs synchronously, one call at a time per
+// thread): fresh megabytes cost a page fault per 4 KiB on first write. Both are fully written before being read.
+let scratch = { state: new Uint8Array(0), stack: new Int32Array(0) };
+function scratchFor(size: number) {
+  if (scratch.state.length < size) scratch = { state: new Uint8Array(size), stack: new Int32Array(size) };
+  return { state: scratch.state, stack: scratch.stack };
 }
 
 /** Mean of the map over the pixels whose centres lie inside the rotated rectangle (DB's "fast" box score). */

@@ -78,6 +78,7 @@ async function loadOcr(manifest: OcrManifest, context: LoadContext): Promise<Pre
     batchSize: info.provider === 'cpu' ? manifest.recognition.cpuBatchSize : manifest.recognition.batchSize,
   };
 
+  let spareInput: Float32Array | undefined;
   async function predict(image: RgbImage, options: { confidence?: number }, limits?: RunLimits) {
     const minConfidence = options.confidence ?? manifest.confidence;
     const det = manifest.detection;
@@ -90,13 +91,23 @@ async function loadOcr(manifest: OcrManifest, context: LoadContext): Promise<Pre
     };
 
     const size = detectionInputSize(image.width, image.height, det.maxSide);
-    const input = new Float32Array(3 * size.width * size.height);
+    const length = 3 * size.width * size.height;
+    // The detector's input buffer is kept for the next request: writing to freshly allocated megabytes costs a
+    // page fault per 4 KiB, more than the resize itself on a busy machine. Taken while in use, so that calls
+    // overlapping in one thread (none today: one task per worker) each get their own.
+    const buffer = spareInput && spareInput.length >= length ? spareInput : new Float32Array(length);
+    spareInput = undefined;
+    const input = buffer.subarray(0, length);
     resizeNormalized(image, size.width, size.height, det.normalization, manifest.channelOrder, input);
     const preprocess = lap();
 
-    const detOut = await detector.run({
-      [detector.inputNames[0] as string]: new Tensor('float32', input, [1, 3, size.height, size.width]),
-    });
+    const detOut = await detector
+      .run({
+        [detector.inputNames[0] as string]: new Tensor('float32', input, [1, 3, size.height, size.width]),
+      })
+      .finally(() => {
+        spareInput = buffer;
+      });
     const probMap = detOut[detector.outputNames[0] as string] as Tensor;
     const detection = lap();
 
