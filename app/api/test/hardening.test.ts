@@ -156,3 +156,30 @@ describe('error bodies name what to send and the field at fault', () => {
     });
   }
 });
+
+describe('?confidence=', () => {
+  const predict = (query: string) =>
+    request(`/v1/models/ocr/predict?${query}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'image/png' },
+      body: new Uint8Array([0x89, 0x50, 0x4e, 0x47]),
+    });
+
+  it('given twice: 422 saying it must be given once (was "expected number, received NaN")', async () => {
+    const res = await predict('confidence=0.5&confidence=0.9');
+    const body = await json(res);
+    expect(res.status, JSON.stringify(body)).toBe(422);
+    expect(body).toMatchObject({ error: 'validation_error', field: 'confidence' });
+    expect(body.detail).toBe('confidence: must be given once, got 2 values');
+  });
+
+  it('not a number, or out of 0..1: 422 naming the field', async () => {
+    for (const query of ['confidence=high', 'confidence=2']) {
+      const res = await predict(query);
+      const body = await json(res);
+      expect(res.status, query).toBe(422);
+      expect(body.field, query).toBe('confidence');
+      expect(body.detail, query).not.toMatch(/NaN/);
+    }
+  });
+});

@@ -57,12 +57,26 @@ const MultipartImage = z.object({
 });
 
 const PredictQuery = z.object({
-  confidence: z.coerce
-    .number()
-    .pipe(confidenceSchema)
+  confidence: z
+    // `?confidence=0.5&confidence=0.9` arrives as an array, which Number() made NaN ("received NaN").
+    .preprocess(
+      (value, ctx) => {
+        if (!Array.isArray(value)) return value;
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be given once, got ${value.length} values`,
+        });
+        return z.NEVER;
+      },
+      z.coerce.number({ error: 'must be a number from 0 to 1' }).pipe(confidenceSchema),
+    )
     .optional()
     .openapi({
       param: { name: 'confidence', in: 'query' },
+      // The preprocess step hides the number's bounds from the generator: stated here.
+      type: 'number',
+      minimum: 0,
+      maximum: 1,
       description: 'Minimum confidence, 0..1',
       example: 0.5,
     }),
