@@ -22,6 +22,10 @@ export const ErrorCodeSchema = z
     'not_ready',
     'deadline_exceeded',
     'internal_error',
+    // Answered by the HTTP server itself, before any route (http-server.ts).
+    'headers_too_large',
+    'request_timeout',
+    'invalid_request',
   ])
   .openapi('ErrorCode');
 export type ErrorCode = z.infer<typeof ErrorCodeSchema>;

@@ -1,8 +1,9 @@
 // The HTTP server of both processes, the API and the UI's server (as `@modelship/api/http-server`): the same
 // bounds on slow clients and the same graceful stop. It imports only Node and @hono/node-server, which the UI
 // image has too.
-import type { Server, ServerResponse } from 'node:http';
+import { type Server, type ServerResponse, STATUS_CODES } from 'node:http';
 import { type AddressInfo, Server as NetServer } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { serve } from '@hono/node-server';
 
 /** Seconds a client may take to send its headers, its whole request, and to reuse an idle connection. */
@@ -56,6 +57,8 @@ export function serveHttp(options: HttpServerOptions, onListening?: (info: Addre
     onListening,
   ) as Server;
 
+  server.on('clientError', answerClientError);
+
   let draining = false;
   // Responses not yet sent: the drain adds `Connection: close` to those too. Node merges headers set here
   // with the ones the app's response passes to writeHead.
@@ -89,4 +92,27 @@ export function serveHttp(options: HttpServerOptions, onListening?: (info: Addre
     }, timeoutSeconds * 1000);
   };
   return { server, drain };
+}
+
+/**
+ * Requests Node refuses before the app sees them (headers over its limit, a client too slow to send its request,
+ * bytes that are not HTTP) get the JSON error body every other error has, instead of Node's bare status line.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  const response = (socket as { _httpMessage?: ServerResponse })._httpMessage;
+  if (error.code === 'ECONNRESET' || !socket.writable || response?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const [status, code, detail] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'headers_too_large', 'the request headers are over the size limit (16 KB)']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'request_timeout', 'the request was not received in time; send it again']
+        : [400, 'invalid_request', 'the request is not valid HTTP'];
+  const body = JSON.stringify({ error: code, detail });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
