@@ -111,8 +111,11 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
         ? [408, 'request_timeout', 'the request was not received in time; send it again']
         : [400, 'invalid_request', 'the request is not valid HTTP'];
   const body = JSON.stringify({ error: code, detail });
-  socket.end(
+  // Written then destroyed, as Node does with its own answer: with end() instead, the hostile suite's 500
+  // slowloris connections stayed open past their header timeout.
+  socket.write(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
+  socket.destroy();
 }
