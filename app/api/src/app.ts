@@ -1,5 +1,6 @@
 // createApp(deps): the HTTP API, composed of one router per area around the data plane.
 import { getConnInfo } from '@hono/node-server/conninfo';
+import { cors } from 'hono/cors';
 import { routePath } from 'hono/route';
 import { TrieRouter } from 'hono/router/trie-router';
 import { secureHeaders } from 'hono/secure-headers';
@@ -73,6 +74,21 @@ export function createApp(deps: AppDeps): Router {
       `${c.req.method} ${path} ${status === CLIENT_CLOSED ? 'aborted by the client' : status}`,
     );
   });
+
+  // Off unless CORS_ORIGINS names the pages that may call the API from a browser (the UI needs none: it is
+  // served from its own origin and proxies /api). Preflights are answered here, logged like any request.
+  const origins = deps.config.corsOrigins;
+  if (origins.length > 0) {
+    app.use(
+      cors({
+        origin: origins.includes('*') ? '*' : origins,
+        allowMethods: ['GET', 'HEAD', 'POST'],
+        allowHeaders: ['Content-Type', 'Inference-Header-Content-Length'],
+        exposeHeaders: ['Inference-Header-Content-Length', 'Retry-After'],
+        maxAge: 600,
+      }),
+    );
+  }
 
   for (const factory of routers) app.route('/', factory(deps));
   mountDocs(app, deps);

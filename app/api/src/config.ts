@@ -43,6 +43,25 @@ const envSchema = z.object({
   UPLOAD_TIMEOUT: z.coerce.number().positive().max(3600).default(60),
   KEEP_ALIVE_TIMEOUT: z.coerce.number().positive().max(600).default(5),
   TRUST_PROXY: z.stringbool().default(false),
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z
+          .string()
+          .regex(
+            /^(\*|https?:\/\/[^/?#\s]+)$/,
+            'each origin is scheme://host[:port] with no path (e.g. https://app.example.com), or *',
+          ),
+      ),
+    ),
   APP_VERSION: z.string().min(1).optional(),
   GOOGLE_CLOUD_PROJECT: z
     .string()
@@ -73,6 +92,8 @@ export interface Config {
   httpTimeouts: HttpTimeouts;
   /** Log the client address from X-Forwarded-For: only behind a proxy that sets it (the UI, Caddy). */
   trustProxy: boolean;
+  /** Origins whose browser pages may call the API (CORS); none by default, `*` for any. */
+  corsOrigins: string[];
   /** Overrides the package.json version in /health (container and VM rollout tests use it). */
   appVersion: string | undefined;
   /** The GCP project, for trace links in the request log (`projects/P/traces/ID`); set by the deployment. */
@@ -116,6 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxBoxes: e.OCR_MAX_BOXES,
     httpTimeouts: { headers: e.HEADERS_TIMEOUT, upload: e.UPLOAD_TIMEOUT, keepAlive: e.KEEP_ALIVE_TIMEOUT },
     trustProxy: e.TRUST_PROXY,
+    corsOrigins: e.CORS_ORIGINS,
     appVersion: e.APP_VERSION,
     cloudProject: e.GOOGLE_CLOUD_PROJECT,
   };

@@ -19,6 +19,7 @@ describe('loadConfig', () => {
       maxSide: 65_535,
       logLevel: 'info',
       shutdownTimeout: 10,
+      corsOrigins: [],
       appVersion: undefined,
     });
     // The repository's models/ folder, which ships the `ocr` manifest.
@@ -38,6 +39,7 @@ describe('loadConfig', () => {
       MODELS_DIR: 'some/dir',
       LOG_LEVEL: 'warn',
       SHUTDOWN_TIMEOUT: '2',
+      CORS_ORIGINS: 'https://app.example.com, http://localhost:5173',
       APP_VERSION: '2.0.0-test',
     });
     expect(config).toMatchObject({
@@ -51,6 +53,7 @@ describe('loadConfig', () => {
       maxSide: 20_000,
       logLevel: 'warn',
       shutdownTimeout: 2,
+      corsOrigins: ['https://app.example.com', 'http://localhost:5173'],
       appVersion: '2.0.0-test',
     });
     expect(config.modelsDir).toBe(join(process.cwd(), 'some/dir'));
@@ -73,6 +76,9 @@ describe('loadConfig', () => {
     ['MAX_PIXELS', 'lots'],
     ['LOG_LEVEL', 'loud'],
     ['SHUTDOWN_TIMEOUT', '-5'],
+    ['CORS_ORIGINS', 'https://app.example.com/'],
+    ['CORS_ORIGINS', 'app.example.com'],
+    ['CORS_ORIGINS', 'https://ok.example, ftp://x'],
   ])('rejects %s=%s with a message naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^invalid configuration: .*${name}=`));
   });

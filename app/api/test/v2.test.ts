@@ -379,6 +379,22 @@ describe('inference on raw tensors', () => {
       400,
       /needs 768 bytes, got 8/,
     );
+    const twice = {
+      inputs: [
+        {
+          name: 'input',
+          shape: [1, 3, 1, 1],
+          datatype: 'FP32',
+          data: [0, 0, 0],
+          parameters: { binary_data_size: 12 },
+        },
+      ],
+    };
+    await expectError(
+      await request('/v2/models/colours/infer', binaryBody(twice, new Uint8Array(12))),
+      400,
+      /inputs\.0 gives its data twice: inline \("data"\) and after the JSON/,
+    );
   });
 });
 

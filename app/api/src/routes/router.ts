@@ -14,7 +14,7 @@ import type { Metrics } from '../metrics.js';
 export interface AppDeps {
   /** Model lookup, readiness and drain, deadlines: every route serves models through it. */
   plane: DataPlane;
-  config: Pick<Config, 'bodyLimitBytes' | 'cloudProject' | 'trustProxy'>;
+  config: Pick<Config, 'bodyLimitBytes' | 'cloudProject' | 'corsOrigins' | 'trustProxy'>;
   version: string;
   logger: Logger;
   metrics: Metrics;

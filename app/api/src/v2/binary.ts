@@ -24,7 +24,7 @@ export function splitBinaryBody(body: Uint8Array, headerLength: string): { json:
 
 /** Assigns the bytes after the JSON to the inputs that declare `binary_data_size`. */
 export function cutChunks(
-  inputs: readonly { parameters?: Record<string, unknown> }[],
+  inputs: readonly { data?: unknown; parameters?: Record<string, unknown> }[],
   rest: Uint8Array,
 ): Map<number, Uint8Array> {
   const chunks = new Map<number, Uint8Array>();
@@ -35,6 +35,12 @@ export function cutChunks(
     const field = `inputs.${i}.parameters.binary_data_size`;
     if (typeof size !== 'number' || !Number.isInteger(size) || size < 0)
       throw badRequest(`${field} must be a whole number`, field);
+    // Which of the two would be used is a guess the client should not have to make.
+    if (input.data !== undefined)
+      throw badRequest(
+        `inputs.${i} gives its data twice: inline ("data") and after the JSON (${field}); send one`,
+        `inputs.${i}.data`,
+      );
     if (at + size > rest.length)
       throw badRequest(`${field}: the body ends before this input's ${size} bytes`, field);
     chunks.set(i, rest.subarray(at, at + size));
