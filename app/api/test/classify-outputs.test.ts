@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifyTask } from '../src/tasks/classify/index.js';
 import { classifyManifest } from '../src/tasks/classify/manifest.js';
-import { startRuntime, type TestRuntime } from './helpers/api-runtime.js';
+import { listedModels, startRuntime, type TestRuntime } from './helpers/api-runtime.js';
 import { buildOnnxModel, linearClassifierModel } from './helpers/onnx-builder.js';
 import { taskSessions } from './helpers/task-sessions.js';
 import { solidImage, tempModelsDir, writeModel } from './helpers/user-models.js';
@@ -201,11 +201,7 @@ describe('through the API', () => {
   });
 
   it('a model giving NaN fails its warm-up and is listed as failed with the reason', async () => {
-    const models = (await (await rt.app.request('/v1/models')).json()) as {
-      name: string;
-      status?: string;
-      reason?: string;
-    }[];
+    const models = await listedModels(rt);
     expect(models.find((m) => m.name === 'nan')).toMatchObject({
       status: 'failed',
       reason: expect.stringMatching(/non-finite score \(NaN\)/),

@@ -9,7 +9,7 @@ import { classifyTask } from '../src/tasks/classify/index.js';
 import { classifyManifest } from '../src/tasks/classify/manifest.js';
 import { detectTask } from '../src/tasks/detect/index.js';
 import { detectManifest } from '../src/tasks/detect/manifest.js';
-import { startRuntime, type TestRuntime } from './helpers/api-runtime.js';
+import { listedModels, startRuntime, type TestRuntime } from './helpers/api-runtime.js';
 import { buildOnnxModel, type Dim } from './helpers/onnx-builder.js';
 import { taskSessions } from './helpers/task-sessions.js';
 import { colourClassifierModel, tempModelsDir, writeModel } from './helpers/user-models.js';
@@ -82,11 +82,7 @@ describe('through the API', () => {
   });
 
   it('/v1/models lists the NHWC model as failed with the layout reason; the other one serves', async () => {
-    const models = (await (await rt.app.request('/v1/models')).json()) as {
-      name: string;
-      status?: string;
-      reason?: string;
-    }[];
+    const models = await listedModels(rt);
     expect(models.find((m) => m.name === 'keras')).toMatchObject({
       status: 'failed',
       reason: expect.stringMatching(/channels last, NHWC/),

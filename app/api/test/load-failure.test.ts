@@ -5,7 +5,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRuntime, type TestRuntime } from './helpers/api-runtime.js';
+import { listedModels, startRuntime, type TestRuntime } from './helpers/api-runtime.js';
 import { DETECT_LABELS, tempModelsDir, writeModel, yoloModel } from './helpers/user-models.js';
 
 let rt: TestRuntime;
@@ -62,11 +62,7 @@ describe('a model that fails to load', () => {
   });
 
   it('is listed in /v1/models with its reason in plain words, naming the file and what to check', async () => {
-    const list = (await (await request('/v1/models')).json()) as {
-      name: string;
-      status?: string;
-      reason?: string;
-    }[];
+    const list = await listedModels(rt);
     const byName = Object.fromEntries(list.map((m) => [m.name, m]));
     // Every entry says its state, so a client looping over the list can skip the failed ones.
     expect(list.map((m) => [m.name, m.status])).toEqual([

@@ -18,6 +18,13 @@ const unit = {
   scale: 1,
 };
 
+/** A normalisation with a different mean and std per channel, to tell the channels and their order apart. */
+const norm = {
+  mean: [0.1, 0.2, 0.3] as [number, number, number],
+  std: [0.5, 0.25, 2] as [number, number, number],
+  scale: 0.01,
+};
+
 /** An image whose pixel (x, y) is (x, y, 7) — positions can be read back from the colours. */
 function coordinateImage(width: number, height: number): RgbImage {
   const data = new Uint8Array(width * height * 3);
@@ -106,11 +113,6 @@ describe('resizeNormalized', () => {
 
   it('normalises each tensor channel with its own mean and std, blue first for BGR', () => {
     const img: RgbImage = { data: new Uint8Array([10, 20, 30, 10, 20, 30]), width: 2, height: 1 };
-    const norm = {
-      mean: [0.1, 0.2, 0.3] as [number, number, number],
-      std: [0.5, 0.25, 2] as [number, number, number],
-      scale: 0.01,
-    };
     const out = new Float32Array(3 * 3);
     resizeNormalized(img, 3, 1, norm, 'bgr', out);
     const expected = [(0.3 - 0.1) / 0.5, (0.2 - 0.2) / 0.25, (0.1 - 0.3) / 2];
@@ -135,11 +137,6 @@ describe('resizeNormalized', () => {
 
 describe('writeNormalized', () => {
   const img: RgbImage = { data: new Uint8Array([10, 20, 30, 40, 50, 60]), width: 2, height: 1 };
-  const norm = {
-    mean: [0.1, 0.2, 0.3] as [number, number, number],
-    std: [0.5, 0.25, 2] as [number, number, number],
-    scale: 0.01,
-  };
 
   it('writes planar RGB, (p × scale − mean) / std per channel', () => {
     const out = new Float32Array(6);

@@ -92,6 +92,17 @@ export async function pngClaiming(width: number, height: number): Promise<Buffer
   return png;
 }
 
+/** GET /v1/models through the app: each model's name, with its status and, for a failed one, the reason. */
+export async function listedModels(
+  runtime: Pick<Runtime, 'app'>,
+): Promise<{ name: string; status?: string; reason?: string }[]> {
+  return (await (await runtime.app.request('/v1/models')).json()) as {
+    name: string;
+    status?: string;
+    reason?: string;
+  }[];
+}
+
 /** The recognised texts of a predict response body, in order. */
 export const texts = (body: unknown) =>
   (body as { detections: { text?: string }[] }).detections.map((d) => d.text);
