@@ -471,6 +471,26 @@ describe('inference on an image (BYTES input)', () => {
     }
   });
 
+  it('a wrong BYTES length prefix before an image is a 400 naming the prefix, not "not an image"', async () => {
+    const line = await textFixture('line');
+    for (const length of [line.png.length + 100, 10, 0, 0xffffffff]) {
+      const bytes = Buffer.concat([Buffer.alloc(4), line.png]);
+      bytes.writeUInt32LE(length);
+      const header = {
+        inputs: [
+          { name: 'image', shape: [1], datatype: 'BYTES', parameters: { binary_data_size: bytes.length } },
+        ],
+      };
+      await expectError(
+        await request('/v2/models/ocr/infer', binaryBody(header, bytes)),
+        400,
+        new RegExp(
+          `^input "image": element 0's length prefix is ${length}, but binary_data_size leaves ${line.png.length} bytes after it`,
+        ),
+      );
+    }
+  });
+
   it('a detector takes an image too: boxes in original pixels, NMS and request parameters', async () => {
     const image = { name: 'image', shape: [1], datatype: 'BYTES', data: [scene.toString('base64')] };
     const r = await infer('yolo-v8', { inputs: [image] });

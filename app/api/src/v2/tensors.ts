@@ -159,20 +159,31 @@ function fromBinary(
 /** BYTES binary data: each element is a 4-byte little-endian length followed by that many bytes. */
 export function splitBytesElements(bytes: Uint8Array, count: number, name: string, field: string): Buffer[] {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const bad = (problem: string) =>
+    badRequest(
+      `input "${name}": ${problem} (BYTES binary data is ${count} element(s), each a 4-byte little-endian ` +
+        'length followed by that many bytes)',
+      `${field}.parameters.binary_data_size`,
+    );
   const elements: Buffer[] = [];
   let at = 0;
-  while (at < buf.length) {
-    if (at + 4 > buf.length) break;
+  while (at < buf.length && elements.length < count) {
+    const k = elements.length;
+    const left = buf.length - at - 4;
+    if (left < 0) throw bad(`element ${k} has ${buf.length - at} byte(s), too few for its length prefix`);
     const length = buf.readUInt32LE(at);
-    if (at + 4 + length > buf.length) break;
+    // The last element must end where binary_data_size does: a shorter length would leave bytes unread.
+    if (length > left || (k === count - 1 && length !== left)) {
+      throw bad(
+        `element ${k}'s length prefix is ${length}, but binary_data_size leaves ${left} bytes after it`,
+      );
+    }
     elements.push(buf.subarray(at + 4, at + 4 + length));
     at += 4 + length;
   }
-  if (at !== buf.length || elements.length !== count) {
-    throw badRequest(
-      `input "${name}": BYTES binary data must be ${count} element(s), each a 4-byte little-endian length ` +
-        'followed by the bytes',
-      `${field}.parameters.binary_data_size`,
+  if (elements.length !== count || at !== buf.length) {
+    throw bad(
+      `binary_data_size (${buf.length} bytes) holds ${elements.length} element(s) for a shape of ${count}`,
     );
   }
   return elements;
