@@ -1,6 +1,7 @@
 // The HTTP contract of issue 2, through app.request() and a real listening server, on the real `ocr` model
 // and a real worker pool. One warmed-up runtime is shared by the whole file.
 import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { textFixture } from '../../../test/fixtures/text-images.js';
@@ -260,8 +261,27 @@ describe('bad input: a JSON error naming the problem, and the process stays heal
       }),
       '/v1/models/ocr/predict',
       400,
-      { error: 'invalid_body' },
+      { error: 'invalid_body', field: 'body' },
     ],
+    ...['gzip', 'br', 'deflate, gzip'].map(
+      (encoding): Row => [
+        `Content-Encoding: ${encoding} on an image upload (content codings are not decoded)`,
+        () => ({
+          method: 'POST',
+          headers: { 'Content-Type': 'image/png', 'Content-Encoding': encoding },
+          body: gzipSync(png),
+        }),
+        '/v1/models/ocr/predict',
+        415,
+        {
+          error: 'unsupported_media_type',
+          field: 'content-encoding',
+          detail: expect.stringContaining(
+            `Content-Encoding "${encoding}" is not supported: the API does not decode content codings`,
+          ),
+        },
+      ],
+    ),
     [
       'invalid base64',
       () => json({ model: 'ocr', image: 'not base64!!' }),
