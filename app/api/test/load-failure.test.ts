@@ -28,6 +28,12 @@ beforeAll(async () => {
     join(missing, 'model.json'),
     JSON.stringify({ name: 'missing', task: 'detect', model: 'best.onnx' }),
   );
+  // "model": "." names the model's folder itself
+  const folder = await writeModel(modelsDir, { name: 'folder', task: 'classify' }, new Uint8Array());
+  await writeFile(
+    join(folder, 'model.json'),
+    JSON.stringify({ name: 'folder', task: 'classify', model: '.' }),
+  );
   photo = await sharp({ create: { width: 200, height: 100, channels: 3, background: '#888' } })
     .png()
     .toBuffer();
@@ -53,8 +59,8 @@ describe('a model that fails to load', () => {
     expect((await request('/ready')).status).toBe(200);
     expect(await (await request('/health')).json()).toMatchObject({
       ready: true,
-      models: ['empty', 'garbage', 'missing', 'yolo'],
-      failed: ['empty', 'garbage', 'missing'],
+      models: ['empty', 'folder', 'garbage', 'missing', 'yolo'],
+      failed: ['empty', 'folder', 'garbage', 'missing'],
     });
     const res = await predict('yolo');
     expect(res.status).toBe(200);
@@ -68,6 +74,7 @@ describe('a model that fails to load', () => {
     expect(list.map((m) => [m.name, m.status])).toEqual([
       ['yolo', 'ready'],
       ['empty', 'failed'],
+      ['folder', 'failed'],
       ['garbage', 'failed'],
       ['missing', 'failed'],
     ]);
@@ -77,6 +84,9 @@ describe('a model that fails to load', () => {
     );
     expect(byName.garbage?.reason).toMatch(/garbage\/model\.onnx \(\d+ bytes\) is not an ONNX model/);
     expect(byName.garbage?.reason).toMatch(/not the \.pt weights/);
+    expect(byName.folder?.reason).toMatch(
+      /folder is a folder, not a file: name the file itself in model\.json \(e\.g\. "model": "model\.onnx"\)/,
+    );
     expect(byName.missing?.reason).toMatch(
       /missing\/best\.onnx does not exist\. Check the file name in model\.json/,
     );
@@ -121,6 +131,7 @@ describe('a model that fails to load', () => {
     const failures = rt.logLines.filter((l) => l.includes('failed to load'));
     expect(failures.map((l) => (JSON.parse(l) as { model: string }).model).sort()).toEqual([
       'empty',
+      'folder',
       'garbage',
       'missing',
     ]);

@@ -57,7 +57,18 @@ describe('loadManifests', () => {
       { ...ocrJson, task: 'segment' },
       /field "task": unknown task "segment" \(known: ocr, detect, classify\)/,
     ],
-    ['bad name', { ...ocrJson, name: 'My Model' }, /field "name": lower-case letters/],
+    ['bad name', { ...ocrJson, name: 'My Model' }, /field "name": 1 to 63 lower-case letters/],
+    ['a 64-character name', { ...ocrJson, name: 'a'.repeat(64) }, /field "name": 1 to 63 lower-case letters/],
+    [
+      'a package path that leaves the package',
+      { name: 'det', task: 'detect', model: { package: 'sharp', path: '../../../etc/passwd' } },
+      /field "model\.path": must be a file inside the npm package: a path relative to its folder, without "\.\."/,
+    ],
+    [
+      'an absolute package path',
+      { name: 'det', task: 'detect', model: { package: 'sharp', path: '/etc/passwd' } },
+      /field "model\.path": must be a file inside the npm package/,
+    ],
     ['missing files', { ...ocrJson, files: undefined }, /field "files": /],
     [
       'mistyped nested field',

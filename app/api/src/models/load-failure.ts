@@ -1,15 +1,15 @@
 // Turns an error from loading a model's files into plain words: which file, what is wrong with it, and what
 // to check. onnxruntime's own text ("ModelProto does not have a graph") tells a newcomer little.
-import { statSync } from 'node:fs';
+import { type Stats, statSync } from 'node:fs';
 import { isAbsolute, relative } from 'node:path';
 import { firstLine } from '../errors.js';
 
 /** onnxruntime names the file it could not load this way. */
 const ORT_LOAD = /Load model from (.+?) failed:/;
 
-function sizeOf(path: string): number | undefined {
+function statOf(path: string): Stats | undefined {
   try {
-    return statSync(path).size;
+    return statSync(path);
   } catch {
     return undefined;
   }
@@ -26,13 +26,18 @@ export function explainLoadFailure(error: unknown): string {
   const file = ORT_LOAD.exec(message)?.[1] ?? (error as NodeJS.ErrnoException)?.path;
   if (!file) return `${firstLine(error)}. Check the model's files and its model.json (see models/README.md)`;
   const name = shown(file);
-  const size = sizeOf(file);
-  if (size === undefined) {
+  const stats = statOf(file);
+  if (stats === undefined) {
     return (
       `${name} does not exist. Check the file name in model.json (a path is relative to the model's folder) ` +
       'and that the file was copied there'
     );
   }
+  // `"model": "."` names the model's folder: onnxruntime's own advice about it does not say so.
+  if (stats.isDirectory()) {
+    return `${name} is a folder, not a file: name the file itself in model.json (e.g. "model": "model.onnx")`;
+  }
+  const { size } = stats;
   if (size === 0)
     return `${name} is empty (0 bytes): the export or the copy did not finish. Export the model again`;
   if (/opset|IR version/i.test(message)) {

@@ -1,7 +1,7 @@
 // Fields every models/<name>/model.json has, whatever its task. Each task extends `baseManifest`
 // with its own `task` literal and settings (see tasks/*/manifest.ts).
 import { createRequire } from 'node:module';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, normalize, resolve } from 'node:path';
 import { z } from 'zod';
 
 /** A file reference described as `what` in its errors (zod's own for a union would be "Invalid input"). */
@@ -11,7 +11,14 @@ const fileRefNamed = (what: string) =>
       z.string().min(1),
       z.strictObject({
         package: z.string().min(1),
-        path: z.string().min(1),
+        // Only a file of the package: "../../../etc/passwd" resolved outside it.
+        path: z
+          .string()
+          .min(1)
+          .refine(
+            (path) => !isAbsolute(path) && !normalize(path).split(/[\\/]/).includes('..'),
+            'must be a file inside the npm package: a path relative to its folder, without ".."',
+          ),
       }),
     ],
     {
@@ -55,7 +62,9 @@ export const batching = z
 export type Batching = z.infer<typeof batching>;
 
 export const baseManifest = z.strictObject({
-  name: z.string().regex(MODEL_NAME, 'lower-case letters, digits, ".", "_" or "-", starting alphanumeric'),
+  name: z
+    .string()
+    .regex(MODEL_NAME, '1 to 63 lower-case letters, digits, ".", "_" or "-", starting alphanumeric'),
   task: z.string(),
   version: z.string().default('1'),
   description: z.string().optional(),

@@ -1,6 +1,6 @@
 // Plumbing shared by the tasks that wrap one ONNX network fed with one image (detect, classify):
 // opening the session, describing its tensors the v2 way, raw-tensor inference, labels and pixel layout.
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { z } from 'zod';
@@ -36,6 +36,10 @@ export interface OpenedModel {
 
 export async function openModel(ref: FileRef, context: LoadContext): Promise<OpenedModel> {
   const path = resolveFileRef(ref, context.modelDir);
+  // onnxruntime's error for a folder ("model": ".") names no path: fail with one explainLoadFailure can use.
+  if ((await stat(path)).isDirectory()) {
+    throw Object.assign(new Error(`EISDIR: ${path} is a directory`), { code: 'EISDIR', path });
+  }
   const session = await InferenceSession.create(path, context.sessionOptions);
   return {
     session,
