@@ -1,6 +1,6 @@
 // The recogniser's appended top-k outputs (src/tasks/ocr/ctc-graph.ts) read exactly what a scan of its full
 // softmax reads: on small models with ties, and on the real PP-OCRv4 recogniser over rendered text.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -183,6 +183,66 @@ describe('appended top-k outputs on small models', () => {
     const ctc = await open(file, 4);
     expect(ctc.top).toBeUndefined();
     expect(ctc.fallback).toBeTruthy();
+  });
+});
+
+describe('an OCR model whose recogniser ends without a softmax', () => {
+  it('loads, reads through the full output, and says so in the load log', async () => {
+    const modelDir = join(dir, 'plain-ocr');
+    await mkdir(modelDir);
+    // Detector: the mean of the channels through a sigmoid (the white page is one region). Recogniser: per
+    // column, the mean of each channel plus (0, 1, 0) as the scores of blank, "a" and space: it reads "a".
+    await writeFile(
+      join(modelDir, 'det.onnx'),
+      buildOnnxModel({
+        inputs: [{ name: 'x', shape: ['b', 3, 'h', 'w'] }],
+        outputs: [{ name: 'map', shape: ['b', 1, 'h', 'w'] }],
+        nodes: [
+          { op: 'ReduceMean', inputs: ['x'], outputs: ['mean'], attrs: { axes: [1], keepdims: 1 } },
+          { op: 'Sigmoid', inputs: ['mean'], outputs: ['map'] },
+        ],
+      }),
+    );
+    await writeFile(
+      join(modelDir, 'rec.onnx'),
+      buildOnnxModel({
+        inputs: [{ name: 'x', shape: ['b', 3, 48, 'w'] }],
+        outputs: [{ name: 'scores', shape: ['b', 'steps', 3] }],
+        nodes: [
+          { op: 'ReduceMean', inputs: ['x'], outputs: ['columns'], attrs: { axes: [2], keepdims: 0 } },
+          { op: 'Transpose', inputs: ['columns'], outputs: ['steps'], attrs: { perm: [0, 2, 1] } },
+          { op: 'Add', inputs: ['steps', 'bias'], outputs: ['biased'] },
+          { op: 'Relu', inputs: ['biased'], outputs: ['scores'] },
+        ],
+        initializers: [{ name: 'bias', dims: [3], values: [0, 1, 0] }],
+      }),
+    );
+    await writeFile(join(modelDir, 'dict.txt'), 'a\n');
+    const manifest = ocrTask.manifestSchema.parse({
+      name: 'plain-ocr',
+      task: 'ocr',
+      files: { detection: 'det.onnx', recognition: 'rec.onnx', dictionary: 'dict.txt' },
+    });
+    const warnings: string[] = [];
+    const ocr = await ocrTask.load(manifest, {
+      modelDir,
+      providers: ['cpu'],
+      sessionOptions: options,
+      warn: (message) => warnings.push(message),
+    });
+    try {
+      expect(warnings).toEqual([
+        expect.stringMatching(/full class probabilities.*"scores" is not a softmax/),
+      ]);
+      expect(ocr.info.outputs.map((o) => o.name)).toEqual(['detection/map', 'recognition/scores']);
+      const image = await decodeToRgb((await textFixture('word')).png);
+      const { detections } = await ocr.predict(image, { confidence: 0 });
+      // The page around the word falls into a few regions; each reads "a".
+      expect(detections.length).toBeGreaterThan(0);
+      for (const d of detections) expect(d.text).toBe('a');
+    } finally {
+      await ocr.release();
+    }
   });
 });
 
