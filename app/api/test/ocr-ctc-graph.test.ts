@@ -274,11 +274,11 @@ describe('appended top-k outputs on PP-OCRv4', () => {
         const fixture = await textFixture(name);
         images.push({ name, bytes: fixture.jpeg ?? fixture.png });
       }
-      // Generated images the pipeline was not tuned on: every class (noisy, rotated, Chinese...), fresh seed.
+      // Generated images the pipeline was not tuned on, one of each class (noisy, rotated, Chinese...), fresh seed.
       const generated = await generateSet({
         split: 'tune',
         extraSeed: 7,
-        count: 12,
+        count: 6,
         cacheDir: join(dir, 'generated'),
       });
       for (const g of generated) images.push({ name: g.id, bytes: g.bytes });
@@ -307,7 +307,7 @@ describe('appended top-k outputs on PP-OCRv4', () => {
   it('takes the appended path for the shipped recogniser', () => {
     expect(top.fallback).toBeUndefined();
     expect(top.top).toBeDefined();
-    expect(pages.reduce((n, p) => n + p.boxes.length, 0)).toBeGreaterThan(40);
+    expect(pages.reduce((n, p) => n + p.boxes.length, 0)).toBeGreaterThan(20);
   });
 
   it.each([1, 8])(
