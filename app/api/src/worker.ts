@@ -23,7 +23,7 @@ import type {
   WorkerStatus,
 } from './pool/protocol.js';
 import { findTask } from './tasks/index.js';
-import type { Predictor, PredictResult, RgbImage, RunLimits } from './tasks/types.js';
+import type { Predictor, RgbImage, RunLimits } from './tasks/types.js';
 import { osThreadId } from './thread-cpu.js';
 
 const config = workerData as WorkerData;
