@@ -18,6 +18,7 @@ import type {
 import { extendQuad, isTall, quadSize } from './crop.js';
 import { parseDictionary } from './ctc.js';
 import { boxesFromProbabilityMap } from './db-postprocess.js';
+import { foldFullWidth } from './full-width.js';
 import type { Point, Quad } from './geometry.js';
 import { groupLines } from './lines.js';
 import { type OcrManifest, ocrManifest } from './manifest.js';
@@ -142,7 +143,8 @@ async function loadOcr(manifest: OcrManifest, context: LoadContext): Promise<Pre
         truncated = 'deadline';
         return;
       }
-      const { text, confidence } = read;
+      const { confidence } = read;
+      const text = foldFullWidth(read.text);
       if (text === '' || confidence < minConfidence) return;
       const xs = box.quad.map((p) => p[0]);
       const ys = box.quad.map((p) => p[1]);
