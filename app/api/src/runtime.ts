@@ -22,6 +22,7 @@ export interface Runtime {
 export async function createRuntime(config: Config, logger: Logger): Promise<Runtime> {
   const manifests = await loadManifests(config.modelsDir);
   const { providers, active } = await chooseProviders(config.providers, (line) => logger.warn(line));
+  if (config.workersNotice) logger[config.workersNotice.level](config.workersNotice.message);
   logger.info(
     {
       models: manifests.map((m) => m.name),

@@ -24,7 +24,7 @@ import type {
   WorkerStatus,
 } from './pool/protocol.js';
 import { findTask } from './tasks/index.js';
-import type { Predictor, PredictResult, RgbImage, RunLimits } from './tasks/types.js';
+import type { Predictor, RgbImage, RunLimits } from './tasks/types.js';
 import { osThreadId } from './thread-cpu.js';
 
 const config = workerData as WorkerData;
@@ -195,12 +195,15 @@ async function predictBatch(
     good.map((i) => decoded[i] as RgbImage),
     good.map((i) => request.options[i] ?? {}),
   );
-  const byIndex = new Map(good.map((i, k) => [i, results[k] as PredictResult]));
+  const byIndex = new Map(good.map((i, k) => [i, results[k]]));
   return {
     ok: true,
     results: decoded.map((image, i): PredictResponse => {
-      const result = byIndex.get(i);
-      if (!result) return image as WorkerFailure;
+      const outcome = byIndex.get(i);
+      if (!outcome) return image as WorkerFailure;
+      // the answer predict() gives alone: an error thrown by the task is a 500 (see handle)
+      if (outcome.status === 'rejected') return fail(500, 'internal_error', oneLine(outcome.reason));
+      const result = outcome.value;
       return { ok: true, result: { ...result, timings: { decode: decodeSeconds, ...result.timings } } };
     }),
   };

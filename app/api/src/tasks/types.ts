@@ -81,8 +81,14 @@ export interface Predictor {
    */
   decodeSize?(width: number, height: number): DecodeSize;
   predict(image: RgbImage, options: PredictOptions, limits?: RunLimits): Promise<PredictResult>;
-  /** Several images in one network run; the same results as predict() on each. Present with `info.batching`. */
-  predictBatch?(images: RgbImage[], options: PredictOptions[]): Promise<PredictResult[]>;
+  /**
+   * Several images in one network run; the same outcome as predict() on each: an image whose own output is bad
+   * (a non-finite or out-of-range score) is rejected alone, the others answered. Present with `info.batching`.
+   */
+  predictBatch?(
+    images: RgbImage[],
+    options: PredictOptions[],
+  ): Promise<PromiseSettledResult<PredictResult>[]>;
   /** Raw tensors in, raw tensors out: the v2 protocol for plain ONNX models. */
   infer?(inputs: Record<string, Tensor>): Promise<Record<string, Tensor>>;
   release(): Promise<void>;

@@ -20,6 +20,7 @@ import { extendQuad, isTall, quadSize } from './crop.js';
 import { parseDictionary, spaceClass } from './ctc.js';
 import { type CtcTopOutputs, openCtcSession } from './ctc-graph.js';
 import { boxesFromProbabilityMap } from './db-postprocess.js';
+import { foldFullWidth } from './full-width.js';
 import type { Point, Quad } from './geometry.js';
 import { groupLines } from './lines.js';
 import { type OcrManifest, ocrManifest } from './manifest.js';
@@ -146,7 +147,8 @@ async function loadOcr(manifest: OcrManifest, context: LoadContext): Promise<Pre
         truncated = 'deadline';
         return;
       }
-      const { text, confidence } = read;
+      const { confidence } = read;
+      const text = foldFullWidth(read.text);
       if (text === '' || confidence < minConfidence) return;
       const xs = box.quad.map((p) => p[0]);
       const ys = box.quad.map((p) => p[1]);
