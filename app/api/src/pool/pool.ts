@@ -9,6 +9,7 @@ import type {
   ImageSize,
   InferResponse,
   InfoResponse,
+  LoadWarning,
   PredictBatchResponse,
   PredictResponse,
   RunBounds,
@@ -51,6 +52,7 @@ export class InferencePool {
   private admitted = 0;
   private infos: ModelInfo[] = [];
   private failures: FailedModel[] = [];
+  private loadWarnings: LoadWarning[] = [];
   private readonly batchers = new Map<string, DynamicBatcher<BatchItem, PredictResponse>>();
   private readonly osThreadIds = new Set<number>();
   private started = false;
@@ -99,6 +101,7 @@ export class InferencePool {
       // Every worker loads the same files, so the first one's failures stand for all.
       const first = list[0];
       this.failures = first?.type === 'modelship:worker-ready' ? first.failed : [];
+      this.loadWarnings = first?.type === 'modelship:worker-ready' ? first.warnings : [];
       const response = (await this.piscina.run({ kind: 'info' } satisfies WorkerRequest)) as InfoResponse;
       this.infos = unwrap(response).models;
       this.startBatchers();
@@ -150,6 +153,11 @@ export class InferencePool {
   /** Models whose files failed to load, with the reason; the others serve. */
   get failed(): FailedModel[] {
     return this.failures;
+  }
+
+  /** What loading the models had to say, from the first worker (they all load the same files). */
+  get warnings(): LoadWarning[] {
+    return this.loadWarnings;
   }
 
   /** The workers' OS thread ids (Linux; empty elsewhere), for their CPU time in /proc (thread-cpu.ts). */
