@@ -102,6 +102,7 @@ async function readCrops(
         labels,
         settings.spaceThreshold,
         settings.lookAlike,
+        settings.spaceLineRatio,
       );
       results[index] = { ...decoded, steps: ((crops[index] as RgbImage).width * steps) / dims[3] };
     });
