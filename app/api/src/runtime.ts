@@ -42,9 +42,10 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     queueSize: config.queueSize,
     onError: (error) => logger.error({ err: error }, 'inference worker failed; replacing it'),
   });
-  // Each failed model is logged once, by the main thread (every worker meets the same failure).
+  // Load warnings and failed models are logged once, by the main thread (every worker loads the same files).
   pool.ready.then(
     () => {
+      for (const w of pool.warnings) logger.warn({ model: w.model }, `model "${w.model}": ${w.message}`);
       for (const f of pool.failed)
         logger.error(
           { model: f.name, reason: f.reason },

@@ -13,6 +13,7 @@ import type {
   ImageSize,
   InferResponse,
   InfoResponse,
+  LoadWarning,
   PredictBatchResponse,
   PredictResponse,
   RunBounds,
@@ -30,6 +31,8 @@ const config = workerData as WorkerData;
 const predictors = new Map<string, Predictor>();
 /** Models whose files failed to load: the others still serve. */
 const failed = new Map<string, FailedModel>();
+/** LoadContext.warn's messages, posted with the ready status. */
+const warnings: LoadWarning[] = [];
 
 /** A white strip with dark bars, so detection finds regions and recognition runs too during warm-up. */
 function warmupImage(): RgbImage {
@@ -56,6 +59,7 @@ async function loadAll(): Promise<void> {
         modelDir: model.dir,
         sessionOptions: config.sessionOptions,
         providers: config.providers,
+        warn: (message) => warnings.push({ model: model.name, message }),
       });
     } catch (error) {
       failed.set(model.name, {
@@ -277,6 +281,7 @@ export default loadAll().then(
       threadId,
       osThreadId: osThreadId(),
       failed: [...failed.values()],
+      warnings,
     } satisfies WorkerStatus);
     return handle;
   },

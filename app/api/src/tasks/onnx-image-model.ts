@@ -182,7 +182,8 @@ export interface ImageStages<P> {
   decodeSize?(width: number, height: number): DecodeSize;
   /**
    * Writes the image into `pixels`, its [3, height, width] slice of the input tensor (normalised CHW floats),
-   * and returns any geometry to undo later. Every value must be written: the buffer is reused between runs.
+   * and returns any geometry to undo later. Every value must be set: the buffer is reused between runs (what this
+   * stage wrote into the same slice last time may be left in place, as the letterbox does with its padding).
    */
   preprocess(image: RgbImage, options: PredictOptions, pixels: Float32Array): Promise<P>;
   postprocess(

@@ -101,6 +101,8 @@ export interface LoadContext {
   sessionOptions: InferenceSession.SessionOptions;
   /** Provider names requested, in order of preference, e.g. ['cuda', 'cpu']. */
   providers: string[];
+  /** Something the server log should say about the model while it still loads (once, not per worker). */
+  warn?: (message: string) => void;
 }
 
 export interface TaskDefinition<M extends { name: string; task: string } = { name: string; task: string }> {
