@@ -97,7 +97,9 @@ export const multipartForm: MiddlewareHandler<AppEnv> = async (c, next) => {
       headers: { 'content-type': `multipart/form-data; boundary="${boundary}"` },
     }).formData();
   } catch (error) {
-    throw new ApiError(400, 'invalid_body', `Malformed FormData request. ${(error as Error).message}`);
+    throw new ApiError(400, 'invalid_body', `Malformed FormData request. ${(error as Error).message}`, {
+      field: 'body',
+    });
   }
   c.req.bodyCache.formData = form; // as hono's form validator caches it
   c.req.raw.headers.set('content-type', 'multipart/form-data');
