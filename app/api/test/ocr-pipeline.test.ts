@@ -232,6 +232,8 @@ describe('ocr manifest', () => {
     [{ channelOrder: 'rbg' }, ['channelOrder']],
     [{ detection: { unclipRatio: 2, tresh: 0.3 } }, ['detection']],
     [{ task: 'detect' }, ['task']],
+    [{ direction: { threshold: 1 } }, ['direction', 'threshold']],
+    [{ files: { ...rawManifest.files, direction: 7 } }, ['files', 'direction']],
   ])('names the bad field: %j', (patch, path) => {
     const result = ocrTask.manifestSchema.safeParse({ ...rawManifest, ...patch });
     expect(result.success).toBe(false);

@@ -18,8 +18,9 @@ import type {
 import { extendQuad, isTall, quadSize } from './crop.js';
 import { parseDictionary } from './ctc.js';
 import { boxesFromProbabilityMap } from './db-postprocess.js';
+import { type DirectionClassifier, turnHalf, upsideDown } from './direction.js';
 import type { Point, Quad } from './geometry.js';
-import { groupLines } from './lines.js';
+import { groupLines, readingOrder } from './lines.js';
 import { type OcrManifest, ocrManifest } from './manifest.js';
 import { detectionInputSize, resizeNormalized } from './preprocess.js';
 import { type Recognizer, recognizeBoxes } from './recognize.js';
@@ -33,7 +34,7 @@ export const ocrTask: TaskDefinition<OcrManifest> = {
 };
 
 async function loadOcr(manifest: OcrManifest, context: LoadContext): Promise<Predictor> {
-  const path = (ref: OcrManifest['files'][keyof OcrManifest['files']]) =>
+  const path = (ref: NonNullable<OcrManifest['files'][keyof OcrManifest['files']]>) =>
     resolveFileRef(ref, context.modelDir);
   const labels = parseDictionary(
     await readFile(path(manifest.files.dictionary), 'utf8'),
@@ -47,10 +48,23 @@ async function loadOcr(manifest: OcrManifest, context: LoadContext): Promise<Pre
     await detector.release();
     throw error;
   });
+  const directionFile = manifest.files.direction;
+  const dirSession =
+    directionFile === undefined
+      ? undefined
+      : await InferenceSession.create(path(directionFile), context.sessionOptions).catch(
+          async (error: unknown) => {
+            await Promise.all([detector.release(), recSession.release()]);
+            throw error;
+          },
+        );
+  const releaseAll = async () => {
+    await Promise.all([detector.release(), recSession.release(), dirSession?.release()]);
+  };
   try {
     checkClassCount(recSession, labels.length);
   } catch (error) {
-    await Promise.all([detector.release(), recSession.release()]);
+    await releaseAll();
     throw error;
   }
   const info: ModelInfo = {
@@ -61,10 +75,12 @@ async function loadOcr(manifest: OcrManifest, context: LoadContext): Promise<Pre
     inputs: [
       ...stageSpecs(detector.inputMetadata, 'detection'),
       ...stageSpecs(recSession.inputMetadata, 'recognition'),
+      ...(dirSession ? stageSpecs(dirSession.inputMetadata, 'direction') : []),
     ],
     outputs: [
       ...stageSpecs(detector.outputMetadata, 'detection'),
       ...stageSpecs(recSession.outputMetadata, 'recognition'),
+      ...(dirSession ? stageSpecs(dirSession.outputMetadata, 'direction') : []),
     ],
     labels: ['text'],
     provider: context.providers[0] ?? 'cpu',
@@ -76,6 +92,12 @@ async function loadOcr(manifest: OcrManifest, context: LoadContext): Promise<Pre
     order: manifest.channelOrder,
     labels,
     batchSize: info.provider === 'cpu' ? manifest.recognition.cpuBatchSize : manifest.recognition.batchSize,
+  };
+
+  const classifier: DirectionClassifier | undefined = dirSession && {
+    session: dirSession,
+    settings: manifest.direction,
+    order: manifest.channelOrder,
   };
 
   let spareInput: Float32Array | undefined;
@@ -111,7 +133,7 @@ async function loadOcr(manifest: OcrManifest, context: LoadContext): Promise<Pre
     const probMap = detOut[detector.outputNames[0] as string] as Tensor;
     const detection = lap();
 
-    const found = groupLines(
+    const grouped = groupLines(
       boxesFromProbabilityMap(
         { data: probMap.data as Float32Array, width: size.width, height: size.height },
         image.width,
@@ -124,16 +146,37 @@ async function loadOcr(manifest: OcrManifest, context: LoadContext): Promise<Pre
       return { ...line, quad: clampQuad(lengthened, image.width, image.height) };
     });
     probMap.dispose();
+    const shouldStop = () => limits?.shouldStop() ?? false;
+    let postprocess = lap();
+
+    // With the direction classifier, upside-down lines are known before the order is settled (and the box cap
+    // applied): a page turned 180° or 90° counter-clockwise then reads in its own order.
+    let found = grouped;
+    let classification = 0;
+    if (classifier) {
+      const flags = await upsideDown(
+        classifier,
+        image,
+        grouped.map((line) => line.quad),
+        shouldStop,
+      );
+      found = readingOrder(grouped.map((line, i) => (flags[i] ? { ...line, upsideDown: true } : line)));
+      classification = lap();
+    }
     // Recognition costs one model run per box: the server caps the boxes (first ones in reading order) and
     // the time (between crops), and says so in the result instead of silently dropping lines.
     const maxBoxes = limits?.maxBoxes ?? Number.POSITIVE_INFINITY;
     const boxes = found.length > maxBoxes ? found.slice(0, maxBoxes) : found;
     let truncated: TruncatedReason | undefined = boxes.length < found.length ? 'max_boxes' : undefined;
-    let postprocess = lap();
+    postprocess += lap();
 
-    const shouldStop = () => limits?.shouldStop() ?? false;
-    const texts = await recognizeBoxes(recognizer, image, boxes, shouldStop);
-    const recognition = lap();
+    const texts = await recognizeBoxes(
+      recognizer,
+      image,
+      boxes.map((box) => (box.upsideDown ? { ...box, quad: turnHalf(box.quad) } : box)),
+      shouldStop,
+    );
+    const recognition = classification + lap();
 
     const detections: Detection[] = [];
     boxes.forEach((box, i) => {
@@ -171,7 +214,7 @@ async function loadOcr(manifest: OcrManifest, context: LoadContext): Promise<Pre
     info,
     predict,
     async release() {
-      await Promise.all([detector.release(), recSession.release()]);
+      await releaseAll();
     },
   };
 }
