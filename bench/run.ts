@@ -42,7 +42,7 @@ import type {
   SizeLatency,
 } from './lib/results.js';
 import { median, ratio, summarize } from './lib/stats.js';
-import { measureOcrAb, measureTaskAb, writeTaskAb } from './lib/task-ab.js';
+import { buildRef, measureOcrAb, measureTaskAb, writeTaskAb } from './lib/task-ab.js';
 import {
   measureTaskLoad,
   measureTasks,
@@ -109,7 +109,8 @@ async function main(): Promise<void> {
       // `--only ocr-eval`: just the OCR evaluation set, written to <out>/ocr-eval.{md,json};
       // `--only task-ab --refs a,b,c`: the detect/classify pipeline of those commits, interleaved (task-ab.ts);
       // `--only ocr-ab --refs a,b,c`: the same for the OCR pipeline on the OCR inputs (but the page);
-      // `--only throughput`: just the throughput at 1 to 4 × cores clients, written to <out>/throughput.{md,json}.
+      // `--only throughput`: just the throughput at 1 to 4 × cores clients, written to <out>/throughput.{md,json};
+      // with `--refs a,b`: each commit's API (built as task-ab builds it) in turn, twice over (a, b, a, b).
       only: { type: 'string' },
       refs: { type: 'string' },
       rounds: { type: 'string', default: '60' },
@@ -166,19 +167,36 @@ async function main(): Promise<void> {
     return;
   }
   if (values.only === 'throughput') {
-    const throughputApi = await startApi(apiEnv);
-    try {
-      const input = byId(THROUGHPUT_INPUT);
-      const request = predictRequest(input);
-      for (let i = 0; i < profile.warmup; i++) await predict(throughputApi.url, request);
-      const typical = summarize(
-        (await timeSequential(() => predict(throughputApi.url, request), profile.latency)).latenciesMs,
-      ).p50;
-      const { runs, health } = await measureThroughput(throughputApi, input, machine.cores, profile, typical);
-      await writeThroughputOnly(values.out, { input: THROUGHPUT_INPUT, runs, health }, machine.cores);
-    } finally {
-      await throughputApi.stop();
+    const refs = (values.refs ?? '').split(',').filter((ref) => ref.length > 0);
+    const builds = refs.map((ref) => buildRef(ref, log));
+    const sections: ThroughputSection[] = [];
+    for (const build of builds.length > 0 ? [...builds, ...builds] : [undefined]) {
+      const throughputApi = build
+        ? await startApi({ ...apiEnv, MODELS_DIR: join(build.dir, 'models') }, { entry: build.entry })
+        : await startApi(apiEnv);
+      try {
+        const input = byId(THROUGHPUT_INPUT);
+        const request = predictRequest(input);
+        for (let i = 0; i < profile.warmup; i++) await predict(throughputApi.url, request);
+        const typical = summarize(
+          (await timeSequential(() => predict(throughputApi.url, request), profile.latency)).latenciesMs,
+        ).p50;
+        const { runs, health } = await measureThroughput(
+          throughputApi,
+          input,
+          machine.cores,
+          profile,
+          typical,
+        );
+        sections.push({
+          ...(build ? { commit: `${build.sha} ${build.subject}` } : {}),
+          throughput: { input: THROUGHPUT_INPUT, runs, health },
+        });
+      } finally {
+        await throughputApi.stop();
+      }
     }
+    await writeThroughputOnly(values.out, sections, machine.cores);
     return;
   }
   if (values.only === 'tasks') {
@@ -398,22 +416,30 @@ function cpuUse(
   };
 }
 
-/** `--only throughput`: the throughput section alone, in <out>/throughput.{md,json}. */
-async function writeThroughputOnly(
-  out: string,
-  throughput: BenchResults['throughput'],
-  cores: number,
-): Promise<void> {
+interface ThroughputSection {
+  /** The commit measured, with `--refs`. */
+  commit?: string;
+  throughput: BenchResults['throughput'];
+}
+
+/** `--only throughput`: the throughput section alone (one per commit and round with `--refs`), in
+ * <out>/throughput.{md,json}. */
+async function writeThroughputOnly(out: string, sections: ThroughputSection[], cores: number): Promise<void> {
   await mkdir(out, { recursive: true });
   const base = join(out, 'throughput');
   const date = new Date().toISOString();
   const load = loadavg()[0] as number;
   await writeFile(
     `${base}.json`,
-    `${JSON.stringify({ date, commit: describeCommit(), cores, loadAverage: load, throughput }, null, 2)}\n`,
+    `${JSON.stringify({ date, commit: describeCommit(), cores, loadAverage: load, sections }, null, 2)}\n`,
   );
   const title = `# modelship benchmark: throughput only\n\n${date} · commit ${describeCommit()} · ${cores} cores, ${cores} workers · load average ${load.toFixed(1)} at the end\n\n`;
-  await writeFile(`${base}.md`, `${title}${renderThroughput(throughput, cores).join('\n')}\n`);
+  const body = sections.flatMap(({ commit, throughput }) => [
+    ...(commit === undefined ? [] : [`### ${commit}`, '']),
+    ...renderThroughput(throughput, cores),
+    '',
+  ]);
+  await writeFile(`${base}.md`, `${title}${body.join('\n')}`);
   log(`wrote ${base}.md and ${base}.json`);
 }
 

@@ -2,6 +2,7 @@
 // resource is declared, and each message names the key, the allowed values and the command that fixes it.
 import * as pulumi from '@pulumi/pulumi';
 import { z } from 'zod';
+import { apiMemoryMiB, MEMORY_BUDGET } from '../app/api/src/memory-budget.js';
 
 export const GPU_TYPES = ['nvidia-l4', 'nvidia-tesla-t4', 'none'] as const;
 /** Public DNS services that answer a name like 34-1-2-3.<suffix> with that IP: the VM's URL without a domain. */
@@ -105,6 +106,35 @@ function n1Size(machineType: string): { vcpus: number; memoryGb: number } | unde
   if (custom?.[1] && custom[2]) return { vcpus: Number(custom[1]), memoryGb: Number(custom[2]) / 1024 };
   return undefined;
 }
+
+/** GB per vCPU of the predefined types of the other x86 families, by class; highcpu differs by family. */
+const GB_PER_VCPU: Record<string, number> = { standard: 4, highmem: 8, highcpu: 1 };
+const HIGHCPU_2GB_FAMILIES = ['c2d', 'c3', 'c3d', 'c4', 'c4d', 'n4'];
+/** E2's shared-core types: 2 vCPUs time-shared, and their memory. */
+const E2_SHARED_CORE: Record<string, { vcpus: number; memoryGb: number }> = {
+  'e2-micro': { vcpus: 2, memoryGb: 1 },
+  'e2-small': { vcpus: 2, memoryGb: 2 },
+  'e2-medium': { vcpus: 2, memoryGb: 4 },
+};
+
+/** vCPUs and memory of a machine type (g2-standard-8, e2-highmem-4, n1-standard-8, custom-4-16384); undefined
+ * for a type this table does not know (the API then sizes its workers by the compose default limit). */
+export function machineSize(machineType: string): { vcpus: number; memoryGb: number } | undefined {
+  const shared = E2_SHARED_CORE[machineType];
+  if (shared) return shared;
+  if (isN1(machineType)) return n1Size(machineType);
+  const predefined = /^([a-z0-9]+)-(standard|highmem|highcpu)-(\d+)(-lssd)?$/.exec(machineType);
+  if (!predefined?.[1] || !predefined[2] || !predefined[3]) return undefined;
+  const vcpus = Number(predefined[3]);
+  const perVcpu =
+    predefined[2] === 'highcpu' && HIGHCPU_2GB_FAMILIES.includes(predefined[1])
+      ? 2
+      : GB_PER_VCPU[predefined[2]];
+  return perVcpu ? { vcpus, memoryGb: vcpus * perVcpu } : undefined;
+}
+
+/** MiB a VM keeps for the rest: the OS, Docker, the Ops Agent, and the UI and Caddy containers (256m each). */
+export const VM_RESERVED_MIB = 1024;
 
 export const machineFamily = (machineType: string): string => machineType.split('-')[0] ?? '';
 /** N1, the family T4s attach to: n1-* and the N1 custom types, which GCE names `custom-<cpus>-<mb>`. */
@@ -451,6 +481,7 @@ function crossChecks(c: Parsed): Problem[] {
   }
   problems.push(...(c.shape === 'cloud-run' ? cloudRunChecks(c) : vmChecks(c)));
   problems.push(...operateChecks(c));
+  problems.push(...memoryChecks(c));
   if (c.dnsZone && !c.domain) {
     problems.push({
       key: 'dnsZone',
@@ -724,6 +755,7 @@ function toDeployConfig(c: Parsed) {
       gpuZonalRedundancy: c.gpuZonalRedundancy,
     };
   }
+  const apiMemory = vmApiMemoryMiB(c);
   return {
     shape: 'single-vm' as const,
     ...commonConfig(c),
@@ -738,9 +770,48 @@ function toDeployConfig(c: Parsed) {
     /** The IP-in-the-name DNS service that gives the VM a hostname when there is no domain. */
     ipHostSuffix: c.ipHostSuffix,
     apiReplicas: c.apiReplicas,
+    /** Each API container's memory limit (API_MEM_LIMIT); undefined: the compose default. */
+    ...(apiMemory !== undefined && { apiMemoryMiB: apiMemory }),
     /** The VM powers itself off after this many minutes without a prediction; undefined: never. */
     ...(c.idleStopMinutes > 0 && { idleStopMinutes: c.idleStopMinutes }),
   };
+}
+
+/**
+ * The API's memory limit on the VM: what its workers need (app/api/src/memory-budget.ts), the workers being
+ * apiWorkers or one per vCPU (the API's default). Undefined for an unknown machine type.
+ */
+function vmApiMemoryMiB(c: Parsed): number | undefined {
+  const size = machineSize(c.machineType);
+  return size && apiMemoryMiB(c.apiWorkers || size.vcpus);
+}
+
+/** The API's replicas must fit the VM's memory, twice over: a rollout starts the new ones next to the old. */
+function memoryChecks(c: Parsed): Problem[] {
+  if (c.shape === 'cloud-run') {
+    const workers = c.apiWorkers || c.cloudRunCpu;
+    const need = apiMemoryMiB(workers);
+    if (need <= c.cloudRunMemoryGib * 1024) return [];
+    return [
+      {
+        key: c.apiWorkers ? 'apiWorkers' : 'cloudRunMemoryGib',
+        message: `${workers} API workers need ~${(need / 1024).toFixed(1)} GiB (${MEMORY_BUDGET.baseMiB} MiB + ${MEMORY_BUDGET.perWorkerMiB} MiB per worker), more than cloudRunMemoryGib ${c.cloudRunMemoryGib}; lower apiWorkers or raise cloudRunMemoryGib`,
+      },
+    ];
+  }
+  const size = machineSize(c.machineType);
+  const perReplica = vmApiMemoryMiB(c);
+  if (!size || perReplica === undefined) return [];
+  const need = 2 * c.apiReplicas * perReplica + VM_RESERVED_MIB;
+  const has = size.memoryGb * 1024;
+  if (need <= has) return [];
+  const workers = c.apiWorkers || size.vcpus;
+  return [
+    {
+      key: c.apiWorkers ? 'apiWorkers' : c.apiReplicas > 1 ? 'apiReplicas' : 'machineType',
+      message: `${c.machineType} has ${size.memoryGb} GB; ${c.apiReplicas} API replica(s) of ${workers} worker(s) need ${perReplica} MiB each (${MEMORY_BUDGET.baseMiB} MiB + ${MEMORY_BUDGET.perWorkerMiB} MiB per worker), twice during a rollout, plus ${VM_RESERVED_MIB} MiB for the rest of the VM: ${Math.ceil(need / 1024)} GB in all. Lower apiWorkers or apiReplicas, or use a machine type with more memory`,
+    },
+  ];
 }
 
 /** Validates raw config values; throws a ConfigError listing every problem, each naming its key. */

@@ -22,7 +22,7 @@ import { writeTaskModels } from './tasks.js';
 /** Outside the sources that lint and typecheck read; modules resolve from the repository's node_modules. */
 const CACHE = 'node_modules/.cache/modelship-task-ab';
 
-interface Build {
+export interface Build {
   ref: string;
   sha: string;
   /** The build's root: its app/api and models/ as of the commit. */
@@ -32,7 +32,7 @@ interface Build {
 }
 
 /** The API of `ref` compiled into node_modules/.cache/modelship-task-ab/<sha> (reused when already there). */
-function buildRef(ref: string, log: (message: string) => void): Build {
+export function buildRef(ref: string, log: (message: string) => void): Build {
   const git = (...args: string[]) => execFileSync('git', args, { encoding: 'utf8' }).trim();
   const sha = git('rev-parse', '--short=10', `${ref}^{commit}`);
   const subject = git('log', '-1', '--format=%s', sha);

@@ -102,6 +102,7 @@ function deploy(shape: pulumi.Resource, config: SingleVmConfig, ctx: StackContex
   const api = {
     replicas: config.apiReplicas,
     ...(config.apiWorkers !== undefined && { workers: config.apiWorkers }),
+    ...(config.apiMemoryMiB !== undefined && { memoryMiB: config.apiMemoryMiB }),
   };
   const gpu = config.gpu !== undefined;
   const version = pulumi

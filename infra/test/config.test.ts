@@ -4,12 +4,14 @@ import { readFileSync } from 'node:fs';
 import * as pulumi from '@pulumi/pulumi';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { apiMemoryMiB } from '../../app/api/src/memory-budget.js';
 import { moneyOf } from '../components/budget.js';
 import {
   ConfigError,
   DEFAULTS,
   ipv4Coverage,
   loadConfig,
+  machineSize,
   PROJECT_KEYS,
   parseConfig,
   type RawConfig,
@@ -51,6 +53,8 @@ describe('parseConfig', () => {
       sshSourceRanges: ['35.235.240.0/20'],
       ipHostSuffix: 'sslip.io',
       apiReplicas: 1,
+      // 4 workers (one per vCPU) of app/api/src/memory-budget.ts: 384 + 4 × 256 MiB
+      apiMemoryMiB: 1408,
       registryKeepVersions: 5,
       readinessTimeoutMinutes: 20,
     });
@@ -89,7 +93,6 @@ describe('parseConfig', () => {
   it('accepts every kind of GCE machine type name, and checks only the GPU rules against it', () => {
     for (const machineType of [
       'e2-medium',
-      'e2-micro',
       'f1-micro',
       'g1-small',
       'e2-standard-4',
@@ -107,6 +110,48 @@ describe('parseConfig', () => {
     for (const machineType of ['E2-medium', 'e2', 'e2-', 'e2--medium', 'e2_medium', `e2-${'x'.repeat(61)}`]) {
       expect(() => parseConfig({ ...BASE, machineType, gpu: 'none' }), machineType).toThrow(/machineType/);
     }
+  });
+
+  it('sizes the API memory limit by the workers the machine runs: one per vCPU, or apiWorkers', () => {
+    expect(machineSize('g2-standard-8')).toEqual({ vcpus: 8, memoryGb: 32 });
+    expect(machineSize('e2-highmem-4')).toEqual({ vcpus: 4, memoryGb: 32 });
+    expect(machineSize('c3-highcpu-4-lssd')).toEqual({ vcpus: 4, memoryGb: 8 });
+    expect(machineSize('n2-highcpu-16')).toEqual({ vcpus: 16, memoryGb: 16 });
+    expect(machineSize('n1-standard-8')).toEqual({ vcpus: 8, memoryGb: 30 });
+    expect(machineSize('custom-4-16384')).toEqual({ vcpus: 4, memoryGb: 16 });
+    expect(machineSize('e2-medium')).toEqual({ vcpus: 2, memoryGb: 4 });
+    expect(machineSize('m3-ultramem-32')).toBeUndefined();
+    // 8 workers need more than compose's 2g default: the deployment says so
+    expect(vmConfig({ ...BASE, machineType: 'g2-standard-8' }).apiMemoryMiB).toBe(apiMemoryMiB(8));
+    expect(apiMemoryMiB(8)).toBeGreaterThan(2048);
+    expect(vmConfig({ ...BASE, machineType: 'g2-standard-8', apiWorkers: '2' }).apiMemoryMiB).toBe(896);
+    // a type this table does not know: the compose default, and the API sizes its workers by it
+    expect(vmConfig({ ...BASE, machineType: 'm3-ultramem-32', gpu: 'none' })).not.toHaveProperty(
+      'apiMemoryMiB',
+    );
+  });
+
+  it('refuses API replicas and workers that the machine or the Cloud Run instance cannot hold', () => {
+    expect(problemsOf({ ...BASE, machineType: 'e2-micro', gpu: 'none' })).toEqual([
+      expect.stringMatching(
+        /^machineType: e2-micro has 1 GB; 1 API replica\(s\) of 2 worker\(s\) need 896 MiB each .* 3 GB in all/,
+      ),
+    ]);
+    expect(problemsOf({ ...BASE, machineType: 'e2-standard-4', gpu: 'none', apiReplicas: '8' })).toEqual([
+      expect.stringMatching(/^apiReplicas: e2-standard-4 has 16 GB; 8 API replica\(s\) of 4 worker\(s\)/),
+    ]);
+    expect(problemsOf({ ...BASE, machineType: 'e2-standard-4', gpu: 'none', apiWorkers: '40' })).toEqual([
+      expect.stringMatching(/^apiWorkers: e2-standard-4 has 16 GB; 1 API replica\(s\) of 40 worker\(s\)/),
+    ]);
+    // twice the API during a rollout, plus the rest: 2 × 1408 + 1024 MiB fits 16 GB with room
+    expect(() =>
+      vmConfig({ ...BASE, machineType: 'e2-standard-4', gpu: 'none', apiReplicas: '4' }),
+    ).not.toThrow();
+    const run = { ...BASE, 'gcp:region': 'us-central1', shape: 'cloud-run', gpu: 'none' } as const;
+    expect(problemsOf({ ...run, cloudRunCpu: '2', cloudRunMemoryGib: '2', apiWorkers: '8' })).toEqual([
+      expect.stringMatching(/^apiWorkers: 8 API workers need ~2\.4 GiB .* more than cloudRunMemoryGib 2/),
+    ]);
+    expect(() => parseConfig({ ...run, cloudRunCpu: '1', cloudRunMemoryGib: '1' })).not.toThrow();
   });
 
   const cases: [string, RawConfig, RegExp][] = [

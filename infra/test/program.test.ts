@@ -451,6 +451,8 @@ describe('other shapes of VM', () => {
     const env = metadataOf(d)['modelship-env'];
     expect(env).toContain(`API_REPLICAS='2'`);
     expect(env).toContain(`WORKERS='3'`);
+    // 3 workers: 384 + 3 × 256 MiB (app/api/src/memory-budget.ts)
+    expect(env).toContain(`API_MEM_LIMIT='1152m'`);
     expect(instanceOf(d).bootDisk.initializeParams.size).toBe(200);
   });
 });

@@ -152,6 +152,16 @@ describe('renderVmMetadata', () => {
     expect(renderVmMetadata({ ...args, gpu: false })['modelship-gpu']).toBe('false');
   });
 
+  it("sets each API container's memory limit when the deployment sizes it", () => {
+    const env = parseEnv(renderEnvFile({ ...args, api: { memoryMiB: 2432 } }));
+    expect(env.API_MEM_LIMIT).toBe('2432m');
+    expect(() => renderEnvFile({ ...args, api: { memoryMiB: 0 } })).toThrow(
+      /api\.memoryMiB: must be a positive integer/,
+    );
+    // the compose file reads the same variable
+    expect(repoFile('docker-compose.yml')).toMatch(/mem_limit: \$\{API_MEM_LIMIT:-2g\}/);
+  });
+
   it('leaves optional settings out of the .env when unset', () => {
     const env = parseEnv(renderEnvFile({ ...args, basicAuth: undefined, api: {} }));
     expect(Object.keys(env).sort()).toEqual([

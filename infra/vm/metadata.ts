@@ -17,7 +17,8 @@ export interface VmMetadataArgs {
   /** Basic auth for the whole site: the user, and the Secret Manager version holding the password. The VM
    * reads the password with its own identity and derives the bcrypt hash itself. */
   basicAuth?: { user: string; secretVersion: string };
-  api: { workers?: number; replicas?: number };
+  /** Workers and replicas of the API; `memoryMiB`: each replica's memory limit (API_MEM_LIMIT). */
+  api: { workers?: number; replicas?: number; memoryMiB?: number };
   /** Deployed app version, reported by the API's /health; the script's readiness check waits for it. */
   version: string;
   /** The GCP project: the API puts it in its log lines' trace links. */
@@ -91,6 +92,9 @@ export function renderEnvFile(args: VmMetadataArgs): string {
     APP_VERSION: args.version,
     WORKERS: positiveInt('api.workers', args.api.workers),
     API_REPLICAS: positiveInt('api.replicas', args.api.replicas),
+    // sized by the deployment for its workers (app/api/src/memory-budget.ts); unset: compose's default
+    API_MEM_LIMIT:
+      args.api.memoryMiB === undefined ? undefined : `${positiveInt('api.memoryMiB', args.api.memoryMiB)}m`,
     // the UI port stays on loopback: the Caddy front (HTTPS, basic auth) is the only way in
     UI_BIND: '127.0.0.1',
     // the Ops Agent scrapes the API's /metrics through that loopback port (infra/vm/ops-agent.ts)

@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiMemoryMiB } from '../../app/api/src/memory-budget.js';
 import { NUDGE_KEY, renderVmMetadata, type VmMetadataArgs } from '../../infra/vm/metadata.js';
 import { standInBuildArgs } from '../docker/docker.js';
 import { freePort } from '../helpers/free-port.js';
@@ -226,7 +227,8 @@ describe.sequential('VM rehearsal', () => {
       // this machine has no GPU: the script must notice and fall back to CPU
       gpu: true,
       basicAuth: { user, secretVersion: SECRET_VERSION },
-      api: { workers: 1 },
+      // the limit the deployment sizes for its workers (infra/config.ts), through the real compose
+      api: { workers: 1, memoryMiB: apiMemoryMiB(1) },
       version: versionOf(0),
     };
     metadata = await startFakeMetadataServer(renderVmMetadata(metadataArgs));
@@ -383,6 +385,11 @@ describe.sequential('VM rehearsal', () => {
     const ui = (await projectContainers()).find((c) => c.service === 'ui');
     const uiPort = (await docker('port', ui?.id ?? 'ui', '8501')).stdout.trim();
     expect(uiPort).toBe(`127.0.0.1:${scriptEnv.UI_PORT}`);
+
+    // the .env's API_MEM_LIMIT is the API container's memory limit
+    const api = (await projectContainers()).find((c) => c.service === 'api');
+    const memory = (await docker('inspect', '-f', '{{.HostConfig.Memory}}', api?.id ?? 'api')).stdout.trim();
+    expect(Number(memory)).toBe(apiMemoryMiB(1) * 1024 * 1024);
   }, 120_000);
 
   it(

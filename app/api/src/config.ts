@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { HttpTimeouts } from './http-server.js';
+import { chooseWorkers, type HostResources, readMemoryLimit, type WorkersChoice } from './memory-budget.js';
 
 /** Execution providers onnxruntime-node can be asked for; 'cpu' is always available. */
 export const KNOWN_PROVIDERS = ['cpu', 'cuda', 'tensorrt', 'dml', 'coreml', 'webgpu'] as const;
@@ -74,6 +75,8 @@ export interface Config {
   host: string;
   providers: string[];
   workers: number;
+  /** Why `workers` is not one per core, or why it may not fit the memory limit: logged at start. */
+  workersNotice: WorkersChoice['notice'];
   /** Requests that may wait for a worker; beyond that the API answers 503. */
   queueSize: number;
   bodyLimitBytes: number;
@@ -107,8 +110,17 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** Parses the environment; throws ConfigError naming every bad variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+/** This process's cores and container memory limit. */
+export const hostResources = (): HostResources => ({
+  cores: availableParallelism(),
+  memoryLimitBytes: readMemoryLimit(),
+});
+
+/** Parses the environment; throws ConfigError naming every bad variable. `host` sizes the default WORKERS. */
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  host: HostResources = hostResources(),
+): Config {
   // Empty strings mean "unset", as in `PORT= npm start`.
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = envSchema.safeParse(present);
@@ -120,12 +132,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
   const e = parsed.data;
-  const workers = e.WORKERS ?? availableParallelism();
+  const { workers, notice } = chooseWorkers(e.WORKERS, host);
   return {
     port: e.PORT,
     host: e.HOST,
     providers: e.ORT_PROVIDERS,
     workers,
+    workersNotice: notice,
     queueSize: e.QUEUE_SIZE ?? defaultQueueSize(workers),
     bodyLimitBytes: Math.round(e.BODY_LIMIT_MB * 1024 * 1024),
     maxPixels: Math.floor(e.MAX_PIXELS),

@@ -89,6 +89,11 @@ export class DataPlane {
     return this.options.pool.models;
   }
 
+  /** Names of the models that serve (/v1/models' `status: "ready"`), in their order; 503 until loaded. */
+  servedNames(): string[] {
+    return this.models().map((m) => m.name);
+  }
+
   /**
    * The model a client named, for serving. Unknown names are a 404 whatever the state, so clients learn of
    * a typo at once; known ones are a 503 while loading. During the drain requests are still served.

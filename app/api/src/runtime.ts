@@ -22,6 +22,7 @@ export interface Runtime {
 export async function createRuntime(config: Config, logger: Logger): Promise<Runtime> {
   const manifests = await loadManifests(config.modelsDir);
   const { providers, active } = await chooseProviders(config.providers, (line) => logger.warn(line));
+  if (config.workersNotice) logger[config.workersNotice.level](config.workersNotice.message);
   logger.info(
     {
       models: manifests.map((m) => m.name),
@@ -41,9 +42,10 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     queueSize: config.queueSize,
     onError: (error) => logger.error({ err: error }, 'inference worker failed; replacing it'),
   });
-  // Each failed model is logged once, by the main thread (every worker meets the same failure).
+  // Load warnings and failed models are logged once, by the main thread (every worker loads the same files).
   pool.ready.then(
     () => {
+      for (const w of pool.warnings) logger.warn({ model: w.model }, `model "${w.model}": ${w.message}`);
       for (const f of pool.failed)
         logger.error(
           { model: f.name, reason: f.reason },

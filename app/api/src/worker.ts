@@ -13,6 +13,7 @@ import type {
   ImageSize,
   InferResponse,
   InfoResponse,
+  LoadWarning,
   PredictBatchResponse,
   PredictResponse,
   RunBounds,
@@ -23,13 +24,15 @@ import type {
   WorkerStatus,
 } from './pool/protocol.js';
 import { findTask } from './tasks/index.js';
-import type { Predictor, PredictResult, RgbImage, RunLimits } from './tasks/types.js';
+import type { Predictor, RgbImage, RunLimits } from './tasks/types.js';
 import { osThreadId } from './thread-cpu.js';
 
 const config = workerData as WorkerData;
 const predictors = new Map<string, Predictor>();
 /** Models whose files failed to load: the others still serve. */
 const failed = new Map<string, FailedModel>();
+/** LoadContext.warn's messages, posted with the ready status. */
+const warnings: LoadWarning[] = [];
 
 /** A white strip with dark bars, so detection finds regions and recognition runs too during warm-up. */
 function warmupImage(): RgbImage {
@@ -56,6 +59,7 @@ async function loadAll(): Promise<void> {
         modelDir: model.dir,
         sessionOptions: config.sessionOptions,
         providers: config.providers,
+        warn: (message) => warnings.push({ model: model.name, message }),
       });
     } catch (error) {
       failed.set(model.name, {
@@ -191,12 +195,15 @@ async function predictBatch(
     good.map((i) => decoded[i] as RgbImage),
     good.map((i) => request.options[i] ?? {}),
   );
-  const byIndex = new Map(good.map((i, k) => [i, results[k] as PredictResult]));
+  const byIndex = new Map(good.map((i, k) => [i, results[k]]));
   return {
     ok: true,
     results: decoded.map((image, i): PredictResponse => {
-      const result = byIndex.get(i);
-      if (!result) return image as WorkerFailure;
+      const outcome = byIndex.get(i);
+      if (!outcome) return image as WorkerFailure;
+      // the answer predict() gives alone: an error thrown by the task is a 500 (see handle)
+      if (outcome.status === 'rejected') return fail(500, 'internal_error', oneLine(outcome.reason));
+      const result = outcome.value;
       return { ok: true, result: { ...result, timings: { decode: decodeSeconds, ...result.timings } } };
     }),
   };
@@ -274,6 +281,7 @@ export default loadAll().then(
       threadId,
       osThreadId: osThreadId(),
       failed: [...failed.values()],
+      warnings,
     } satisfies WorkerStatus);
     return handle;
   },

@@ -72,6 +72,14 @@ describe('before warm-up', () => {
     expect(predict.status).toBe(503);
     expect(await predict.json()).toMatchObject({ error: 'not_ready' });
 
+    // which models serve is known once they are loaded: both lists say so the same way
+    for (const path of ['/models', '/v1/models']) {
+      const list = await request(path);
+      expect(list.status, path).toBe(503);
+      expect(list.headers.get('retry-after'), path).toBe('1');
+      expect(await list.json(), path).toMatchObject({ error: 'not_ready' });
+    }
+
     await rt.pool.ready;
     expect((await request('/ready')).status).toBe(200);
   });

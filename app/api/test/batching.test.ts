@@ -16,6 +16,8 @@ import {
   colourClassifierModel,
   DETECT_INPUT,
   DETECT_LABELS,
+  halves,
+  isRedModel,
   solidImage,
   tempModelsDir,
   writeModel,
@@ -36,6 +38,15 @@ function mixedImages(): RgbImage[] {
 }
 
 const withoutTimings = (results: PredictResult[]) => results.map(({ timings: _, ...rest }) => rest);
+
+/** The results of a batch every image of which was answered. */
+function answered<R>(outcomes: PromiseSettledResult<R>[] | undefined): R[] {
+  expect(outcomes).toBeDefined();
+  return (outcomes ?? []).map((o) => {
+    if (o.status === 'rejected') throw o.reason;
+    return o.value;
+  });
+}
 
 describe('a batch gives what each image gives alone', () => {
   const sessions = taskSessions();
@@ -58,9 +69,8 @@ describe('a batch gives what each image gives alone', () => {
     const images = mixedImages();
     const options = [{}, { confidence: 0.3 }, { iou: 0.99 }, {}];
     const alone = await Promise.all(images.map((image, i) => predictor.predict(image, options[i] ?? {})));
-    const batched = await predictor.predictBatch?.(images, options);
-    expect(batched).toBeDefined();
-    expect(withoutTimings(batched ?? [])).toEqual(withoutTimings(alone));
+    const batched = answered(await predictor.predictBatch?.(images, options));
+    expect(withoutTimings(batched)).toEqual(withoutTimings(alone));
     // The items really differ, so a mix-up between them would show.
     const firstScores = alone.map((r) => r.detections[0]?.confidence);
     expect(new Set(firstScores).size).toBe(images.length);
@@ -83,14 +93,58 @@ describe('a batch gives what each image gives alone', () => {
     );
     const images = mixedImages();
     const alone = await Promise.all(images.map((image) => predictor.predict(image, {})));
-    const batched = await predictor.predictBatch?.(
-      images,
-      images.map(() => ({})),
+    const batched = answered(
+      await predictor.predictBatch?.(
+        images,
+        images.map(() => ({})),
+      ),
     );
-    expect(withoutTimings(batched ?? [])).toEqual(withoutTimings(alone));
+    expect(withoutTimings(batched)).toEqual(withoutTimings(alone));
     // ImageNet normalisation puts greys and white on the blue side.
     expect(alone.map((r) => r.classes?.[0]?.class_name)).toEqual(['blue', 'green', 'blue', 'blue']);
     expect(new Set(alone.map((r) => r.classes?.[0]?.confidence)).size).toBe(images.length);
+  });
+});
+
+describe('one bad output in a batch', () => {
+  const sessions = taskSessions();
+
+  it('rejects only its own image: the others are answered as they would be alone', async () => {
+    // "probabilities" but 0.5 + 6 for pure red and 0.5 - 6 for pure blue; 0.5 for any grey
+    await writeModel(sessions.dir, { name: 'half-probs' }, isRedModel(0.5));
+    const predictor = await sessions.load(
+      classifyTask,
+      classifyTask.manifestSchema.parse({
+        name: 'half-probs',
+        task: 'classify',
+        model: 'model.onnx',
+        output: 'probabilities',
+        normalization: halves,
+        batching: { enabled: true, maxBatchSize: 8, maxBatchDelayMs: 1 },
+      }),
+    );
+    const grey = solidImage(20, 10, [128, 128, 128]);
+    const red = solidImage(8, 8, [255, 0, 0]);
+    const white = solidImage(9, 30, [255, 255, 255]);
+    const blue = solidImage(8, 8, [0, 0, 255]);
+    const images = [grey, red, white, blue];
+    const outcomes = (await predictor.predictBatch?.(
+      images,
+      images.map(() => ({})),
+    )) as PromiseSettledResult<PredictResult>[];
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected']);
+    expect(outcomes[1]).toMatchObject({
+      reason: expect.objectContaining({ message: expect.stringMatching(/gave 6\.5 /) }),
+    });
+    expect(outcomes[3]).toMatchObject({
+      reason: expect.objectContaining({ message: expect.stringMatching(/gave -5\.5 /) }),
+    });
+    for (const i of [0, 2]) {
+      const alone = await predictor.predict(images[i] as RgbImage, {});
+      const batched = outcomes[i] as PromiseFulfilledResult<PredictResult>;
+      expect(withoutTimings([batched.value])).toEqual(withoutTimings([alone]));
+    }
+    await expect(predictor.predict(red, {})).rejects.toThrow(/gave 6\.5 /);
   });
 });
 
@@ -142,6 +196,18 @@ describe('through the API', () => {
       scaledYolo(),
     );
     await writeModel(modelsDir, { name: 'alone', ...manifest }, scaledYolo());
+    // A batched classifier whose "probabilities" are 0.5 for grey (the warm-up passes) and 6.5 for red.
+    await writeModel(
+      modelsDir,
+      {
+        name: 'half-probs',
+        task: 'classify',
+        output: 'probabilities',
+        normalization: halves,
+        batching: { enabled: true, maxBatchSize: 4, maxBatchDelayMs: 200 },
+      },
+      isRedModel(0.5),
+    );
     for (const image of mixedImages()) {
       const raw = { raw: { width: image.width, height: image.height, channels: 3 as const } };
       encoded.push(await sharp(image.data, raw).png().toBuffer());
@@ -175,6 +241,31 @@ describe('through the API', () => {
     expect(rt.pool.batchStats('alone')).toBeUndefined();
     const info = await (await rt.app.request('/v1/models/batched')).json();
     expect(info).toMatchObject({ batching: { maxBatchSize: 4, maxBatchDelayMs: 200 } });
+  });
+
+  it('fails only the request whose own output is bad, and answers the others of its batch', async () => {
+    const solid = (rgb: string) =>
+      sharp({ create: { width: 8, height: 8, channels: 3, background: rgb } })
+        .png()
+        .toBuffer();
+    const colours = ['#808080', '#ff0000', '#ffffff', '#000000'];
+    const responses = await Promise.all(
+      (await Promise.all(colours.map(solid))).map((png) => post('half-probs', new Uint8Array(png))),
+    );
+    const bodies = await Promise.all(responses.map((r) => r.json()));
+    expect(
+      responses.map((r) => r.status),
+      JSON.stringify(bodies),
+    ).toEqual([200, 500, 200, 200]);
+    expect(bodies[1]).toMatchObject({
+      error: 'internal_error',
+      detail: expect.stringMatching(/"output": "probabilities" but the model gave 6\.5 for class 0/),
+    });
+    for (const i of [0, 2, 3]) {
+      expect(bodies[i]).toMatchObject({ model: 'half-probs', classes: [{ class_id: 0, confidence: 0.5 }] });
+    }
+    // they really shared one run
+    expect(rt.pool.batchStats('half-probs')).toEqual({ batches: 1, requests: 4, largest: 4 });
   });
 
   it('fails only the request whose image does not decode', async () => {

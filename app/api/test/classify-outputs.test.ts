@@ -10,12 +10,8 @@ import { classifyManifest } from '../src/tasks/classify/manifest.js';
 import { listedModels, startRuntime, type TestRuntime } from './helpers/api-runtime.js';
 import { buildOnnxModel, linearClassifierModel } from './helpers/onnx-builder.js';
 import { taskSessions } from './helpers/task-sessions.js';
-import { solidImage, tempModelsDir, writeModel } from './helpers/user-models.js';
+import { halves, isRedModel, solidImage, tempModelsDir, writeModel } from './helpers/user-models.js';
 
-const halves = { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], scale: 1 / 255 };
-/** One logit = 3 × (normalised mean red − normalised mean blue): positive for red, negative for blue. */
-const isRedModel = (bias = 0) =>
-  linearClassifierModel({ inputSize: { width: 8, height: 8 }, weights: [[3], [0], [-3]], bias: [bias] });
 /** input [batch,3,8,8] → its mean over the spatial axes reshaped to `shape`: any output shape. */
 const shapedOutputModel = (inputShape: (number | string)[], outputShape: (number | string)[]) =>
   buildOnnxModel({

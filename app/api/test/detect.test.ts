@@ -88,6 +88,32 @@ describe('letterbox pixels', () => {
     expect([pixels[16 * 64], pixels[4096 + 16 * 64], pixels[8192 + 47 * 64 + 63]]).toEqual([10, 20, 30]);
     expect([pixels[15 * 64], pixels[48 * 64]]).toEqual([114, 114]);
   });
+
+  it('keeps the padding of a reused buffer only while the geometry is the same: every run equals a fresh buffer', async () => {
+    const wide = { ...solidImage(16, 8, [10, 20, 30]), source: { width: 200, height: 100 } };
+    const tall = { ...solidImage(8, 16, [40, 50, 60]), source: { width: 100, height: 200 } };
+    const square = solidImage(16, 16, [70, 80, 90]);
+    const size = 3 * 16 * 16;
+    // Two slices of one buffer, as a batch of two lays them out; each is reused in turn.
+    const buffer = new Float32Array(2 * size);
+    for (const [slice, image] of [
+      [0, wide],
+      [0, wide],
+      [1, tall],
+      [0, tall],
+      [0, square],
+      [0, wide],
+      [1, wide],
+      [1, tall],
+    ] as const) {
+      const pixels = buffer.subarray(slice * size, (slice + 1) * size);
+      const fresh = new Float32Array(size);
+      expect(await letterboxInto(image, 16, 16, bytes, pixels)).toEqual(
+        await letterboxInto(image, 16, 16, bytes, fresh),
+      );
+      expect(pixels).toEqual(fresh);
+    }
+  });
 });
 
 describe('YOLO decoding', () => {

@@ -75,6 +75,8 @@ describe('decodeBase64Image', () => {
     ['impossible length', 'abcde'],
     ['padding in the middle', 'ab==cd'],
     ['empty after the data: prefix', 'data:image/png;base64,'],
+    ['only whitespace', ' \r\n\t '],
+    ['invalid characters after a line break', 'abcd\nef$h'],
     ['a data: URL that is not base64', 'data:image/png,%89PNG'],
   ])('rejects %s with 400', async (_name, text) => {
     const error = await apiError(() => decodeBase64Image(text));

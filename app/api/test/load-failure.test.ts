@@ -83,6 +83,17 @@ describe('a model that fails to load', () => {
     for (const m of list) expect(m.reason ?? '').not.toMatch(/onnxruntime_src|ModelProto|Protobuf/);
   });
 
+  it('is left out of the legacy /models, which names exactly the models /v1/models says are ready', async () => {
+    const res = await request('/models');
+    expect(res.status).toBe(200);
+    const names = await res.json();
+    expect(names).toEqual(['yolo']);
+    const ready = (await listedModels(rt)).filter((m) => m.status === 'ready').map((m) => m.name);
+    expect(names).toEqual(ready);
+    // each name it gives serves
+    for (const name of names as string[]) expect((await predict(name)).status).toBe(200);
+  });
+
   it('answers its own requests with 503 model_failed and the reason, not "unknown model"', async () => {
     const res = await predict('empty');
     expect(res.status).toBe(503);

@@ -56,6 +56,29 @@ describe('worker pool', () => {
     expect(error).toMatchObject({ status: 400, detail: 'model "ocr" does not accept raw tensors' });
   });
 
+  it("a caller's abort rejects at once with the signal's reason; the slot is held until the worker lets go", async () => {
+    const paragraph = await textFixture('paragraph');
+    const controller = new AbortController();
+    const gone = new Error('the client closed the connection');
+    // A copy each: the pool moves (detaches) the bytes it is given.
+    const running = rt.pool.predict('ocr', new Uint8Array(paragraph.png), {}, { signal: controller.signal });
+    const late = new Error('aborted before it was sent');
+    const refused = rt.pool.predict(
+      'ocr',
+      new Uint8Array(paragraph.png),
+      {},
+      { signal: AbortSignal.abort(late) },
+    );
+    controller.abort(gone);
+    await expect(running).rejects.toBe(gone);
+    await expect(refused).rejects.toBe(late);
+    // Both were admitted; the worker finishes or drops them, then the slots are free again.
+    for (let i = 0; i < 600 && rt.pool.inFlight > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(rt.pool.inFlight).toBe(0);
+    const result = await rt.pool.predict('ocr', new Uint8Array(paragraph.png), {});
+    expect(result.detections.length).toBeGreaterThan(0);
+  });
+
   it('reports an unknown model from the worker as 404', async () => {
     const error = await rt.pool.predict('nope', new Uint8Array([1, 2, 3]), {}).catch((e) => e);
     expect(error).toMatchObject({ status: 404, code: 'model_not_found' });

@@ -15,9 +15,11 @@ export function decodeBase64Image(text: string, field = 'image'): Buffer {
     }
     payload = text.slice(dataUrl[0].length);
   }
-  payload = payload.replace(/\s+/g, '');
+  // Line breaks (MIME-style wrapping) are dropped; most payloads have none, and skip that pass over them.
+  const clean = BASE64.test(payload);
+  if (!clean) payload = payload.replace(/\s+/g, '');
   if (payload.length === 0) throw new ApiError(400, 'invalid_image', 'the image is empty', { field });
-  if (!BASE64.test(payload) || payload.length % 4 === 1) {
+  if (!(clean || BASE64.test(payload)) || payload.length % 4 === 1) {
     throw new ApiError(400, 'invalid_image', 'the image is not valid base64', { field });
   }
   return Buffer.from(payload, 'base64');

@@ -2,6 +2,7 @@
 // pixel count from its header. Nothing here decodes pixels, so a decompression bomb never allocates.
 import sharp from 'sharp';
 import { ApiError, firstLine } from '../errors.js';
+import { jpegFrameSize } from './jpeg-header.js';
 
 export type ImageFormat = 'png' | 'jpeg' | 'webp';
 
@@ -61,6 +62,17 @@ export interface ImageLimits {
   maxSide: number;
 }
 
+/** The header as sharp's metadata() reads it (the header only: no pixels are decoded); 400 when corrupt. */
+async function headerBySharp(bytes: Uint8Array, format: ImageFormat, field: string) {
+  try {
+    return await sharp(bytes, { limitInputPixels: false }).metadata();
+  } catch (error) {
+    throw new ApiError(400, 'invalid_image', `corrupt ${format.toUpperCase()} image: ${firstLine(error)}`, {
+      field,
+    });
+  }
+}
+
 /** Sniffs the format and reads the dimensions from the header; 413 when over `maxPixels` or `maxSide`. */
 export async function inspectImage(
   bytes: Uint8Array,
@@ -68,17 +80,13 @@ export async function inspectImage(
   field = 'image',
 ): Promise<ImageHeader> {
   const format = sniffFormat(bytes, field);
-  let width: number | undefined;
-  let height: number | undefined;
-  let oriented: ImageHeader['oriented'] | undefined;
-  try {
-    // metadata() parses the header only; it does not decode pixels.
-    ({ width, height, autoOrient: oriented } = await sharp(bytes, { limitInputPixels: false }).metadata());
-  } catch (error) {
-    throw new ApiError(400, 'invalid_image', `corrupt ${format.toUpperCase()} image: ${firstLine(error)}`, {
-      field,
-    });
-  }
+  // Most JPEGs without EXIF are read here, synchronously (jpeg-header.ts); the rest by sharp.
+  const frame = format === 'jpeg' ? jpegFrameSize(bytes) : undefined;
+  const {
+    width,
+    height,
+    autoOrient: oriented,
+  } = frame ? { ...frame, autoOrient: frame } : await headerBySharp(bytes, format, field);
   if (!width || !height || !oriented) {
     throw new ApiError(400, 'invalid_image', `corrupt ${format.toUpperCase()} image: no dimensions`, {
       field,

@@ -9,6 +9,7 @@ import type {
   ImageSize,
   InferResponse,
   InfoResponse,
+  LoadWarning,
   PredictBatchResponse,
   PredictResponse,
   RunBounds,
@@ -51,6 +52,7 @@ export class InferencePool {
   private admitted = 0;
   private infos: ModelInfo[] = [];
   private failures: FailedModel[] = [];
+  private loadWarnings: LoadWarning[] = [];
   private readonly batchers = new Map<string, DynamicBatcher<BatchItem, PredictResponse>>();
   private readonly osThreadIds = new Set<number>();
   private started = false;
@@ -99,6 +101,7 @@ export class InferencePool {
       // Every worker loads the same files, so the first one's failures stand for all.
       const first = list[0];
       this.failures = first?.type === 'modelship:worker-ready' ? first.failed : [];
+      this.loadWarnings = first?.type === 'modelship:worker-ready' ? first.warnings : [];
       const response = (await this.piscina.run({ kind: 'info' } satisfies WorkerRequest)) as InfoResponse;
       this.infos = unwrap(response).models;
       this.startBatchers();
@@ -150,6 +153,11 @@ export class InferencePool {
   /** Models whose files failed to load, with the reason; the others serve. */
   get failed(): FailedModel[] {
     return this.failures;
+  }
+
+  /** What loading the models had to say, from the first worker (they all load the same files). */
+  get warnings(): LoadWarning[] {
+    return this.loadWarnings;
   }
 
   /** The workers' OS thread ids (Linux; empty elsewhere), for their CPU time in /proc (thread-cpu.ts). */
@@ -260,20 +268,26 @@ export class InferencePool {
       stop: new SharedArrayBuffer(4),
       stopAt: run.stopAt ?? Number.POSITIVE_INFINITY,
     };
-    const signal = run.signal ? AbortSignal.any([run.signal, this.stopping.signal]) : this.stopping.signal;
+    // Both signals are watched directly: AbortSignal.any() cost 30-50 µs per request on Node 20 (weak refs and
+    // a finalizer per call, kept on the server-long `stopping` signal until a GC).
+    const signals = run.signal ? [run.signal, this.stopping.signal] : [this.stopping.signal];
     this.admitted += 1;
     const result = start(bounds).finally(() => {
       this.admitted -= 1;
       if (this.admitted === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
     });
     return new Promise((resolve, reject) => {
+      // The reason of the first signal aborted, as AbortSignal.any() gives it.
+      const aborted = () => signals.find((signal) => signal.aborted);
       const abort = () => {
         Atomics.store(new Int32Array(bounds.stop), 0, 1);
-        reject(signal.reason);
+        reject(aborted()?.reason);
       };
-      if (signal.aborted) abort();
-      signal.addEventListener('abort', abort, { once: true });
-      result.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+      if (aborted()) abort();
+      for (const signal of signals) signal.addEventListener('abort', abort, { once: true });
+      result.then(resolve, reject).finally(() => {
+        for (const signal of signals) signal.removeEventListener('abort', abort);
+      });
     });
   }
 

@@ -83,6 +83,11 @@ export type PredictBatchResponse = { ok: true; results: PredictResponse[] } | Wo
 export type InferResponse = { ok: true; outputs: Record<string, TensorData> } | WorkerFailure;
 export type InfoResponse = { ok: true; models: ModelInfo[] } | WorkerFailure;
 
+export interface LoadWarning {
+  model: string;
+  message: string;
+}
+
 /** Posted by a worker once, after loading and warming up every model (or failing to). */
 export type WorkerStatus =
   | {
@@ -91,5 +96,7 @@ export type WorkerStatus =
       /** The OS thread id (Linux), by which /proc counts this worker's CPU time (thread-cpu.ts). */
       osThreadId?: number;
       failed: FailedModel[];
+      /** What loading the models had to say (LoadContext.warn). */
+      warnings: LoadWarning[];
     }
   | { type: 'modelship:worker-failed'; threadId: number; error: string };

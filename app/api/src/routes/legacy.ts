@@ -4,18 +4,21 @@ import { performance } from 'node:perf_hooks';
 import { createRoute, z } from '@hono/zod-openapi';
 import { decodeBase64Image } from '../images/base64.js';
 import { type AppDeps, imageBodyLimit, jsonDepthLimit, newRouter } from './router.js';
-import { confidenceSchema, predictResponses } from './schemas.js';
+import { confidenceSchema, notReadyError, predictResponses } from './schemas.js';
 
 const models = createRoute({
   method: 'get',
   path: '/models',
   tags: ['legacy'],
-  summary: 'Names of every model in models/ (/v1/models says which failed to load, and why)',
+  summary: 'Names of the models that serve: the `status: "ready"` entries of /v1/models',
   responses: {
     200: {
-      description: 'Model names',
+      description:
+        'Model names, each one a prediction can use; a model whose files failed to load is left out (/v1/models ' +
+        'lists it as `status: "failed"` with the reason, /health under `failed`)',
       content: { 'application/json': { schema: z.array(z.string()).openapi({ example: ['ocr'] }) } },
     },
+    ...notReadyError,
   },
 });
 
@@ -33,7 +36,7 @@ const LegacyPredictRequest = z
 
 export function legacyRouter(deps: AppDeps) {
   const router = newRouter();
-  router.openapi(models, (c) => c.json(deps.plane.modelNames, 200));
+  router.openapi(models, (c) => c.json(deps.plane.servedNames(), 200));
 
   const predict = createRoute({
     method: 'post',

@@ -4,7 +4,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { ModelEntrySchema, type ModelInfo, ServedModelSchema } from '../contract.js';
 import { HOW_TO_SEND_IMAGE } from '../errors.js';
 import { servedInfo } from '../v2/image-interface.js';
-import { imageContentType, isMultipart, multipartPartLimit } from './image-upload.js';
+import { imageContentType, isMultipart, multipartForm } from './image-upload.js';
 import { type AppDeps, imageBodyLimit, newRouter } from './router.js';
 import {
   confidenceSchema,
@@ -94,7 +94,7 @@ export function v1Router(deps: AppDeps) {
     tags: ['v1'],
     summary: 'Predict on an image: multipart field `image`, or the raw bytes with Content-Type image/*',
     // The Content-Type is checked before the body is read, the multipart parts counted before they are parsed.
-    middleware: [imageContentType, imageBodyLimit(deps), multipartPartLimit] as const,
+    middleware: [imageContentType, imageBodyLimit(deps), multipartForm] as const,
     request: {
       params: ModelNameParam,
       query: PredictQuery,

@@ -182,7 +182,8 @@ export interface ImageStages<P> {
   decodeSize?(width: number, height: number): DecodeSize;
   /**
    * Writes the image into `pixels`, its [3, height, width] slice of the input tensor (normalised CHW floats),
-   * and returns any geometry to undo later. Every value must be written: the buffer is reused between runs.
+   * and returns any geometry to undo later. Every value must be set: the buffer is reused between runs (what this
+   * stage wrote into the same slice last time may be left in place, as the letterbox does with its padding).
    */
   preprocess(image: RgbImage, options: PredictOptions, pixels: Float32Array): Promise<P>;
   postprocess(
@@ -215,7 +216,7 @@ export function imagePredictor<P>(
   async function run(
     images: readonly RgbImage[],
     options: readonly PredictOptions[],
-  ): Promise<PredictResult[]> {
+  ): Promise<PromiseSettledResult<PredictResult>[]> {
     const n = images.length;
     const t0 = performance.now();
     const buffer = spare && spare.length >= n * itemSize ? spare : new Float32Array(n * itemSize);
@@ -238,14 +239,21 @@ export function imagePredictor<P>(
     const per = data.length / n;
     // A batch of one keeps the model's own dims (some classifiers drop the batch axis).
     const dims = n === 1 ? raw.dims : [1, ...raw.dims.slice(1)];
-    const outputs = images.map((image, i) =>
-      stages.postprocess(
-        { data: data.subarray(i * per, (i + 1) * per), dims },
-        prepared[i] as P,
-        image,
-        options[i] ?? {},
-      ),
-    );
+    // Each image's output is checked on its own (classify throws on a meaningless score): one bad output
+    // fails its own request, not the batch it was stacked into.
+    const outputs = images.map((image, i) => {
+      try {
+        const result = stages.postprocess(
+          { data: data.subarray(i * per, (i + 1) * per), dims },
+          prepared[i] as P,
+          image,
+          options[i] ?? {},
+        );
+        return { status: 'fulfilled' as const, value: result };
+      } catch (reason) {
+        return { status: 'rejected' as const, reason };
+      }
+    });
     const t3 = performance.now();
     // Each request waited for the whole batch's stages, so each reports them.
     const timings = {
@@ -253,7 +261,7 @@ export function imagePredictor<P>(
       inference: (t2 - t1) / 1000,
       postprocess: (t3 - t2) / 1000,
     };
-    return outputs.map((result) => ({ ...result, timings }));
+    return outputs.map((o) => (o.status === 'fulfilled' ? { ...o, value: { ...o.value, timings } } : o));
   }
 
   return {
@@ -271,8 +279,9 @@ export function imagePredictor<P>(
     },
     ...(stages.decodeSize ? { decodeSize: stages.decodeSize } : {}),
     async predict(image, options) {
-      const [result] = await run([image], [options]);
-      return result as PredictResult;
+      const [outcome] = await run([image], [options]);
+      if (outcome?.status !== 'fulfilled') throw outcome?.reason;
+      return outcome.value;
     },
     ...(io.batching ? { predictBatch: run } : {}),
     // The v2 protocol's path for ONNX models: tensors straight into the session, every output back.

@@ -81,8 +81,14 @@ export interface Predictor {
    */
   decodeSize?(width: number, height: number): DecodeSize;
   predict(image: RgbImage, options: PredictOptions, limits?: RunLimits): Promise<PredictResult>;
-  /** Several images in one network run; the same results as predict() on each. Present with `info.batching`. */
-  predictBatch?(images: RgbImage[], options: PredictOptions[]): Promise<PredictResult[]>;
+  /**
+   * Several images in one network run; the same outcome as predict() on each: an image whose own output is bad
+   * (a non-finite or out-of-range score) is rejected alone, the others answered. Present with `info.batching`.
+   */
+  predictBatch?(
+    images: RgbImage[],
+    options: PredictOptions[],
+  ): Promise<PromiseSettledResult<PredictResult>[]>;
   /** Raw tensors in, raw tensors out: the v2 protocol for plain ONNX models. */
   infer?(inputs: Record<string, Tensor>): Promise<Record<string, Tensor>>;
   release(): Promise<void>;
@@ -95,6 +101,8 @@ export interface LoadContext {
   sessionOptions: InferenceSession.SessionOptions;
   /** Provider names requested, in order of preference, e.g. ['cuda', 'cpu']. */
   providers: string[];
+  /** Something the server log should say about the model while it still loads (once, not per worker). */
+  warn?: (message: string) => void;
 }
 
 export interface TaskDefinition<M extends { name: string; task: string } = { name: string; task: string }> {

@@ -55,6 +55,8 @@ function answering(predictor: Predictor) {
     predictBatch:
       predictBatch &&
       (async (...args: Parameters<NonNullable<Predictor['predictBatch']>>) =>
-        (await predictBatch(...args)).map(named)),
+        (await predictBatch(...args)).map((o) =>
+          o.status === 'fulfilled' ? { ...o, value: named(o.value) } : o,
+        )),
   };
 }

@@ -94,6 +94,14 @@ export function colourClassifierModel(): Uint8Array {
   });
 }
 
+/** Normalisation to -1..1: a channel at 0 is -1, at 255 is 1, at 127.5 is 0. */
+export const halves = { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], scale: 1 / 255 };
+
+/** One logit = 3 × (normalised mean red − normalised mean blue) + bias: positive for red, negative for blue
+ * (with `halves`: 6 + bias for pure red, -6 + bias for pure blue, the bias for any grey). */
+export const isRedModel = (bias = 0) =>
+  linearClassifierModel({ inputSize: { width: 8, height: 8 }, weights: [[3], [0], [-3]], bias: [bias] });
+
 /** A uniform RGB image. */
 export function solidImage(width: number, height: number, rgb: [number, number, number]) {
   const data = new Uint8Array(width * height * 3);

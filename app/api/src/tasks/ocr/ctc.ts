@@ -38,9 +38,8 @@ export function ctcGreedyDecode(
   spaceThreshold = 1,
   lookAlike = 0,
 ): DecodedText {
-  const read: Emitted[] = [];
-  let previous = -1;
-  const space = labels.at(-1) === ' ' ? labels.length - 1 : -1;
+  const reader = new GreedyReader(labels, spaceThreshold);
+  const space = reader.space;
   for (let t = 0; t < steps; t++) {
     const base = offset + t * classes;
     let best = 0;
@@ -62,27 +61,90 @@ export function ctcGreedyDecode(
         altP = p;
       }
     }
-    if (best === 0 && space > 0 && (probs[base + space] as number) >= spaceThreshold) {
+    reader.step(best, bestP, alt, altP, space < 0 ? 0 : (probs[base + space] as number));
+  }
+  return reader.finish(lookAlike);
+}
+
+/**
+ * ctcGreedyDecode of one sequence from each step's top classes (highest first, ties lower class first:
+ * `classes` [steps, k] from `offset`, their probabilities in `values`) and the space class's probability (`space`
+ * [steps] from its `offset`; absent without a space class), as the recogniser's appended outputs give them
+ * (ctc-graph.ts). With k ≥ 3 this reads exactly what the scan of all classes reads, for probabilities.
+ */
+export function ctcTopKDecode(
+  top: { values: Float32Array; classes: BigInt64Array; k: number; offset: number },
+  space: { values: Float32Array; offset: number } | undefined,
+  steps: number,
+  labels: readonly string[],
+  spaceThreshold = 1,
+  lookAlike = 0,
+): DecodedText {
+  const reader = new GreedyReader(labels, spaceThreshold);
+  const { values, classes, k } = top;
+  for (let t = 0; t < steps; t++) {
+    const base = top.offset + t * k;
+    const best = Number(classes[base]);
+    // The runner-up: the first of the others that is not the blank.
+    let j = 1;
+    while (j < k && classes[base + j] === 0n) j++;
+    reader.step(
+      best,
+      values[base] as number,
+      j < k ? Number(classes[base + j]) : -1,
+      j < k ? (values[base + j] as number) : -1,
+      space ? (space.values[space.offset + t] as number) : 0,
+    );
+  }
+  return reader.finish(lookAlike);
+}
+
+/** The space class's index in `labels`, or -1 (see parseDictionary). */
+export const spaceClass = (labels: readonly string[]): number =>
+  labels.at(-1) === ' ' ? labels.length - 1 : -1;
+
+/** Greedy decoding fed one CTC step at a time: repeats merged, blanks dropped, the space rule applied. */
+class GreedyReader {
+  readonly space: number;
+  private readonly read: Emitted[] = [];
+  private previous = -1;
+
+  constructor(
+    private readonly labels: readonly string[],
+    private readonly spaceThreshold: number,
+  ) {
+    this.space = spaceClass(labels);
+  }
+
+  /** A step's best class, the best non-blank class other than it (the runner-up), their probabilities, and the
+   * space class's probability. */
+  step(best: number, bestP: number, alt: number, altP: number, spaceP: number): void {
+    const { space, read } = this;
+    if (best === 0 && space > 0 && spaceP >= this.spaceThreshold) {
       best = space;
-      bestP = probs[base + space] as number;
+      bestP = spaceP;
     }
     // Two spaces with only blanks between them are one gap: a word gap wide enough for several CTC steps can
     // have its space class peak twice.
     const doubledSpace = best === space && read.at(-1)?.ch === ' ';
-    if (best !== 0 && best !== previous && !doubledSpace) {
-      read.push({ ch: labels[best] ?? '', p: bestP, alt: labels[alt] ?? '', altP });
+    if (best !== 0 && best !== this.previous && !doubledSpace) {
+      read.push({ ch: this.labels[best] ?? '', p: bestP, alt: this.labels[alt] ?? '', altP });
     }
-    previous = best;
+    this.previous = best;
   }
-  if (lookAlike > 0) resolveLookAlikes(read, lookAlike);
-  const sum = read.reduce((total, e) => total + e.p, 0);
-  return {
-    text: read
-      .map((e) => e.ch)
-      .join('')
-      .trim(),
-    confidence: read.length === 0 ? 0 : sum / read.length,
-  };
+
+  finish(lookAlike: number): DecodedText {
+    const { read } = this;
+    if (lookAlike > 0) resolveLookAlikes(read, lookAlike);
+    const sum = read.reduce((total, e) => total + e.p, 0);
+    return {
+      text: read
+        .map((e) => e.ch)
+        .join('')
+        .trim(),
+      confidence: read.length === 0 ? 0 : sum / read.length,
+    };
+  }
 }
 
 interface Emitted {

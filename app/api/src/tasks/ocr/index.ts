@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { resolveFileRef } from '../../models/manifest-base.js';
 import { tensorSpecs } from '../onnx-image-model.js';
+import { SpareBuffer } from '../spare-buffer.js';
 import type {
   Detection,
   LoadContext,
@@ -16,9 +17,11 @@ import type {
   TruncatedReason,
 } from '../types.js';
 import { extendQuad, isTall, quadSize } from './crop.js';
-import { parseDictionary } from './ctc.js';
+import { parseDictionary, spaceClass } from './ctc.js';
+import { type CtcTopOutputs, openCtcSession } from './ctc-graph.js';
 import { boxesFromProbabilityMap } from './db-postprocess.js';
 import { type DirectionClassifier, turnHalf, upsideDown } from './direction.js';
+import { foldFullWidth } from './full-width.js';
 import type { Point, Quad } from './geometry.js';
 import { groupLines, readingOrder } from './lines.js';
 import { type OcrManifest, ocrManifest } from './manifest.js';
@@ -41,13 +44,20 @@ async function loadOcr(manifest: OcrManifest, context: LoadContext): Promise<Pre
     manifest.recognition.spaceChar,
   );
   const detector = await InferenceSession.create(path(manifest.files.detection), context.sessionOptions);
-  const recSession = await InferenceSession.create(
+  const space = spaceClass(labels);
+  const rec = await openCtcSession(
     path(manifest.files.recognition),
+    space < 0 ? undefined : space,
     context.sessionOptions,
   ).catch(async (error: unknown) => {
     await detector.release();
     throw error;
   });
+  const recSession = rec.session;
+  if (rec.fallback !== undefined)
+    context.warn?.(
+      `the recogniser returns its full class probabilities to JavaScript (${rec.fallback}), which costs more per request`,
+    );
   const directionFile = manifest.files.direction;
   const dirSession =
     directionFile === undefined
@@ -79,7 +89,7 @@ async function loadOcr(manifest: OcrManifest, context: LoadContext): Promise<Pre
     ],
     outputs: [
       ...stageSpecs(detector.outputMetadata, 'detection'),
-      ...stageSpecs(recSession.outputMetadata, 'recognition'),
+      ...stageSpecs(modelOutputs(recSession, rec.top), 'recognition'),
       ...(dirSession ? stageSpecs(dirSession.outputMetadata, 'direction') : []),
     ],
     labels: ['text'],
@@ -92,6 +102,8 @@ async function loadOcr(manifest: OcrManifest, context: LoadContext): Promise<Pre
     order: manifest.channelOrder,
     labels,
     batchSize: info.provider === 'cpu' ? manifest.recognition.cpuBatchSize : manifest.recognition.batchSize,
+    ...(rec.top ? { top: rec.top } : {}),
+    input: new SpareBuffer(),
   };
 
   const classifier: DirectionClassifier | undefined = dirSession && {
@@ -100,7 +112,7 @@ async function loadOcr(manifest: OcrManifest, context: LoadContext): Promise<Pre
     order: manifest.channelOrder,
   };
 
-  let spareInput: Float32Array | undefined;
+  const detectorInput = new SpareBuffer();
   async function predict(image: RgbImage, options: { confidence?: number }, limits?: RunLimits) {
     const minConfidence = options.confidence ?? manifest.confidence;
     const det = manifest.detection;
@@ -114,12 +126,7 @@ async function loadOcr(manifest: OcrManifest, context: LoadContext): Promise<Pre
 
     const size = detectionInputSize(image.width, image.height, det.maxSide);
     const length = 3 * size.width * size.height;
-    // The detector's input buffer is kept for the next request: writing to freshly allocated megabytes costs a
-    // page fault per 4 KiB, more than the resize itself on a busy machine. Taken while in use, so that calls
-    // overlapping in one thread (none today: one task per worker) each get their own.
-    const buffer = spareInput && spareInput.length >= length ? spareInput : new Float32Array(length);
-    spareInput = undefined;
-    const input = buffer.subarray(0, length);
+    const input = detectorInput.take(length);
     resizeNormalized(image, size.width, size.height, det.normalization, manifest.channelOrder, input);
     const preprocess = lap();
 
@@ -127,9 +134,7 @@ async function loadOcr(manifest: OcrManifest, context: LoadContext): Promise<Pre
       .run({
         [detector.inputNames[0] as string]: new Tensor('float32', input, [1, 3, size.height, size.width]),
       })
-      .finally(() => {
-        spareInput = buffer;
-      });
+      .finally(() => detectorInput.give(input));
     const probMap = detOut[detector.outputNames[0] as string] as Tensor;
     const detection = lap();
 
@@ -185,7 +190,8 @@ async function loadOcr(manifest: OcrManifest, context: LoadContext): Promise<Pre
         truncated = 'deadline';
         return;
       }
-      const { text, confidence } = read;
+      const { confidence } = read;
+      const text = foldFullWidth(read.text);
       if (text === '' || confidence < minConfidence) return;
       const xs = box.quad.map((p) => p[0]);
       const ys = box.quad.map((p) => p[1]);
@@ -229,6 +235,12 @@ const clampQuad = (quad: Quad, width: number, height: number): Quad =>
       Math.min(Math.max(Math.round(p[1]), 0), height - 1),
     ],
   ) as Quad;
+
+/** The outputs of the recogniser's file: without the ones appended at load (ctc-graph.ts). */
+function modelOutputs(session: InferenceSession, top: CtcTopOutputs | undefined) {
+  const appended = new Set(top ? Object.values(top) : []);
+  return session.outputMetadata.filter((meta) => !appended.has(meta.name));
+}
 
 function checkClassCount(session: InferenceSession, labelCount: number): void {
   const meta = session.outputMetadata[0];

@@ -1,4 +1,5 @@
 // Recogniser input: crop widths at a fixed height, width-sorted batches, and batch tensors padded to the widest crop.
+import type { SpareBuffer } from '../spare-buffer.js';
 import type { RgbImage } from '../types.js';
 import { isTall, padQuad, quadSize, warpQuad } from './crop.js';
 import type { Quad } from './geometry.js';
@@ -52,20 +53,23 @@ export const TAIL_PADDING = 8;
 
 /**
  * One NCHW float32 batch of same-height crops, each left-aligned and padded with zeros (the normalised mean
- * colour, as PaddleOCR pads) to the widest crop plus TAIL_PADDING, and to at least `minWidth`.
+ * colour, as PaddleOCR pads) to the widest crop plus TAIL_PADDING, and to at least `minWidth`; in a buffer
+ * from `spare` when given (give it back once the run is over).
  */
 export function packBatch(
   crops: readonly RgbImage[],
   norm: Normalization,
   order: ChannelOrder,
   minWidth = 0,
+  spare?: SpareBuffer,
 ): { data: Float32Array; dims: [number, number, number, number] } {
   const first = crops[0];
   if (!first) throw new Error('packBatch needs at least one crop');
   const height = first.height;
   const width = Math.max(minWidth, Math.max(...crops.map((c) => c.width)) + TAIL_PADDING);
   const plane = width * height;
-  const data = new Float32Array(crops.length * 3 * plane);
+  const length = crops.length * 3 * plane;
+  const data = spare ? spare.take(length).fill(0) : new Float32Array(length);
   crops.forEach((crop, n) => {
     if (crop.height !== height) throw new Error('crops in a batch must share a height');
     writeNormalized(crop, norm, order, data, n * 3 * plane, width, plane);

@@ -1,8 +1,10 @@
 // Runs the recogniser over detected lines: crop + deskew, width-sorted batches, CTC decode, and a second read of
 // the lines whose characters came out too crowded for the recogniser's time steps.
 import { type InferenceSession, Tensor } from 'onnxruntime-node';
+import type { SpareBuffer } from '../spare-buffer.js';
 import type { RgbImage } from '../types.js';
-import { ctcGreedyDecode, type DecodedText } from './ctc.js';
+import { ctcGreedyDecode, ctcTopKDecode, type DecodedText } from './ctc.js';
+import type { CtcTopOutputs } from './ctc-graph.js';
 import type { TextBox } from './db-postprocess.js';
 import type { ChannelOrder, RecognitionSettings } from './manifest.js';
 import { cropForRecognition, packBatch, widthSortedBatches } from './recognition.js';
@@ -14,6 +16,10 @@ export interface Recognizer {
   /** Class labels, blank first (see parseDictionary). */
   labels: readonly string[];
   batchSize: number;
+  /** The session's appended top-k outputs (ctc-graph.ts), fetched instead of the full probabilities. */
+  top?: CtcTopOutputs;
+  /** The batch input buffer, kept from one batch to the next. */
+  input: SpareBuffer;
 }
 
 interface Read extends DecodedText {
@@ -71,10 +77,11 @@ function stepsPerColumn(read: Read): number | undefined {
 
 /** Reads the crops in width-sorted batches; undefined for crops left when `shouldStop` said so. */
 async function readCrops(
-  { session, settings, order, labels, batchSize }: Recognizer,
+  recognizer: Recognizer,
   crops: readonly RgbImage[],
   shouldStop: () => boolean,
 ): Promise<(Read | undefined)[]> {
+  const { session, settings, order, batchSize, input } = recognizer;
   const results: (Read | undefined)[] = new Array(crops.length);
   for (const batch of widthSortedBatches(
     crops.map((c) => c.width),
@@ -86,26 +93,67 @@ async function readCrops(
       settings.normalization,
       order,
       settings.minWidth,
+      input,
     );
-    const outputs = await session.run({
-      [session.inputNames[0] as string]: new Tensor('float32', data, dims),
+    const feeds = { [session.inputNames[0] as string]: new Tensor('float32', data, dims) };
+    const reads = await decodeBatch(recognizer, feeds, batch.length).finally(() => input.give(data));
+    batch.forEach((index, n) => {
+      const read = reads[n] as Read;
+      // The steps that cover the crop itself, not the batch's padding.
+      results[index] = { ...read, steps: ((crops[index] as RgbImage).width * read.steps) / dims[3] };
     });
+  }
+  return results;
+}
+
+/** One batch run and its decoded texts, with the CTC steps of the whole (padded) batch width. */
+async function decodeBatch(
+  { session, settings, labels, top }: Recognizer,
+  feeds: InferenceSession.FeedsType,
+  count: number,
+): Promise<Read[]> {
+  const { spaceThreshold, lookAlike } = settings;
+  const reads: Read[] = [];
+  if (!top) {
+    const outputs = await session.run(feeds);
     const probs = outputs[session.outputNames[0] as string] as Tensor;
     const [, steps, classes] = probs.dims as [number, number, number];
     const values = probs.data as Float32Array;
-    batch.forEach((index, n) => {
+    for (let n = 0; n < count; n++) {
       const decoded = ctcGreedyDecode(
         values,
         n * steps * classes,
         steps,
         classes,
         labels,
-        settings.spaceThreshold,
-        settings.lookAlike,
+        spaceThreshold,
+        lookAlike,
       );
-      results[index] = { ...decoded, steps: ((crops[index] as RgbImage).width * steps) / dims[3] };
-    });
+      reads.push({ ...decoded, steps });
+    }
     probs.dispose();
+    return reads;
   }
-  return results;
+  const outputs = await session.run(feeds, [top.values, top.indices, ...(top.space ? [top.space] : [])]);
+  const values = outputs[top.values] as Tensor;
+  const classes = outputs[top.indices] as Tensor;
+  const space = top.space ? (outputs[top.space] as Tensor) : undefined;
+  const [, steps, k] = values.dims as [number, number, number];
+  for (let n = 0; n < count; n++) {
+    const decoded = ctcTopKDecode(
+      {
+        values: values.data as Float32Array,
+        classes: classes.data as BigInt64Array,
+        k,
+        offset: n * steps * k,
+      },
+      space && { values: space.data as Float32Array, offset: n * steps },
+      steps,
+      labels,
+      spaceThreshold,
+      lookAlike,
+    );
+    reads.push({ ...decoded, steps });
+  }
+  return reads;
 }
