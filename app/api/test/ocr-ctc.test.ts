@@ -64,6 +64,52 @@ describe('ctcGreedyDecode', () => {
     expect(ctcGreedyDecode(probs, 0, 6, n, labels, 0.1).text).toBe('a b');
   });
 
+  describe('spaceLineRatio', () => {
+    const n = labels.length;
+    /** Steps as a string: a, b, l are read at 0.9; "_" is a blank step; a digit d is a blank step (0.6 or more)
+     * with d/10 on the space class; "S" is a step the space class wins (0.9). */
+    function line(text: string): Float32Array {
+      const out = new Float32Array(text.length * n);
+      [...text].forEach((ch, t) => {
+        const row = t * n;
+        if (ch === 'S') out[row + 4] = 0.9;
+        else if (ch === '_') out[row] = 1;
+        else if (/\d/.test(ch)) {
+          out[row + 4] = Number(ch) / 10;
+          out[row] = 1 - Number(ch) / 10;
+        } else out[row + labels.indexOf(ch)] = 0.9;
+      });
+      return out;
+    }
+    const decode = (probs: Float32Array, ratio: number) =>
+      ctcGreedyDecode(probs, 0, probs.length / n, n, labels, 0.05, 1, ratio).text;
+    it("drops a rescued space far fainter than the line's other spaces, and keeps the rest", () => {
+      const text = line('a4b3l_4a1_1b');
+      expect(decode(text, 0)).toBe('a b l a b');
+      // Gaps 0.4, 0.3, 0.4, 0.1 (two blank steps read as one space): the median of the others of the 0.1 gap
+      // is 0.4, so it stays at 0.2 (0.1 ≥ 0.08) and goes at 0.3 (0.1 < 0.12).
+      expect(decode(text, 0.2)).toBe('a b l a b');
+      expect(decode(text, 0.3)).toBe('a b l ab');
+      // 0.3 against the median 0.4 of its others: kept at 0.5, dropped at 0.8.
+      expect(decode(text, 0.5)).toBe('a b l ab');
+      expect(decode(text, 0.8)).toBe('a bl ab');
+    });
+
+    it('takes the peak over the whole gap, and never drops a space the space class won', () => {
+      // The last gap rises 0.1 -> 0.3 after the space was read: its peak, 0.3, is kept at 0.2 x 0.9.
+      expect(decode(line('a9b9l9a1_3b'), 0.2)).toBe('a b l a b');
+      // A gap the space class won somewhere is never dropped, however faint its peak against the others.
+      expect(decode(line('a9b9l9aSb'), 0.99)).toBe('a b l a b');
+      expect(decode(line('a9b9l9a1Sb'), 0.99)).toBe('a b l a b');
+    });
+
+    it("keeps a line's only space, and does not count the spaces at its ends", () => {
+      expect(decode(line('a1b'), 0.9)).toBe('a b');
+      // The leading and trailing gaps (0.9) are trimmed and do not vote: 0.1 is the only inner space.
+      expect(decode(line('9a1b9'), 0.9)).toBe('a b');
+    });
+  });
+
   it('averages the probabilities of the kept characters only', () => {
     const n = labels.length;
     const probs = steps([0, 1, 1, 2]);

@@ -28,6 +28,13 @@ export interface DecodedText {
  * winner's), or a digit where a letter came close, takes the runner-up when every other character of its run of
  * letters and digits is of the runner-up's kind. The recogniser reads the second "o" of "floor" as "0" (0.58
  * against 0.38) and "21:45" as "2l:45"; a word is letters or a number, and an ambiguous glyph follows it.
+ *
+ * `spaceLineRatio` > 0: a space read only through `spaceThreshold` (the blank won every step of its gap) is dropped
+ * when the space class's peak over its gap is under this fraction of the median peak of the line's other spaces.
+ * The word gaps of one line share a font, a size and a noise level, so the recogniser's space probability is of
+ * one order across them; the narrower gaps around "@", "." or "/" get a faint space probability too
+ * ("keep.butter @example.com" at 0.06-0.2 where the line's word gaps reach 0.3-0.99), and no fixed threshold
+ * tells the two apart over all lines.
  */
 export function ctcGreedyDecode(
   probs: Float32Array,
@@ -37,6 +44,7 @@ export function ctcGreedyDecode(
   labels: readonly string[],
   spaceThreshold = 1,
   lookAlike = 0,
+  spaceLineRatio = 0,
 ): DecodedText {
   const reader = new GreedyReader(labels, spaceThreshold);
   const space = reader.space;
@@ -63,7 +71,7 @@ export function ctcGreedyDecode(
     }
     reader.step(best, bestP, alt, altP, space < 0 ? 0 : (probs[base + space] as number));
   }
-  return reader.finish(lookAlike);
+  return reader.finish(lookAlike, spaceLineRatio);
 }
 
 /**
@@ -79,6 +87,7 @@ export function ctcTopKDecode(
   labels: readonly string[],
   spaceThreshold = 1,
   lookAlike = 0,
+  spaceLineRatio = 0,
 ): DecodedText {
   const reader = new GreedyReader(labels, spaceThreshold);
   const { values, classes, k } = top;
@@ -96,7 +105,7 @@ export function ctcTopKDecode(
       space ? (space.values[space.offset + t] as number) : 0,
     );
   }
-  return reader.finish(lookAlike);
+  return reader.finish(lookAlike, spaceLineRatio);
 }
 
 /** The space class's index in `labels`, or -1 (see parseDictionary). */
@@ -120,21 +129,34 @@ class GreedyReader {
    * space class's probability. */
   step(best: number, bestP: number, alt: number, altP: number, spaceP: number): void {
     const { space, read } = this;
+    const won = best;
     if (best === 0 && space > 0 && spaceP >= this.spaceThreshold) {
       best = space;
       bestP = spaceP;
     }
+    const last = read.at(-1);
     // Two spaces with only blanks between them are one gap: a word gap wide enough for several CTC steps can
     // have its space class peak twice.
-    const doubledSpace = best === space && read.at(-1)?.ch === ' ';
+    const doubledSpace = best === space && last?.ch === ' ';
     if (best !== 0 && best !== this.previous && !doubledSpace) {
-      read.push({ ch: this.labels[best] ?? '', p: bestP, alt: this.labels[alt] ?? '', altP });
+      read.push({
+        ch: this.labels[best] ?? '',
+        p: bestP,
+        alt: this.labels[alt] ?? '',
+        altP,
+        ...(best === space ? { gap: { peak: spaceP, weak: won !== space } } : {}),
+      });
+    } else if (last?.gap && (best === 0 || best === space)) {
+      // Still in the gap of the last space read.
+      last.gap.peak = Math.max(last.gap.peak, spaceP);
+      last.gap.weak &&= won !== space;
     }
     this.previous = best;
   }
 
-  finish(lookAlike: number): DecodedText {
+  finish(lookAlike: number, spaceLineRatio: number): DecodedText {
     const { read } = this;
+    if (spaceLineRatio > 0) dropWeakSpaces(read, spaceLineRatio);
     if (lookAlike > 0) resolveLookAlikes(read, lookAlike);
     const sum = read.reduce((total, e) => total + e.p, 0);
     return {
@@ -153,6 +175,31 @@ interface Emitted {
   /** Runner-up class at the same step, and its probability. */
   alt: string;
   altP: number;
+  /** For a space: the space class's peak over its gap, and whether the blank won every step of it. */
+  gap?: { peak: number; weak: boolean };
+}
+
+/** See ctcGreedyDecode's `spaceLineRatio`. Spaces at the ends of the line (trimmed anyway) do not count. */
+function dropWeakSpaces(read: Emitted[], ratio: number): void {
+  const first = read.findIndex((e) => e.ch !== ' ');
+  const end = read.findLastIndex((e) => e.ch !== ' ');
+  const inner = read.flatMap((e, i) => (e.gap && i > first && i < end ? [i] : []));
+  const weak = inner.filter((i) => {
+    const gap = (read[i] as Emitted).gap as { peak: number; weak: boolean };
+    const others = inner
+      .filter((j) => j !== i)
+      .map((j) => ((read[j] as Emitted).gap as { peak: number }).peak);
+    return gap.weak && others.length > 0 && gap.peak < ratio * median(others);
+  });
+  for (const i of weak.reverse()) read.splice(i, 1);
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 const kindOf = (ch: string): 'letter' | 'digit' | undefined =>

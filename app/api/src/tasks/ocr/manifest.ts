@@ -60,6 +60,12 @@ const recognition = z.strictObject({
    */
   spaceThreshold: z.number().gt(0).max(1).default(1),
   /**
+   * A space read only through `spaceThreshold` (the blank won every step of its gap) is dropped when the space
+   * class's peak over the gap is under this fraction of the median peak of the line's other spaces (0: kept).
+   * See ctcGreedyDecode and models/README.md for the figures.
+   */
+  spaceLineRatio: z.number().min(0).max(1).default(0),
+  /**
    * A letter read where a look-alike digit came this close (runner-up ≥ `lookAlike` × winner), or the reverse,
    * follows the other letters and digits of its word ("flo0r" -> "floor", "2l:45" -> "21:45"). 0: off
    * (PaddleOCR's). See ctcGreedyDecode and models/README.md for the figures.

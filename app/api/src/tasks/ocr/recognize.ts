@@ -112,7 +112,7 @@ async function decodeBatch(
   feeds: InferenceSession.FeedsType,
   count: number,
 ): Promise<Read[]> {
-  const { spaceThreshold, lookAlike } = settings;
+  const { spaceThreshold, lookAlike, spaceLineRatio } = settings;
   const reads: Read[] = [];
   if (!top) {
     const outputs = await session.run(feeds);
@@ -128,6 +128,7 @@ async function decodeBatch(
         labels,
         spaceThreshold,
         lookAlike,
+        spaceLineRatio,
       );
       reads.push({ ...decoded, steps });
     }
@@ -152,6 +153,7 @@ async function decodeBatch(
       labels,
       spaceThreshold,
       lookAlike,
+      spaceLineRatio,
     );
     reads.push({ ...decoded, steps });
   }
