@@ -268,7 +268,8 @@ describe('appended top-k outputs on PP-OCRv4', () => {
   beforeAll(async () => {
     const { readFile } = await import('node:fs/promises');
     manifest = ocrTask.manifestSchema.parse(JSON.parse(await readFile(join(modelDir, 'model.json'), 'utf8')));
-    const path = (ref: OcrManifest['files'][keyof OcrManifest['files']]) => resolveFileRef(ref, modelDir);
+    const path = (ref: NonNullable<OcrManifest['files'][keyof OcrManifest['files']]>) =>
+      resolveFileRef(ref, modelDir);
     recLabels = parseDictionary(
       await readFile(path(manifest.files.dictionary), 'utf8'),
       manifest.recognition.spaceChar,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TextBox } from '../src/tasks/ocr/db-postprocess.js';
 import type { Point, Quad } from '../src/tasks/ocr/geometry.js';
-import { groupLines } from '../src/tasks/ocr/lines.js';
+import { groupLines, readingOrder, type TextLine } from '../src/tasks/ocr/lines.js';
 
 const options = { maxGap: 2, maxHeightRatio: 1.5 };
 
@@ -83,5 +83,46 @@ describe('groupLines', () => {
 
   it('leaves tall (vertical) boxes alone', () => {
     expect(groupLines([box(10, 10, 20, 80), box(40, 10, 20, 80)], options)).toHaveLength(2);
+  });
+});
+
+describe('readingOrder', () => {
+  const line = (b: TextBox, upsideDown = false): TextLine => ({ ...b, words: [b.quad], upsideDown });
+  const yMin = (q: Quad) => Math.min(...q.map((p) => p[1]));
+
+  it('reads a wide banner left to right although its longest box is skewed (one box cannot tilt the page)', () => {
+    // 12000 px wide, one baseline: the first box 0.35° off, as the detector draws it on a 12.5× narrower map.
+    const start = line(box(0, 15, 514, 40, 0.006, [257, 35]));
+    const middle = line(box(5945, 14, 422, 41));
+    const end = line(box(11347, 16, 269, 39));
+    expect(readingOrder([end, middle, start])).toEqual([start, middle, end]);
+  });
+
+  it('follows the text direction: clockwise text right to left, counter-clockwise left to right, 180° bottom up', () => {
+    // Three lines of 300 × 40, 80 px apart, in each orientation; index = line number upright.
+    const tall = (x: number) => box(x, 20, 40, 300);
+    const wide = (y: number) => box(20, y, 300, 40);
+    const cases: [string, TextLine[]][] = [
+      ['upright', [wide(20), wide(100), wide(180)].map((b) => line(b))],
+      ['90° clockwise', [tall(180), tall(100), tall(20)].map((b) => line(b))],
+      ['90° counter-clockwise', [tall(20), tall(100), tall(180)].map((b) => line(b, true))],
+      ['180°', [wide(180), wide(100), wide(20)].map((b) => line(b, true))],
+    ];
+    for (const [name, lines] of cases) {
+      const shuffled = [lines[1], lines[2], lines[0]] as TextLine[];
+      expect(readingOrder(shuffled), name).toEqual(lines);
+    }
+  });
+
+  it('reads the words of an upside-down line from right to left', () => {
+    const words = [box(20, 20, 100, 40), box(140, 20, 100, 40), box(260, 20, 100, 40)].map((b) =>
+      line(b, true),
+    );
+    expect(readingOrder(words).map((l) => Math.round(xMin(l.quad)))).toEqual([260, 140, 20]);
+    expect(
+      readingOrder(words.map((w) => ({ ...w, upsideDown: false }))).map((l) =>
+        Math.round(yMin(l.quad) + xMin(l.quad)),
+      ),
+    ).toEqual([40, 160, 280]);
   });
 });

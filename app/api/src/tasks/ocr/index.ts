@@ -20,9 +20,10 @@ import { extendQuad, isTall, quadSize } from './crop.js';
 import { parseDictionary, spaceClass } from './ctc.js';
 import { type CtcTopOutputs, openCtcSession } from './ctc-graph.js';
 import { boxesFromProbabilityMap } from './db-postprocess.js';
+import { type DirectionClassifier, turnHalf, upsideDown } from './direction.js';
 import { foldFullWidth } from './full-width.js';
 import type { Point, Quad } from './geometry.js';
-import { groupLines } from './lines.js';
+import { groupLines, readingOrder } from './lines.js';
 import { type OcrManifest, ocrManifest } from './manifest.js';
 import { detectionInputSize, resizeNormalized } from './preprocess.js';
 import { type Recognizer, recognizeBoxes } from './recognize.js';
@@ -36,7 +37,7 @@ export const ocrTask: TaskDefinition<OcrManifest> = {
 };
 
 async function loadOcr(manifest: OcrManifest, context: LoadContext): Promise<Predictor> {
-  const path = (ref: OcrManifest['files'][keyof OcrManifest['files']]) =>
+  const path = (ref: NonNullable<OcrManifest['files'][keyof OcrManifest['files']]>) =>
     resolveFileRef(ref, context.modelDir);
   const labels = parseDictionary(
     await readFile(path(manifest.files.dictionary), 'utf8'),
@@ -57,10 +58,23 @@ async function loadOcr(manifest: OcrManifest, context: LoadContext): Promise<Pre
     context.warn?.(
       `the recogniser returns its full class probabilities to JavaScript (${rec.fallback}), which costs more per request`,
     );
+  const directionFile = manifest.files.direction;
+  const dirSession =
+    directionFile === undefined
+      ? undefined
+      : await InferenceSession.create(path(directionFile), context.sessionOptions).catch(
+          async (error: unknown) => {
+            await Promise.all([detector.release(), recSession.release()]);
+            throw error;
+          },
+        );
+  const releaseAll = async () => {
+    await Promise.all([detector.release(), recSession.release(), dirSession?.release()]);
+  };
   try {
     checkClassCount(recSession, labels.length);
   } catch (error) {
-    await Promise.all([detector.release(), recSession.release()]);
+    await releaseAll();
     throw error;
   }
   const info: ModelInfo = {
@@ -71,10 +85,12 @@ async function loadOcr(manifest: OcrManifest, context: LoadContext): Promise<Pre
     inputs: [
       ...stageSpecs(detector.inputMetadata, 'detection'),
       ...stageSpecs(recSession.inputMetadata, 'recognition'),
+      ...(dirSession ? stageSpecs(dirSession.inputMetadata, 'direction') : []),
     ],
     outputs: [
       ...stageSpecs(detector.outputMetadata, 'detection'),
       ...stageSpecs(modelOutputs(recSession, rec.top), 'recognition'),
+      ...(dirSession ? stageSpecs(dirSession.outputMetadata, 'direction') : []),
     ],
     labels: ['text'],
     provider: context.providers[0] ?? 'cpu',
@@ -88,6 +104,12 @@ async function loadOcr(manifest: OcrManifest, context: LoadContext): Promise<Pre
     batchSize: info.provider === 'cpu' ? manifest.recognition.cpuBatchSize : manifest.recognition.batchSize,
     ...(rec.top ? { top: rec.top } : {}),
     input: new SpareBuffer(),
+  };
+
+  const classifier: DirectionClassifier | undefined = dirSession && {
+    session: dirSession,
+    settings: manifest.direction,
+    order: manifest.channelOrder,
   };
 
   const detectorInput = new SpareBuffer();
@@ -116,7 +138,7 @@ async function loadOcr(manifest: OcrManifest, context: LoadContext): Promise<Pre
     const probMap = detOut[detector.outputNames[0] as string] as Tensor;
     const detection = lap();
 
-    const found = groupLines(
+    const grouped = groupLines(
       boxesFromProbabilityMap(
         { data: probMap.data as Float32Array, width: size.width, height: size.height },
         image.width,
@@ -129,16 +151,37 @@ async function loadOcr(manifest: OcrManifest, context: LoadContext): Promise<Pre
       return { ...line, quad: clampQuad(lengthened, image.width, image.height) };
     });
     probMap.dispose();
+    const shouldStop = () => limits?.shouldStop() ?? false;
+    let postprocess = lap();
+
+    // With the direction classifier, upside-down lines are known before the order is settled (and the box cap
+    // applied): a page turned 180° or 90° counter-clockwise then reads in its own order.
+    let found = grouped;
+    let classification = 0;
+    if (classifier) {
+      const flags = await upsideDown(
+        classifier,
+        image,
+        grouped.map((line) => line.quad),
+        shouldStop,
+      );
+      found = readingOrder(grouped.map((line, i) => (flags[i] ? { ...line, upsideDown: true } : line)));
+      classification = lap();
+    }
     // Recognition costs one model run per box: the server caps the boxes (first ones in reading order) and
     // the time (between crops), and says so in the result instead of silently dropping lines.
     const maxBoxes = limits?.maxBoxes ?? Number.POSITIVE_INFINITY;
     const boxes = found.length > maxBoxes ? found.slice(0, maxBoxes) : found;
     let truncated: TruncatedReason | undefined = boxes.length < found.length ? 'max_boxes' : undefined;
-    let postprocess = lap();
+    postprocess += lap();
 
-    const shouldStop = () => limits?.shouldStop() ?? false;
-    const texts = await recognizeBoxes(recognizer, image, boxes, shouldStop);
-    const recognition = lap();
+    const texts = await recognizeBoxes(
+      recognizer,
+      image,
+      boxes.map((box) => (box.upsideDown ? { ...box, quad: turnHalf(box.quad) } : box)),
+      shouldStop,
+    );
+    const recognition = classification + lap();
 
     const detections: Detection[] = [];
     boxes.forEach((box, i) => {
@@ -177,7 +220,7 @@ async function loadOcr(manifest: OcrManifest, context: LoadContext): Promise<Pre
     info,
     predict,
     async release() {
-      await Promise.all([detector.release(), recSession.release()]);
+      await releaseAll();
     },
   };
 }

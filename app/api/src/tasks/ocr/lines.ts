@@ -17,6 +17,8 @@ export interface LineGrouping {
 export interface TextLine extends TextBox {
   /** The detector's boxes that make up the line, left to right (one box: the line itself). */
   words: Quad[];
+  /** The direction classifier found the line upside down (its crop is turned 180° before recognition). */
+  upsideDown?: boolean;
 }
 
 interface Frame {
@@ -62,8 +64,8 @@ function sameLine(a: Frame, b: Frame, options: LineGrouping): boolean {
 }
 
 /**
- * The boxes as lines in reading order: top to bottom, and left to right within a line, both measured along the
- * text's own direction (so a rotated page reads in its own order). Tall (vertical) boxes stay alone.
+ * The boxes as lines in reading order (see readingOrder), before the direction classifier has looked at them: wide
+ * boxes upright, tall ones turned 90° clockwise. Tall (vertical) boxes stay alone.
  */
 export function groupLines(boxes: readonly TextBox[], options: LineGrouping): TextLine[] {
   const frames = boxes.map(frameOf);
@@ -90,21 +92,13 @@ export function groupLines(boxes: readonly TextBox[], options: LineGrouping): Te
     const r = root(i);
     groups.set(r, [...(groups.get(r) ?? []), f]);
   });
-  // The page's direction: the widest-weighted mean of the lines' directions (upright text: (1, 0)).
-  let ux = 0;
-  let uy = 0;
-  for (const f of frames) {
-    ux += f.u[0] * f.width;
-    uy += f.u[1] * f.width;
-  }
-  const ulen = Math.hypot(ux, uy) || 1;
-  const u: Point = [ux / ulen, uy / ulen];
-  const v: Point = [-u[1], u[0]];
   const lines = [...groups.values()].map((members) => {
+    // Words left to right along their own line (members share a direction within ~10°).
+    const u = (members[0] as Frame).u;
     members.sort((a, b) => dot(a.centre, u) - dot(b.centre, u));
     return members.length === 1 ? single(members[0] as Frame) : merge(members);
   });
-  return readingOrder(lines, u, v);
+  return readingOrder(lines);
 }
 
 function single(f: Frame): TextLine {
@@ -128,19 +122,95 @@ function merge(members: readonly Frame[]): TextLine {
 /** The same rectangle with its corners renamed so that the long side runs from corner 0 to corner 1. */
 const rotateStart = (q: Quad): Quad => [q[3], q[0], q[1], q[2]];
 
-/** Top to bottom along the page's normal; lines whose bands overlap by more than half are ordered along the text. */
-function readingOrder(lines: TextLine[], u: Point, v: Point): TextLine[] {
-  const info = lines.map((line) => {
-    const f = frameOf(line);
-    return { line, across: dot(f.centre, v), along: dot(f.centre, u) - f.width / 2, height: f.height };
-  });
+interface Oriented {
+  line: TextLine;
+  centre: Point;
+  /** Unit vector in reading direction, and the normal pointing to the next line. */
+  dir: Point;
+  normal: Point;
+  length: number;
+  thickness: number;
+}
+
+/**
+ * A line's reading direction. A wide box reads along its top edge; a tall one is cropped as text turned 90°
+ * clockwise (crop.ts), so it reads down its long side; an upside-down line (the direction classifier's verdict)
+ * reads the other way. The next line sits on the reading direction's right-hand normal (y down): below upright
+ * text, left of clockwise text (and of vertical CJK columns), right of counter-clockwise text, above upside-down text.
+ */
+function orient(line: TextLine): Oriented {
+  const f = frameOf(line);
+  const tall = isTall(f);
+  const sign = line.upsideDown ? -1 : 1;
+  const along = tall ? f.v : f.u;
+  const dir: Point = [along[0] * sign, along[1] * sign];
+  return {
+    line,
+    centre: f.centre,
+    dir,
+    normal: [-dir[1], dir[0]],
+    length: tall ? f.height : f.width,
+    thickness: tall ? f.width : f.height,
+  };
+}
+
+/**
+ * The page's reading direction: the length-weighted median of the lines' angles around their mean direction.
+ * A median, so that one long box the detector drew a little skewed (a wide banner shrinks 12× along the text
+ * but little across it) cannot tilt the page, which across 10 000 px moves lines by more than their height.
+ */
+function pageDirection(lines: readonly Oriented[]): Point {
+  let mx = 0;
+  let my = 0;
+  for (const l of lines) {
+    mx += l.dir[0] * l.length;
+    my += l.dir[1] * l.length;
+  }
+  const len = Math.hypot(mx, my);
+  if (len === 0) return [1, 0];
+  const mean: Point = [mx / len, my / len];
+  const angles = lines
+    .map((l) => ({
+      angle: Math.atan2(mean[0] * l.dir[1] - mean[1] * l.dir[0], dot(mean, l.dir)),
+      weight: l.length,
+    }))
+    .sort((a, b) => a.angle - b.angle);
+  const half = angles.reduce((sum, a) => sum + a.weight, 0) / 2;
+  let seen = 0;
+  let median = 0;
+  for (const a of angles) {
+    seen += a.weight;
+    median = a.angle;
+    if (seen >= half) break;
+  }
+  const c = Math.cos(median);
+  const s = Math.sin(median);
+  return [mean[0] * c - mean[1] * s, mean[0] * s + mean[1] * c];
+}
+
+/**
+ * The lines in reading order, following the text's own direction (so a rotated page, sideways or upside down,
+ * reads as it would upright): along the page's normal from the first line to the last, and lines that share a
+ * band (centres within half a line height across either line's own direction) in reading direction.
+ */
+export function readingOrder(lines: readonly TextLine[]): TextLine[] {
+  const oriented = lines.map(orient);
+  const u = pageDirection(oriented);
+  const v: Point = [-u[1], u[0]];
+  const info = oriented.map((o) => ({
+    ...o,
+    across: dot(o.centre, v),
+    along: dot(o.centre, u) - o.length / 2,
+  }));
   info.sort((a, b) => a.across - b.across);
   // Insertion pass: a line moves before earlier lines of the same band that start further along the text.
   for (let i = 1; i < info.length; i++) {
     for (let j = i; j > 0; j--) {
       const prev = info[j - 1] as (typeof info)[number];
       const cur = info[j] as (typeof info)[number];
-      const sameBand = Math.abs(cur.across - prev.across) < Math.min(cur.height, prev.height) / 2;
+      const d = sub(cur.centre, prev.centre);
+      const offset = Math.min(Math.abs(dot(d, prev.normal)), Math.abs(dot(d, cur.normal)));
+      const sameBand = offset < Math.min(cur.thickness, prev.thickness) / 2;
       if (!sameBand || prev.along <= cur.along) break;
       info[j - 1] = cur;
       info[j] = prev;

@@ -89,6 +89,18 @@ const lines = z.strictObject({
   endMargin: z.number().min(0).max(2).default(0),
 });
 
+/** The optional text-direction classifier (PaddleOCR's angle classifier: 0° / 180°), on when `files.direction` is given. */
+const direction = z.strictObject({
+  /** Crops are resized to this height, keeping their aspect ratio, squeezed to at most `width` and padded to it. */
+  height: z.number().int().min(8).max(256).default(48),
+  width: z.number().int().min(8).max(2048).default(192),
+  /** A line is turned 180° when the classifier's 180° probability exceeds this (PaddleOCR's cls_thresh). */
+  threshold: z.number().gt(0).lt(1).default(0.9),
+  /** Crops per classifier run (PaddleOCR's cls_batch_num). */
+  batchSize: z.number().int().min(1).max(64).default(6),
+  normalization: normalization.default({ mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], scale: 1 / 255 }),
+});
+
 export const ocrManifest = baseManifest.extend({
   task: z.literal('ocr'),
   files: z.strictObject({
@@ -96,12 +108,15 @@ export const ocrManifest = baseManifest.extend({
     recognition: fileRef,
     /** One character per line; line k is class k (class 0 is the CTC blank). */
     dictionary: fileRef,
+    /** Text-direction classifier (0° / 180°); without it every line is read as the crop step turns it. */
+    direction: fileRef.optional(),
   }),
   /** Channel order the networks were trained on (PaddleOCR reads images with OpenCV, hence BGR). */
   channelOrder: z.enum(['rgb', 'bgr']).default('bgr'),
   detection: detection.default(detection.parse({})),
   recognition: recognition.default(recognition.parse({})),
   lines: lines.default(lines.parse({})),
+  direction: direction.default(direction.parse({})),
   /** Lines recognised with a lower mean character confidence are dropped, unless the request says otherwise. */
   confidence: z.number().min(0).max(1).default(0.5),
 });
@@ -109,5 +124,6 @@ export const ocrManifest = baseManifest.extend({
 export type OcrManifest = z.infer<typeof ocrManifest>;
 export type DetectionSettings = OcrManifest['detection'];
 export type RecognitionSettings = OcrManifest['recognition'];
+export type DirectionSettings = OcrManifest['direction'];
 export type Normalization = DetectionSettings['normalization'];
 export type ChannelOrder = OcrManifest['channelOrder'];
