@@ -93,13 +93,14 @@ describe('appended top-k outputs on small models', () => {
       const row = Array.from(probs.subarray(s * 5, s * 5 + 5));
       expect(Number(classes[s * CTC_TOP_K])).toBe(row.indexOf(Math.max(...row)));
     }
-    for (const [threshold, lookAlike] of [
-      [1, 0],
-      [0.1, 0.5],
-      [0.3, 0.9],
+    for (const [threshold, lookAlike, lineRatio] of [
+      [1, 0, 0],
+      [0.1, 0.5, 0],
+      [0.3, 0.9, 0],
+      [0.1, 0.5, 0.9],
     ] as const) {
       for (let n = 0; n < 2; n++) {
-        const full = ctcGreedyDecode(probs, n * steps * 5, steps, 5, labels, threshold, lookAlike);
+        const full = ctcGreedyDecode(probs, n * steps * 5, steps, 5, labels, threshold, lookAlike, lineRatio);
         const reduced = ctcTopKDecode(
           { values, classes, k: CTC_TOP_K, offset: n * steps * CTC_TOP_K },
           { values: space, offset: n * steps },
@@ -107,6 +108,7 @@ describe('appended top-k outputs on small models', () => {
           labels,
           threshold,
           lookAlike,
+          lineRatio,
         );
         expect(reduced).toEqual(full);
       }
