@@ -110,7 +110,8 @@ async function main(): Promise<void> {
       // `--only task-ab --refs a,b,c`: the detect/classify pipeline of those commits, interleaved (task-ab.ts);
       // `--only ocr-ab --refs a,b,c`: the same for the OCR pipeline on the OCR inputs (but the page);
       // `--only throughput`: just the throughput at 1 to 4 × cores clients, written to <out>/throughput.{md,json};
-      // with `--refs a,b`: each commit's API (built as task-ab builds it) in turn, twice over (a, b, a, b).
+      // with `--refs a,b`: each commit's API (built as task-ab builds it) in turn, twice over (a, b, a, b), written
+      // to <out>/throughput-ab.{md,json}.
       only: { type: 'string' },
       refs: { type: 'string' },
       rounds: { type: 'string', default: '60' },
@@ -422,18 +423,33 @@ interface ThroughputSection {
   throughput: BenchResults['throughput'];
 }
 
-/** `--only throughput`: the throughput section alone (one per commit and round with `--refs`), in
- * <out>/throughput.{md,json}. */
+/** `--only throughput`: the throughput section alone in <out>/throughput.{md,json}; with `--refs`, one per
+ * commit and round in <out>/throughput-ab.{md,json}. */
 async function writeThroughputOnly(out: string, sections: ThroughputSection[], cores: number): Promise<void> {
   await mkdir(out, { recursive: true });
-  const base = join(out, 'throughput');
+  const base = join(out, sections[0]?.commit === undefined ? 'throughput' : 'throughput-ab');
   const date = new Date().toISOString();
   const load = loadavg()[0] as number;
   await writeFile(
     `${base}.json`,
     `${JSON.stringify({ date, commit: describeCommit(), cores, loadAverage: load, sections }, null, 2)}\n`,
   );
-  const title = `# modelship benchmark: throughput only\n\n${date} · commit ${describeCommit()} · ${cores} cores, ${cores} workers · load average ${load.toFixed(1)} at the end\n\n`;
+  const ab = sections[0]?.commit !== undefined;
+  const title = [
+    `# modelship benchmark: throughput ${ab ? 'of each commit, in turn' : 'only'}`,
+    '',
+    `${date} · commit ${describeCommit()} · ${cores} cores, ${cores} workers · load average ${load.toFixed(1)} at the end`,
+    '',
+    ...(ab
+      ? [
+          "Each commit's API (built from git, serving its own models/) was started fresh and measured in turn, twice over",
+          '(a, b, a, b), so that each pair met similar machine load. Where "machine busy cores" is near the core count',
+          'while "API busy cores" is far below it, other work took the CPU: compare the CPU per request, not the req/s.',
+          '',
+        ]
+      : []),
+    '',
+  ].join('\n');
   const body = sections.flatMap(({ commit, throughput }) => [
     ...(commit === undefined ? [] : [`### ${commit}`, '']),
     ...renderThroughput(throughput, cores),

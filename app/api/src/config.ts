@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { decimalNumber } from './decimal.js';
 import type { HttpTimeouts } from './http-server.js';
 import { chooseWorkers, type HostResources, readMemoryLimit, type WorkersChoice } from './memory-budget.js';
 
@@ -13,10 +14,12 @@ export const KNOWN_PROVIDERS = ['cpu', 'cuda', 'tensorrt', 'dml', 'coreml', 'web
 // src/config.ts and dist/config.js both sit two levels below the repository root's app/ folder.
 const defaultModelsDir = fileURLToPath(new URL('../../../models', import.meta.url));
 
-const positiveInt = z.coerce.number().int().positive();
+// PORT=0x1f40 or BODY_LIMIT_MB=0b1 is a typo, not a number: decimal text only.
+const decimal = (bounds: z.ZodNumber) => decimalNumber('must be a decimal number').pipe(bounds);
+const positiveInt = z.number().int().positive();
 
 const envSchema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(8000),
+  PORT: decimal(z.number().int().min(0).max(65535)).default(8000),
   HOST: z.string().min(1).default('0.0.0.0'),
   ORT_PROVIDERS: z
     .string()
@@ -28,21 +31,21 @@ const envSchema = z.object({
         .filter(Boolean),
     )
     .pipe(z.array(z.enum(KNOWN_PROVIDERS)).min(1)),
-  WORKERS: positiveInt.max(256).optional(),
-  QUEUE_SIZE: z.coerce.number().int().min(0).optional(),
-  BODY_LIMIT_MB: z.coerce.number().positive().default(20),
-  MAX_PIXELS: z.coerce.number().positive().default(40e6),
+  WORKERS: decimal(positiveInt.max(256)).optional(),
+  QUEUE_SIZE: decimal(z.number().int().min(0)).optional(),
+  BODY_LIMIT_MB: decimal(z.number().positive()).default(20),
+  MAX_PIXELS: decimal(z.number().positive()).default(40e6),
   // JPEG's own limit: long receipts and panoramas fit, while a 1×39,000,000 PNG (under MAX_PIXELS) that ties
   // a worker up for ~30 s in an uninterruptible decode (libvips pays per row) does not.
-  MAX_SIDE: positiveInt.default(65_535),
+  MAX_SIDE: decimal(positiveInt).default(65_535),
   MODELS_DIR: z.string().min(1).default(defaultModelsDir),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
-  SHUTDOWN_TIMEOUT: z.coerce.number().positive().default(10),
-  REQUEST_TIMEOUT: z.coerce.number().positive().max(3600).default(30),
-  OCR_MAX_BOXES: positiveInt.max(100_000).default(300),
-  HEADERS_TIMEOUT: z.coerce.number().positive().max(600).default(10),
-  UPLOAD_TIMEOUT: z.coerce.number().positive().max(3600).default(60),
-  KEEP_ALIVE_TIMEOUT: z.coerce.number().positive().max(600).default(5),
+  SHUTDOWN_TIMEOUT: decimal(z.number().positive()).default(10),
+  REQUEST_TIMEOUT: decimal(z.number().positive().max(3600)).default(30),
+  OCR_MAX_BOXES: decimal(positiveInt.max(100_000)).default(300),
+  HEADERS_TIMEOUT: decimal(z.number().positive().max(600)).default(10),
+  UPLOAD_TIMEOUT: decimal(z.number().positive().max(3600)).default(60),
+  KEEP_ALIVE_TIMEOUT: decimal(z.number().positive().max(600)).default(5),
   TRUST_PROXY: z.stringbool().default(false),
   CORS_ORIGINS: z
     .string()

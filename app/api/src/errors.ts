@@ -58,7 +58,8 @@ export function toApiError(error: unknown, contentType?: string): ApiError {
     if (status === 400) {
       return /json/i.test(message)
         ? new ApiError(400, 'invalid_json', message)
-        : new ApiError(400, 'invalid_body', message || 'malformed request body');
+        : // The body as a whole is at fault (hono's "Malformed FormData request."): name it, as validation does.
+          new ApiError(400, 'invalid_body', message || 'malformed request body', { field: 'body' });
     }
     return new ApiError(status, status === 404 ? 'not_found' : 'validation_error', message || 'bad request');
   }

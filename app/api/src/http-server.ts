@@ -7,6 +7,12 @@ import type { Duplex } from 'node:stream';
 import { serve } from '@hono/node-server';
 
 /** Seconds a client may take to send its headers, its whole request, and to reuse an idle connection. */
+/**
+ * A byte size as the API and the UI proxy state their limits: BODY_LIMIT_MB counts units of 1024 × 1024 bytes,
+ * so MiB; 0.5 stays 0.5 (a fractional limit was shown rounded to 1). Here because both servers run this module.
+ */
+export const mebibytes = (bytes: number): string => `${Number((bytes / 1024 / 1024).toFixed(2))} MiB`;
+
 export interface HttpTimeouts {
   headers: number;
   upload: number;
@@ -106,7 +112,7 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
   }
   const [status, code, detail] =
     error.code === 'HPE_HEADER_OVERFLOW'
-      ? [431, 'headers_too_large', 'the request headers are over the size limit (16 KB)']
+      ? [431, 'headers_too_large', 'the request headers are over the size limit (16 KiB)']
       : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? [408, 'request_timeout', 'the request was not received in time; send it again']
         : [400, 'invalid_request', 'the request is not valid HTTP'];

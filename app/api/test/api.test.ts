@@ -1,6 +1,7 @@
 // The HTTP contract of issue 2, through app.request() and a real listening server, on the real `ocr` model
 // and a real worker pool. One warmed-up runtime is shared by the whole file.
 import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { textFixture } from '../../../test/fixtures/text-images.js';
@@ -230,197 +231,220 @@ describe('bad input: a JSON error naming the problem, and the process stays heal
   );
   const pdf = Buffer.from('%PDF-1.7\n%âãÏÓ\n1 0 obj\n<<>>\nendobj\n');
 
-  const rows: [string, () => Promise<RequestInit> | RequestInit, string, number, Record<string, unknown>][] =
+  type Row = [string, () => Promise<RequestInit> | RequestInit, string, number, Record<string, unknown>];
+  const rows: Row[] = [
+    ['malformed JSON', () => json('{"model": "ocr", "image": '), '/predict', 400, { error: 'invalid_json' }],
+    ['missing image field', () => json({ model: 'ocr' }), '/predict', 422, { field: 'image' }],
+    ['missing model field', () => json({ image: 'aGVsbG8=' }), '/predict', 422, { field: 'model' }],
+    ['mistyped image', () => json({ model: 'ocr', image: 42 }), '/predict', 422, { field: 'image' }],
     [
-      [
-        'malformed JSON',
-        () => json('{"model": "ocr", "image": '),
-        '/predict',
-        400,
-        { error: 'invalid_json' },
-      ],
-      ['missing image field', () => json({ model: 'ocr' }), '/predict', 422, { field: 'image' }],
-      ['missing model field', () => json({ image: 'aGVsbG8=' }), '/predict', 422, { field: 'model' }],
-      ['mistyped image', () => json({ model: 'ocr', image: 42 }), '/predict', 422, { field: 'image' }],
-      [
-        'mistyped confidence',
-        () => json({ model: 'ocr', image: png.toString('base64'), confidence: 'high' }),
-        '/predict',
-        422,
-        { field: 'confidence' },
-      ],
-      [
-        'confidence out of range',
-        () => json({ model: 'ocr', image: png.toString('base64'), confidence: 1.5 }),
-        '/predict',
-        422,
-        { field: 'confidence' },
-      ],
-      ['JSON array body', () => json([1, 2]), '/predict', 422, { error: 'validation_error', field: 'body' }],
-      ['JSON null body', () => json('null'), '/predict', 422, { field: 'body' }],
-      [
-        'plain text to the JSON endpoint',
-        () => ({ method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: '{}' }),
-        '/predict',
-        415,
-        { error: 'unsupported_media_type', detail: expect.stringContaining('"text/plain"') },
-      ],
-      [
-        'malformed multipart',
+      'mistyped confidence',
+      () => json({ model: 'ocr', image: png.toString('base64'), confidence: 'high' }),
+      '/predict',
+      422,
+      { field: 'confidence' },
+    ],
+    [
+      'confidence out of range',
+      () => json({ model: 'ocr', image: png.toString('base64'), confidence: 1.5 }),
+      '/predict',
+      422,
+      { field: 'confidence' },
+    ],
+    ['JSON array body', () => json([1, 2]), '/predict', 422, { error: 'validation_error', field: 'body' }],
+    ['JSON null body', () => json('null'), '/predict', 422, { field: 'body' }],
+    [
+      'plain text to the JSON endpoint',
+      () => ({ method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: '{}' }),
+      '/predict',
+      415,
+      { error: 'unsupported_media_type', detail: expect.stringContaining('"text/plain"') },
+    ],
+    [
+      'malformed multipart',
+      () => ({
+        method: 'POST',
+        headers: { 'Content-Type': 'multipart/form-data; boundary=xyz' },
+        body: '--abc\r\nx',
+      }),
+      '/v1/models/ocr/predict',
+      400,
+      { error: 'invalid_body', field: 'body' },
+    ],
+    ...['gzip', 'br', 'deflate, gzip'].map(
+      (encoding): Row => [
+        `Content-Encoding: ${encoding} on an image upload (content codings are not decoded)`,
         () => ({
           method: 'POST',
-          headers: { 'Content-Type': 'multipart/form-data; boundary=xyz' },
-          body: '--abc\r\nx',
+          headers: { 'Content-Type': 'image/png', 'Content-Encoding': encoding },
+          body: gzipSync(png),
         }),
         '/v1/models/ocr/predict',
-        400,
-        { error: 'invalid_body' },
-      ],
-      [
-        'invalid base64',
-        () => json({ model: 'ocr', image: 'not base64!!' }),
-        '/predict',
-        400,
-        { error: 'invalid_image' },
-      ],
-      [
-        'data: URL without base64',
-        () => json({ model: 'ocr', image: 'data:image/png,abc' }),
-        '/predict',
-        400,
-        { error: 'invalid_image' },
-      ],
-      [
-        'base64 of text, not an image',
-        () => json({ model: 'ocr', image: Buffer.from('hello, world').toString('base64') }),
-        '/predict',
-        400,
-        { error: 'invalid_image', field: 'image' },
-      ],
-      [
-        'truncated PNG',
-        () => json({ model: 'ocr', image: png.subarray(0, png.length / 2).toString('base64') }),
-        '/predict',
-        400,
-        { error: 'invalid_image' },
-      ],
-      [
-        'PNG signature then garbage',
-        () => raw(Buffer.concat([png.subarray(0, 8), Buffer.alloc(64, 7)])),
-        '/v1/models/ocr/predict',
-        400,
-        { error: 'invalid_image' },
-      ],
-      [
-        'truncated JPEG',
-        async () => {
-          const jpeg = await sharp(png).jpeg().toBuffer();
-          return raw(jpeg.subarray(0, jpeg.length / 2), 'image/jpeg');
+        415,
+        {
+          error: 'unsupported_media_type',
+          field: 'content-encoding',
+          detail: expect.stringContaining(
+            `Content-Encoding "${encoding}" is not supported: the API does not decode content codings`,
+          ),
         },
-        '/v1/models/ocr/predict',
-        400,
-        { error: 'invalid_image' },
       ],
-      [
-        'empty raw body',
-        () => raw(new Uint8Array(0)),
-        '/v1/models/ocr/predict',
-        400,
-        { error: 'invalid_image' },
-      ],
-      [
-        'GIF (unsupported)',
-        async () => json({ model: 'ocr', image: (await gif()).toString('base64') }),
-        '/predict',
-        415,
-        { error: 'unsupported_media_type', detail: expect.stringContaining('GIF') },
-      ],
-      [
-        'BMP (unsupported)',
-        () => raw(bmp(), 'image/bmp'),
-        '/v1/models/ocr/predict',
-        415,
-        { error: 'unsupported_media_type' },
-      ],
-      [
-        'SVG (unsupported)',
-        () => raw(svg, 'image/svg+xml'),
-        '/v1/models/ocr/predict',
-        415,
-        { detail: expect.stringContaining('SVG') },
-      ],
-      [
-        'PDF (unsupported)',
-        () => multipart({ image: new Blob([pdf]) }),
-        '/v1/models/ocr/predict',
-        415,
-        { detail: expect.stringContaining('PDF') },
-      ],
-      [
-        'wrong Content-Type',
-        () => ({ method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: 'hello' }),
-        '/v1/models/ocr/predict',
-        415,
-        { error: 'unsupported_media_type' },
-      ],
-      [
-        'multipart without image',
-        () => multipart({ file: new Blob([png]) }),
-        '/v1/models/ocr/predict',
-        422,
-        { field: 'image' },
-      ],
-      [
-        'multipart image as text',
-        () => multipart({ image: 'hello' }),
-        '/v1/models/ocr/predict',
-        422,
-        { field: 'image' },
-      ],
-      [
-        'unknown model (legacy)',
-        () => json({ model: 'yolo', image: png.toString('base64') }),
-        '/predict',
-        404,
-        { error: 'model_not_found', detail: expect.stringContaining('available: ocr') },
-      ],
-      [
-        'unknown model (v1)',
+    ),
+    [
+      'invalid base64',
+      () => json({ model: 'ocr', image: 'not base64!!' }),
+      '/predict',
+      400,
+      { error: 'invalid_image' },
+    ],
+    [
+      'data: URL without base64',
+      () => json({ model: 'ocr', image: 'data:image/png,abc' }),
+      '/predict',
+      400,
+      { error: 'invalid_image' },
+    ],
+    [
+      'base64 of text, not an image',
+      () => json({ model: 'ocr', image: Buffer.from('hello, world').toString('base64') }),
+      '/predict',
+      400,
+      { error: 'invalid_image', field: 'image' },
+    ],
+    [
+      'truncated PNG',
+      () => json({ model: 'ocr', image: png.subarray(0, png.length / 2).toString('base64') }),
+      '/predict',
+      400,
+      { error: 'invalid_image' },
+    ],
+    [
+      'PNG signature then garbage',
+      () => raw(Buffer.concat([png.subarray(0, 8), Buffer.alloc(64, 7)])),
+      '/v1/models/ocr/predict',
+      400,
+      { error: 'invalid_image' },
+    ],
+    [
+      'truncated JPEG',
+      async () => {
+        const jpeg = await sharp(png).jpeg().toBuffer();
+        return raw(jpeg.subarray(0, jpeg.length / 2), 'image/jpeg');
+      },
+      '/v1/models/ocr/predict',
+      400,
+      { error: 'invalid_image' },
+    ],
+    [
+      'empty raw body',
+      () => raw(new Uint8Array(0)),
+      '/v1/models/ocr/predict',
+      400,
+      { error: 'invalid_image' },
+    ],
+    [
+      'GIF (unsupported)',
+      async () => json({ model: 'ocr', image: (await gif()).toString('base64') }),
+      '/predict',
+      415,
+      { error: 'unsupported_media_type', detail: expect.stringContaining('GIF') },
+    ],
+    [
+      'BMP (unsupported)',
+      () => raw(bmp(), 'image/bmp'),
+      '/v1/models/ocr/predict',
+      415,
+      { error: 'unsupported_media_type' },
+    ],
+    [
+      'SVG (unsupported)',
+      () => raw(svg, 'image/svg+xml'),
+      '/v1/models/ocr/predict',
+      415,
+      { detail: expect.stringContaining('SVG') },
+    ],
+    [
+      'PDF (unsupported)',
+      () => multipart({ image: new Blob([pdf]) }),
+      '/v1/models/ocr/predict',
+      415,
+      { detail: expect.stringContaining('PDF') },
+    ],
+    [
+      'wrong Content-Type',
+      () => ({ method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: 'hello' }),
+      '/v1/models/ocr/predict',
+      415,
+      { error: 'unsupported_media_type' },
+    ],
+    [
+      'multipart without image',
+      () => multipart({ file: new Blob([png]) }),
+      '/v1/models/ocr/predict',
+      422,
+      { field: 'image' },
+    ],
+    [
+      'multipart image as text',
+      () => multipart({ image: 'hello' }),
+      '/v1/models/ocr/predict',
+      422,
+      { field: 'image' },
+    ],
+    [
+      'unknown model (legacy)',
+      () => json({ model: 'yolo', image: png.toString('base64') }),
+      '/predict',
+      404,
+      { error: 'model_not_found', detail: expect.stringContaining('available: ocr') },
+    ],
+    [
+      'unknown model (v1)',
+      () => raw(png),
+      '/v1/models/yolo/predict',
+      404,
+      { detail: expect.stringContaining('ocr') },
+    ],
+    [
+      'confidence query out of range',
+      () => raw(png),
+      '/v1/models/ocr/predict?confidence=2',
+      422,
+      { field: 'confidence' },
+    ],
+    // Number() reads these as 1 (hex, binary, octal) or Infinity: only decimal text is a number here.
+    ...['0x1', '0b1', '0o1', 'Infinity', '0.5abc', '', '1,5'].map(
+      (q): Row => [
+        `confidence query "${q}" (not a decimal number)`,
         () => raw(png),
-        '/v1/models/yolo/predict',
-        404,
-        { detail: expect.stringContaining('ocr') },
-      ],
-      [
-        'confidence query out of range',
-        () => raw(png),
-        '/v1/models/ocr/predict?confidence=2',
+        `/v1/models/ocr/predict?confidence=${encodeURIComponent(q)}`,
         422,
-        { field: 'confidence' },
+        { field: 'confidence', detail: 'confidence: must be a number from 0 to 1' },
       ],
-      [
-        'body over the limit (JSON)',
-        () => json({ model: 'ocr', image: Buffer.alloc(3 * 1024 * 1024).toString('base64') }),
-        '/predict',
-        413,
-        { error: 'payload_too_large' },
-      ],
-      [
-        'body over the limit (raw)',
-        () => raw(Buffer.alloc(3 * 1024 * 1024)),
-        '/v1/models/ocr/predict',
-        413,
-        { error: 'payload_too_large' },
-      ],
-      [
-        'pixels over the limit (header checked before decoding)',
-        async () => raw(await jpegClaiming(30_000, 30_000), 'image/jpeg'),
-        '/v1/models/ocr/predict',
-        413,
-        { error: 'image_too_large', detail: expect.stringContaining('30000×30000') },
-      ],
-      ['unknown route', () => ({ method: 'GET' }), '/nope', 404, { error: 'not_found' }],
-    ];
+    ),
+    [
+      'body over the limit (JSON)',
+      () => json({ model: 'ocr', image: Buffer.alloc(3 * 1024 * 1024).toString('base64') }),
+      '/predict',
+      413,
+      { error: 'payload_too_large' },
+    ],
+    [
+      'body over the limit (raw)',
+      () => raw(Buffer.alloc(3 * 1024 * 1024)),
+      '/v1/models/ocr/predict',
+      413,
+      { error: 'payload_too_large' },
+    ],
+    [
+      'pixels over the limit (header checked before decoding)',
+      async () => raw(await jpegClaiming(30_000, 30_000), 'image/jpeg'),
+      '/v1/models/ocr/predict',
+      413,
+      { error: 'image_too_large', detail: expect.stringContaining('30000×30000') },
+    ],
+    ['unknown route', () => ({ method: 'GET' }), '/nope', 404, { error: 'not_found' }],
+  ];
 
   it.each(rows)('%s', async (_name, init, path, status, body) => {
     const res = await request(path, await init());

@@ -52,7 +52,7 @@ it('headers over the limit: 431 with a JSON body naming the limit', async () => 
   expect(answer).toEqual({
     status: 431,
     type: 'application/json',
-    body: { error: 'headers_too_large', detail: 'the request headers are over the size limit (16 KB)' },
+    body: { error: 'headers_too_large', detail: 'the request headers are over the size limit (16 KiB)' },
   });
 });
 

@@ -74,6 +74,11 @@ describe('loadConfig', () => {
     ['ORT_PROVIDERS', ','],
     ['BODY_LIMIT_MB', '0'],
     ['MAX_PIXELS', 'lots'],
+    // Number() reads these as numbers; a typo must not become a port or a limit.
+    ['PORT', '0x1f40'],
+    ['WORKERS', '0b11'],
+    ['BODY_LIMIT_MB', '0o7'],
+    ['REQUEST_TIMEOUT', 'Infinity'],
     ['LOG_LEVEL', 'loud'],
     ['SHUTDOWN_TIMEOUT', '-5'],
     ['CORS_ORIGINS', 'https://app.example.com/'],

@@ -22,14 +22,14 @@ afterAll(async () => {
   await half?.pool.close();
 });
 
-it('a fractional BODY_LIMIT_MB is named as set (0.5 MB, was rounded to 1 MB)', async () => {
+it('a fractional BODY_LIMIT_MB is named as set (0.5 MiB, was rounded to 1)', async () => {
   const res = await half.app.request('/v1/models/ocr/predict', {
     method: 'POST',
     headers: { 'Content-Type': 'image/png' },
     body: new Uint8Array(600 * 1024),
   });
   expect(res.status).toBe(413);
-  expect((await json(res)).detail).toBe('the request body is over the 0.5 MB limit');
+  expect((await json(res)).detail).toBe('the request body is over the 0.5 MiB limit');
 });
 
 describe('deeply nested JSON is refused before it is parsed', () => {

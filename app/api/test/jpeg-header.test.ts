@@ -74,6 +74,12 @@ describe('jpegFrameSize', () => {
     garbled[2] = 0x00; // the first marker's 0xFF
     expect(jpegFrameSize(garbled)).toBeUndefined();
     await expect(inspectImage(garbled, limits)).rejects.toMatchObject({ status: 400, code: 'invalid_image' });
+    // A 12-bit frame (precision byte after the SOF length), which libjpeg builds may refuse.
+    const twelveBit = Buffer.from(bytes);
+    const sof = bytes.indexOf(Buffer.from([0xff, 0xc0]));
+    expect(twelveBit[sof + 4]).toBe(8);
+    twelveBit[sof + 4] = 12;
+    expect(jpegFrameSize(twelveBit)).toBeUndefined();
     // A length running past the end of the file.
     const overlong = Buffer.from(bytes);
     overlong.writeUInt16BE(0xfff0, 4);

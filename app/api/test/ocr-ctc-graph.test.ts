@@ -37,8 +37,9 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function open(path: string, space: number | undefined): Promise<CtcSession> {
-  const ctc = await openCtcSession(path, space, options);
+/** A session on the model at `path` with the top-k outputs appended when it fits them (5 classes unless told). */
+async function open(path: string, space: number | undefined, count = 5): Promise<CtcSession> {
+  const ctc = await openCtcSession(path, { count, space }, options);
   opened.push(ctc.session);
   return ctc;
 }
@@ -169,6 +170,13 @@ describe('appended top-k outputs on small models', () => {
     },
   );
 
+  it('falls back for fewer than 3 classes (TopK would fail on the first run)', async () => {
+    const file = await tinyModel('two-classes', { op: 'Softmax', attrs: { axis: -1 } }, 13);
+    const ctc = await open(file, undefined, 2);
+    expect(ctc.top).toBeUndefined();
+    expect(ctc.fallback).toMatch(/fewer than 3 classes/);
+  });
+
   it('falls back when onnxruntime refuses the appended graph (a name already taken)', async () => {
     const file = join(dir, 'taken.onnx');
     await writeFile(
@@ -265,7 +273,8 @@ describe('appended top-k outputs on PP-OCRv4', () => {
       await readFile(path(manifest.files.dictionary), 'utf8'),
       manifest.recognition.spaceChar,
     );
-    top = await open(path(manifest.files.recognition), spaceClass(recLabels));
+    const space = spaceClass(recLabels);
+    top = await open(path(manifest.files.recognition), space < 0 ? undefined : space, recLabels.length);
     plain = await InferenceSession.create(path(manifest.files.recognition), options);
     opened.push(plain);
     const ocr = await ocrTask.load(manifest, { modelDir, providers: ['cpu'], sessionOptions: options });
@@ -276,11 +285,11 @@ describe('appended top-k outputs on PP-OCRv4', () => {
         const fixture = await textFixture(name);
         images.push({ name, bytes: fixture.jpeg ?? fixture.png });
       }
-      // Generated images the pipeline was not tuned on: every class (noisy, rotated, Chinese...), fresh seed.
+      // Generated images the pipeline was not tuned on, one of each class (noisy, rotated, Chinese...), fresh seed.
       const generated = await generateSet({
         split: 'tune',
         extraSeed: 7,
-        count: 12,
+        count: 6,
         cacheDir: join(dir, 'generated'),
       });
       for (const g of generated) images.push({ name: g.id, bytes: g.bytes });
@@ -309,7 +318,7 @@ describe('appended top-k outputs on PP-OCRv4', () => {
   it('takes the appended path for the shipped recogniser', () => {
     expect(top.fallback).toBeUndefined();
     expect(top.top).toBeDefined();
-    expect(pages.reduce((n, p) => n + p.boxes.length, 0)).toBeGreaterThan(40);
+    expect(pages.reduce((n, p) => n + p.boxes.length, 0)).toBeGreaterThan(20);
   });
 
   it.each([1, 8])(

@@ -337,6 +337,17 @@ describe('inference on raw tensors', () => {
       input({ data: ['1', ...new Array<number>(191).fill(0)] }),
       /element 0 is "1", expected a number/,
     ],
+    // JSON.parse reads 1e400 as Infinity; 1e39 is a double but overflows FP32: neither may run as Infinity.
+    [
+      '1e400 in FP32 data',
+      '1e400',
+      /^inputs\.0\.data\.0: .*element 0 is Infinity, expected a finite number \(FP32/,
+    ],
+    [
+      '-1e39 in FP32 data',
+      '-1e39',
+      /^inputs\.0\.data\.0: .*element 0 is -1e\+39, expected a finite number \(FP32/,
+    ],
     ['missing data', input({ data: undefined }), /"data" must be an array/],
     [
       'data nested deeper than the shape',
@@ -355,9 +366,29 @@ describe('inference on raw tensors', () => {
   ];
   for (const [what, body, message] of cases) {
     it(`400 {error} for ${what}`, async () => {
-      await expectError(await request('/v2/models/colours/infer', post(body)), 400, message);
+      // A string is the first element as JSON text, for the numbers JSON.stringify cannot write.
+      const json =
+        typeof body === 'string' ? JSON.stringify(input({})).replace('"data":[0,', `"data":[${body},`) : body;
+      await expectError(await request('/v2/models/colours/infer', post(json)), 400, message);
     });
   }
+
+  it('an FP32 output that overflows to Infinity/NaN is a 500 naming it in JSON, and exact in binary', async () => {
+    // 3e38 in every red pixel: logit = 2 × 3e38 overflows FP32 (and × 0 weights give NaN).
+    const huge = input({ data: planes([[3e38, 0, 0]]) });
+    await expectError(
+      await request('/v2/models/colours/infer', post(huge)),
+      500,
+      /output "logits": element 0 is (Infinity|NaN), which JSON cannot carry; ask for this output in binary/,
+    );
+    const res = await request(
+      '/v2/models/colours/infer',
+      post({ ...huge, outputs: [{ name: 'logits', parameters: { binary_data: true } }] }),
+    );
+    expect(res.status).toBe(200);
+    const { rest } = splitBinary(res.headers, Buffer.from(await res.arrayBuffer()));
+    expect(Number.isFinite(rest.readFloatLE(0))).toBe(false);
+  });
 
   it('400 {error} for malformed JSON and bad binary framing', async () => {
     await expectError(await request('/v2/models/colours/infer', post('{"inputs": [')), 400, /not valid JSON/);
@@ -437,6 +468,26 @@ describe('inference on an image (BYTES input)', () => {
       expect(((await res.json()) as V2Response).outputs).toEqual([
         { name: 'texts', datatype: 'BYTES', shape: [line.lines.length], data: line.lines },
       ]);
+    }
+  });
+
+  it('a wrong BYTES length prefix before an image is a 400 naming the prefix, not "not an image"', async () => {
+    const line = await textFixture('line');
+    for (const length of [line.png.length + 100, 10, 0, 0xffffffff]) {
+      const bytes = Buffer.concat([Buffer.alloc(4), line.png]);
+      bytes.writeUInt32LE(length);
+      const header = {
+        inputs: [
+          { name: 'image', shape: [1], datatype: 'BYTES', parameters: { binary_data_size: bytes.length } },
+        ],
+      };
+      await expectError(
+        await request('/v2/models/ocr/infer', binaryBody(header, bytes)),
+        400,
+        new RegExp(
+          `^input "image": element 0's length prefix is ${length}, but binary_data_size leaves ${line.png.length} bytes after it`,
+        ),
+      );
     }
   });
 

@@ -12,6 +12,7 @@ import { type IncomingMessage, request as nodeHttpRequest } from 'node:http';
 import { request as nodeHttpsRequest } from 'node:https';
 import { Readable, Transform } from 'node:stream';
 import { getConnInfo } from '@hono/node-server/conninfo';
+import { mebibytes } from '@modelship/api/http-server';
 import type { Context } from 'hono';
 import type { ProxySettings } from './config.js';
 import { httpRequest, type Log, writeLog } from './log.js';
@@ -218,9 +219,6 @@ function problem(status: number, error: string, detail: string): Response {
   return Response.json({ error, detail }, { status, headers: { 'cache-control': 'no-store' } });
 }
 
-/** MB for messages: 0.5 stays 0.5 (a fractional BODY_LIMIT_MB was shown rounded to 1). */
-const megabytes = (bytes: number) => Number((bytes / 1024 / 1024).toFixed(2));
-
 /** Methods fetch() refuses to send (it throws): answered here instead of as a 502 and an error log line. */
 const UNFORWARDABLE = new Set(['CONNECT', 'TRACE', 'TRACK']);
 const FORWARDED_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS';
@@ -230,8 +228,8 @@ const tooLarge = (limit: number, length?: number) =>
     413,
     'payload_too_large',
     length === undefined
-      ? `The upload is over the ${megabytes(limit)} MB limit.`
-      : `The upload is ${megabytes(length)} MB; the limit is ${megabytes(limit)} MB.`,
+      ? `The upload is over the ${mebibytes(limit)} limit.`
+      : `The upload is ${mebibytes(length)}; the limit is ${mebibytes(limit)}.`,
   );
 
 /** The API's Prometheus endpoint, as the API would route `path` (percent-decoded, slashes merged). */

@@ -261,7 +261,7 @@ describe('/api proxy', () => {
       expect(res.status).toBe(413);
       expect(await res.json()).toEqual({
         error: 'payload_too_large',
-        detail: 'The upload is 3 MB; the limit is 1.91 MB.',
+        detail: 'The upload is 3 MiB; the limit is 1.91 MiB.',
       });
       expect(state.calls).toBe(0);
     } finally {
@@ -289,7 +289,7 @@ describe('/api proxy', () => {
         req.end();
       });
       expect(answer).toBe(
-        `413 ${JSON.stringify({ error: 'payload_too_large', detail: 'The upload is over the 0.48 MB limit.' })}`,
+        `413 ${JSON.stringify({ error: 'payload_too_large', detail: 'The upload is over the 0.48 MiB limit.' })}`,
       );
     } finally {
       await small.close();

@@ -29,12 +29,19 @@ function head(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, 512)).toString('latin1');
 }
 
-/** The format from the first bytes: 415 for known but unsupported formats, 400 for anything else. */
-export function sniffFormat(bytes: Uint8Array, field = 'image'): ImageFormat {
-  if (bytes.length === 0) throw new ApiError(400, 'invalid_image', 'the image is empty', { field });
+/** The accepted format the first bytes announce, if any. */
+export function imageFormat(bytes: Uint8Array): ImageFormat | undefined {
   if (startsWith(bytes, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'png';
   if (startsWith(bytes, [0xff, 0xd8, 0xff])) return 'jpeg';
   if (startsWith(bytes, ascii('RIFF')) && startsWith(bytes, ascii('WEBP'), 8)) return 'webp';
+  return undefined;
+}
+
+/** The format from the first bytes: 415 for known but unsupported formats, 400 for anything else. */
+export function sniffFormat(bytes: Uint8Array, field = 'image'): ImageFormat {
+  if (bytes.length === 0) throw new ApiError(400, 'invalid_image', 'the image is empty', { field });
+  const format = imageFormat(bytes);
+  if (format) return format;
   const known = UNSUPPORTED.find(([, test]) => test(bytes));
   if (known) {
     throw new ApiError(

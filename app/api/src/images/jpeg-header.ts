@@ -28,8 +28,8 @@ export function jpegFrameSize(bytes: Uint8Array): { width: number; height: numbe
     if (marker === 0xe1 && EXIF.every((b, i) => payload + i < end && bytes[payload + i] === b))
       return undefined;
     if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
-      // A second frame header, or a kind libjpeg may refuse: sharp decides.
-      if (size || !SOF.has(marker) || length < 8) return undefined;
+      // A second frame header, or a kind or precision (12-bit) libjpeg may refuse: sharp decides.
+      if (size || !SOF.has(marker) || length < 8 || bytes[payload] !== 8) return undefined;
       const height = ((bytes[payload + 1] as number) << 8) | (bytes[payload + 2] as number);
       const width = ((bytes[payload + 3] as number) << 8) | (bytes[payload + 4] as number);
       // A height of 0 is set later by a DNL marker: sharp decides.

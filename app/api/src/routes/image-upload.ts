@@ -23,6 +23,17 @@ export const imageContentType: MiddlewareHandler<AppEnv> = async (c, next) => {
       { field: 'content-type' },
     );
   }
+  // The API does not decode content codings: a gzip body would reach the image decoder as "not an image".
+  const encoding = c.req.header('content-encoding')?.trim() ?? '';
+  if (encoding !== '' && encoding.toLowerCase() !== 'identity') {
+    throw new ApiError(
+      415,
+      'unsupported_media_type',
+      `Content-Encoding "${encoding}" is not supported: the API does not decode content codings; send the ` +
+        `image bytes as they are (PNG, JPEG and WebP are compressed already): ${HOW_TO_SEND_IMAGE}`,
+      { field: 'content-encoding' },
+    );
+  }
   await next();
 };
 

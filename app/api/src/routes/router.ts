@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { ClientGone, type DataPlane } from '../data-plane.js';
 import { ApiError, errorResponse, toApiError, validationError } from '../errors.js';
+import { mebibytes } from '../http-server.js';
 import { checkJsonDepth } from '../json-body.js';
 import type { Metrics } from '../metrics.js';
 
@@ -42,12 +43,14 @@ export function newRouter(): Router {
 
 /** Route middleware for endpoints that take an image: answers 413 before reading past the limit. */
 export function imageBodyLimit(deps: AppDeps) {
-  // 0.5 stays 0.5: a fractional BODY_LIMIT_MB was shown rounded.
-  const limitMb = Number((deps.config.bodyLimitBytes / 1024 / 1024).toFixed(2));
   return bodyLimit({
     maxSize: deps.config.bodyLimitBytes,
     onError: () => {
-      throw new ApiError(413, 'payload_too_large', `the request body is over the ${limitMb} MB limit`);
+      throw new ApiError(
+        413,
+        'payload_too_large',
+        `the request body is over the ${mebibytes(deps.config.bodyLimitBytes)} limit`,
+      );
     },
   });
 }

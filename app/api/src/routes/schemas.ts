@@ -41,7 +41,7 @@ export const predictResponses = {
   404: error('Unknown model; the detail lists the available ones', MODEL_NOT_FOUND),
   413: error(
     'Body over the size limit, or image over the pixel limit',
-    { error: 'payload_too_large', detail: 'the request body is over the 20 MB limit' },
+    { error: 'payload_too_large', detail: 'the request body is over the 20 MiB limit' },
     {
       error: 'image_too_large',
       detail: 'the image is 10000×8000 = 80,000,000 pixels; the limit is 40,000,000',

@@ -2,6 +2,7 @@
 import { performance } from 'node:perf_hooks';
 import { createRoute, z } from '@hono/zod-openapi';
 import { ModelEntrySchema, type ModelInfo, ServedModelSchema } from '../contract.js';
+import { decimalNumber } from '../decimal.js';
 import { HOW_TO_SEND_IMAGE } from '../errors.js';
 import { servedInfo } from '../v2/image-interface.js';
 import { imageContentType, isMultipart, multipartForm } from './image-upload.js';
@@ -59,17 +60,14 @@ const MultipartImage = z.object({
 const PredictQuery = z.object({
   confidence: z
     // `?confidence=0.5&confidence=0.9` arrives as an array, which Number() made NaN ("received NaN").
-    .preprocess(
-      (value, ctx) => {
-        if (!Array.isArray(value)) return value;
-        ctx.addIssue({
-          code: 'custom',
-          message: `must be given once, got ${value.length} values`,
-        });
-        return z.NEVER;
-      },
-      z.coerce.number({ error: 'must be a number from 0 to 1' }).pipe(confidenceSchema),
-    )
+    .preprocess((value, ctx) => {
+      if (!Array.isArray(value)) return value;
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be given once, got ${value.length} values`,
+      });
+      return z.NEVER;
+    }, decimalNumber('must be a number from 0 to 1').pipe(confidenceSchema))
     .optional()
     .openapi({
       param: { name: 'confidence', in: 'query' },

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { ModelInfo } from '../contract.js';
 import { badRequest } from '../errors.js';
 import { decodeBase64Image } from '../images/base64.js';
+import { imageFormat } from '../images/format.js';
 import type { Detection, PredictOptions, TensorSpec } from '../tasks/types.js';
 import {
   elementCount,
@@ -56,9 +57,11 @@ export function imageBytes(input: RequestTensor, field: string, binary?: Uint8Ar
   }
   if (binary) {
     // Triton clients prefix BYTES elements with their length; plain `curl --data-binary` sends the file alone.
+    // An image after 4 bytes that are not one is a prefixed element too: its wrong length is then named.
     const prefixed =
       binary.length >= 4 &&
-      Buffer.from(binary.buffer, binary.byteOffset, 4).readUInt32LE(0) === binary.length - 4;
+      (Buffer.from(binary.buffer, binary.byteOffset, 4).readUInt32LE(0) === binary.length - 4 ||
+        (!imageFormat(binary) && imageFormat(binary.subarray(4)) !== undefined));
     return prefixed ? (splitBytesElements(binary, 1, input.name, field)[0] as Buffer) : binary;
   }
   const element = flatData(input, field);

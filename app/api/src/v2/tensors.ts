@@ -1,7 +1,7 @@
 // Open Inference Protocol tensors <-> the plain tensors the worker pool runs. JSON `data` may be flat or
 // nested (row-major either way); binary data (the binary tensor extension) is little-endian, and BYTES
 // elements are each prefixed with their length as a 4-byte little-endian integer.
-import { badRequest } from '../errors.js';
+import { ApiError, badRequest } from '../errors.js';
 import type { TensorData } from '../pool/protocol.js';
 import { DATATYPE_NAMES, DATATYPES, type DatatypeName, isDatatype, v2Datatype } from './datatypes.js';
 
@@ -84,8 +84,8 @@ function fromJson(tensor: RequestTensor, datatype: DatatypeName, count: number, 
   }
   const wrong = (i: number, expected: string) =>
     badRequest(
-      `input "${tensor.name}": element ${i} is ${JSON.stringify(values[i])}, expected ${expected}`,
-      `${field}.data`,
+      `${field}.data.${i}: input "${tensor.name}": element ${i} is ${describe(values[i])}, expected ${expected}`,
+      `${field}.data.${i}`,
     );
   const spec = DATATYPES[datatype];
   if (datatype === 'BYTES') {
@@ -115,9 +115,24 @@ function fromJson(tensor: RequestTensor, datatype: DatatypeName, count: number, 
     if (range && (!Number.isInteger(v) || v < range[0] || v > range[1])) {
       throw wrong(i, `an integer in [${range[0]}, ${range[1]}] (${datatype})`);
     }
+    // JSON.parse gives Infinity for 1e400; 1e39 is finite but overflows FP32: either would run as Infinity.
+    if (!Number.isFinite(datatype === 'FP32' ? Math.fround(v) : v)) {
+      throw wrong(
+        i,
+        `a finite number (${datatype}: magnitude at most ${FLOAT_MAX[datatype] ?? Number.MAX_VALUE})`,
+      );
+    }
     return v;
   });
   return (spec.array as Float32ArrayConstructor).from(numbers);
+}
+
+/** The largest finite FP32 (FP64's is Number.MAX_VALUE). */
+const FLOAT_MAX: Partial<Record<DatatypeName, number>> = { FP32: 3.4028234663852886e38 };
+
+/** A JSON value as a message shows it: JSON.stringify writes Infinity (from 1e400) as `null`. */
+function describe(value: unknown): string {
+  return typeof value === 'number' && !Number.isFinite(value) ? String(value) : JSON.stringify(value);
 }
 
 function fromBinary(
@@ -144,20 +159,31 @@ function fromBinary(
 /** BYTES binary data: each element is a 4-byte little-endian length followed by that many bytes. */
 export function splitBytesElements(bytes: Uint8Array, count: number, name: string, field: string): Buffer[] {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const bad = (problem: string) =>
+    badRequest(
+      `input "${name}": ${problem} (BYTES binary data is ${count} element(s), each a 4-byte little-endian ` +
+        'length followed by that many bytes)',
+      `${field}.parameters.binary_data_size`,
+    );
   const elements: Buffer[] = [];
   let at = 0;
-  while (at < buf.length) {
-    if (at + 4 > buf.length) break;
+  while (at < buf.length && elements.length < count) {
+    const k = elements.length;
+    const left = buf.length - at - 4;
+    if (left < 0) throw bad(`element ${k} has ${buf.length - at} byte(s), too few for its length prefix`);
     const length = buf.readUInt32LE(at);
-    if (at + 4 + length > buf.length) break;
+    // The last element must end where binary_data_size does: a shorter length would leave bytes unread.
+    if (length > left || (k === count - 1 && length !== left)) {
+      throw bad(
+        `element ${k}'s length prefix is ${length}, but binary_data_size leaves ${left} bytes after it`,
+      );
+    }
     elements.push(buf.subarray(at + 4, at + 4 + length));
     at += 4 + length;
   }
-  if (at !== buf.length || elements.length !== count) {
-    throw badRequest(
-      `input "${name}": BYTES binary data must be ${count} element(s), each a 4-byte little-endian length ` +
-        'followed by the bytes',
-      `${field}.parameters.binary_data_size`,
+  if (elements.length !== count || at !== buf.length) {
+    throw bad(
+      `binary_data_size (${buf.length} bytes) holds ${elements.length} element(s) for a shape of ${count}`,
     );
   }
   return elements;
@@ -167,9 +193,24 @@ export function fromWorker(name: string, tensor: TensorData): OutputTensor {
   return { name, datatype: v2Datatype(tensor.type), shape: [...tensor.dims], data: tensor.data };
 }
 
-/** JSON form: data flattened row-major as plain numbers, strings or booleans. */
+/**
+ * JSON form: data flattened row-major as plain numbers, strings or booleans. JSON has no NaN or Infinity (the
+ * protocol defines no encoding for them and JSON.stringify would write `null`): a float output holding one is
+ * a 500 naming it, and the binary form, which carries IEEE-754 values as they are, is the way to get it.
+ */
 export function toJson(tensor: OutputTensor): ResponseTensor {
   const values = Array.from(tensor.data);
+  if (tensor.datatype === 'FP32' || tensor.datatype === 'FP64') {
+    const at = values.findIndex((v) => !Number.isFinite(v));
+    if (at !== -1) {
+      throw new ApiError(
+        500,
+        'internal_error',
+        `output "${tensor.name}": element ${at} is ${values[at]}, which JSON cannot carry; ask for this output ` +
+          `in binary (outputs: [{"name": "${tensor.name}", "parameters": {"binary_data": true}}]) to get its IEEE-754 values`,
+      );
+    }
+  }
   let data: (number | string | boolean)[];
   if (tensor.datatype === 'BOOL') data = values.map((v) => Boolean(v));
   else if (tensor.datatype === 'INT64' || tensor.datatype === 'UINT64') data = values.map(Number);

@@ -61,8 +61,24 @@ export async function checkApi(): Promise<ApiState> {
   return { state: 'ready', health: health.value };
 }
 
-/** Model names from /models, described with /v1/models when the server has it. */
+/**
+ * Every model with its description and state, from /v1/models (failed ones included, with their reason). A server
+ * without it gets the hands-on's /models: bare names, of the models that serve.
+ */
 export async function listModels(): Promise<Outcome<ModelMeta[]>> {
+  const meta = await getJson<unknown>('/api/v1/models');
+  // The list may come bare or wrapped ({ models: [...] }).
+  const described = meta.ok
+    ? Array.isArray(meta.value)
+      ? meta.value
+      : (meta.value as { models?: unknown })?.models
+    : undefined;
+  if (Array.isArray(described)) {
+    return {
+      ok: true,
+      value: (described as ModelMeta[]).filter((m) => m && typeof m.name === 'string'),
+    };
+  }
   const names = await getJson<unknown>('/api/models');
   if (!names.ok) return names;
   if (!Array.isArray(names.value)) {
@@ -71,22 +87,9 @@ export async function listModels(): Promise<Outcome<ModelMeta[]>> {
       problem: { title: 'The server sent an unexpected model list.', hint: 'Is API_URL right?' },
     };
   }
-  const meta = await getJson<unknown>('/api/v1/models');
-  const described = new Map<string, ModelMeta>();
-  // The list may come bare or wrapped ({ models: [...] }); anything else just means no descriptions.
-  const list = meta.ok
-    ? Array.isArray(meta.value)
-      ? meta.value
-      : (meta.value as { models?: unknown })?.models
-    : [];
-  if (Array.isArray(list)) {
-    for (const m of list as ModelMeta[]) if (m && typeof m.name === 'string') described.set(m.name, m);
-  }
   return {
     ok: true,
-    value: names.value
-      .filter((n): n is string => typeof n === 'string')
-      .map((name) => described.get(name) ?? { name, task: '' }),
+    value: names.value.filter((n): n is string => typeof n === 'string').map((name) => ({ name, task: '' })),
   };
 }
 

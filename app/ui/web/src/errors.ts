@@ -88,7 +88,7 @@ export function describeHttpError(
     case 413:
       return {
         title: 'This image is too large.',
-        hint: detail || 'Try a smaller photo (under 20 MB and 40 megapixels).',
+        hint: detail || 'Try a smaller photo (under 20 MiB and 40 megapixels).',
       };
     case 415:
       return {

@@ -70,15 +70,25 @@ interface DecodedValueInfo {
   type?: { tensor_type?: { elem_type: number; shape?: { dim: Record<string, unknown>[] } } };
 }
 
+/** The recogniser's classes as the dictionary gives them (checkClassCount holds the model to it). */
+export interface CtcClasses {
+  /** Number of classes, blank included. */
+  count: number;
+  /** Index of the space class, if there is one. */
+  space: number | undefined;
+}
+
 /**
  * The bytes that, written after the model's, append the top-k and space outputs (see the file comment), and
- * their names. Throws, saying why, when the model's first output is not a [batch, steps, classes] float softmax over its last axis: the
- * reduction reads the same as a scan of the full tensor only for probabilities (ctcGreedyDecode).
+ * their names. Throws, saying why, when the model's first output is not a [batch, steps, classes] float softmax
+ * over its last axis (the reduction reads the same as a scan of the full tensor only for probabilities: see
+ * ctcGreedyDecode), or when there are fewer classes than CTC_TOP_K.
  */
 export function appendCtcTopK(
   model: Uint8Array,
-  spaceClass: number | undefined,
+  classes: CtcClasses,
 ): { tail: Uint8Array; outputs: CtcTopOutputs } {
+  if (classes.count < CTC_TOP_K) throw new Error(`the recogniser has fewer than ${CTC_TOP_K} classes`);
   const top = scanFields(model);
   const graphs = top.filter((f) => f.field === FIELD.model.graph);
   const graphField = graphs[0];
@@ -116,11 +126,11 @@ export function appendCtcTopK(
   const outputs: CtcTopOutputs = {
     values: `${PREFIX}top_values`,
     indices: `${PREFIX}top_classes`,
-    ...(spaceClass === undefined ? {} : { space: `${PREFIX}space` }),
+    ...(classes.space === undefined ? {} : { space: `${PREFIX}space` }),
   };
   const appended = onnx.GraphProto.encode(
     onnx.GraphProto.fromObject({
-      node: [...topKNodes(output.name, outputs, opset), ...spaceNodes(output.name, outputs, spaceClass)],
+      node: [...topKNodes(output.name, outputs, opset), ...spaceNodes(output.name, outputs, classes.space)],
       output: [
         valueInfo(outputs.values, ELEM.float, [dims[0], dims[1], { dim_value: CTC_TOP_K }]),
         valueInfo(outputs.indices, ELEM.int64, [dims[0], dims[1], { dim_value: CTC_TOP_K }]),
@@ -195,14 +205,14 @@ export interface CtcSession {
  */
 export async function openCtcSession(
   path: string,
-  spaceClass: number | undefined,
+  classes: CtcClasses,
   options: InferenceSession.SessionOptions,
 ): Promise<CtcSession> {
   const { buffer, size } = await readWithRoom(path, TAIL_ROOM);
   const model = buffer.subarray(0, size);
   let fallback: string;
   try {
-    const { tail, outputs } = appendCtcTopK(model, spaceClass);
+    const { tail, outputs } = appendCtcTopK(model, classes);
     if (tail.length > TAIL_ROOM) throw new Error(`the appended outputs take ${tail.length} bytes`);
     const extended = buffer.subarray(0, size + tail.length);
     extended.set(tail, size);

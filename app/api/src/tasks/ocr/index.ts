@@ -46,7 +46,7 @@ async function loadOcr(manifest: OcrManifest, context: LoadContext): Promise<Pre
   const space = spaceClass(labels);
   const rec = await openCtcSession(
     path(manifest.files.recognition),
-    space < 0 ? undefined : space,
+    { count: labels.length, space: space < 0 ? undefined : space },
     context.sessionOptions,
   ).catch(async (error: unknown) => {
     await detector.release();
