@@ -187,7 +187,7 @@ describe('ocr task on onnxruntime-node', () => {
     expect((await ocr.predict(dot, { confidence: 0 })).detections).toEqual([]);
   });
 
-  it('describes its three networks in its model info', () => {
+  it('describes its two networks in its model info', () => {
     expect(ocr.info).toMatchObject({
       name: 'ocr',
       task: 'ocr',
@@ -198,12 +198,10 @@ describe('ocr task on onnxruntime-node', () => {
     expect(ocr.info.inputs).toEqual([
       { name: 'detection/x', datatype: 'FP32', shape: [-1, 3, -1, -1] },
       { name: 'recognition/x', datatype: 'FP32', shape: [-1, 3, 48, -1] },
-      { name: 'direction/x', datatype: 'FP32', shape: [-1, 3, -1, -1] },
     ]);
     expect(ocr.info.outputs).toEqual([
       { name: 'detection/sigmoid_0.tmp_0', datatype: 'FP32', shape: [-1, 1, -1, -1] },
       { name: 'recognition/softmax_11.tmp_0', datatype: 'FP32', shape: [-1, -1, 6625] },
-      { name: 'direction/softmax_0.tmp_0', datatype: 'FP32', shape: [-1, 2] },
     ]);
   });
 });
