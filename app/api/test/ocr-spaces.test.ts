@@ -1,23 +1,13 @@
 // The line-relative space rule (recognition.spaceLineRatio) on the real PP-OCRv4 models: a faint space the
 // recogniser puts beside the "@" of an e-mail address is dropped, the line's word gaps are kept.
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ocrTask } from '../src/tasks/ocr/index.js';
 import type { Predictor, RgbImage } from '../src/tasks/types.js';
+import { loadBundledOcr, rawOcrManifest } from './helpers/bundled-ocr.js';
 
-const modelDir = resolve(dirname(fileURLToPath(import.meta.url)), '../../../models/ocr');
-const bundled = JSON.parse(readFileSync(resolve(modelDir, 'model.json'), 'utf8'));
 const load = (spaceLineRatio?: number) =>
-  ocrTask.load(
-    ocrTask.manifestSchema.parse(
-      spaceLineRatio === undefined
-        ? bundled
-        : { ...bundled, recognition: { ...bundled.recognition, spaceLineRatio } },
-    ),
-    { modelDir, providers: ['cpu'], sessionOptions: { executionProviders: ['cpu'], intraOpNumThreads: 1 } },
+  loadBundledOcr(
+    spaceLineRatio === undefined ? {} : { recognition: { ...rawOcrManifest.recognition, spaceLineRatio } },
   );
 
 describe('spaceLineRatio on the real recogniser', () => {
@@ -44,7 +34,7 @@ describe('spaceLineRatio on the real recogniser', () => {
   });
 
   it('is on in the bundled manifest', () => {
-    expect(bundled.recognition.spaceLineRatio).toBeGreaterThan(0);
+    expect(rawOcrManifest.recognition.spaceLineRatio).toBeGreaterThan(0);
   });
 
   it('reads the e-mail addresses whole, and keeps the word gaps', async () => {
