@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { type Batching, type FileRef, fileRef, resolveFileRef } from '../models/manifest-base.js';
 import type { BatchPolicy } from '../pool/dynamic-batcher.js';
 import { v2Datatype } from '../v2/datatypes.js';
+import { SpareBuffer } from './spare-buffer.js';
 import type {
   DecodeSize,
   LoadContext,
@@ -212,9 +213,8 @@ export function imagePredictor<P>(
   const { session } = model;
   const { input, output, width, height } = io;
   const itemSize = 3 * width * height;
-  // The input buffer of the last run, reused (allocating and zeroing megabytes per request costs more than
-  // filling them); a run that finds it taken or too small allocates its own.
-  let spare: Float32Array | undefined;
+  // The input buffer of the last run, reused; a run that finds it taken or too small allocates its own.
+  const inputBuffer = new SpareBuffer();
 
   /** Every image preprocessed into its slice of one tensor, one session run, each slice postprocessed. */
   async function run(
@@ -223,9 +223,7 @@ export function imagePredictor<P>(
   ): Promise<PromiseSettledResult<PredictResult>[]> {
     const n = images.length;
     const t0 = performance.now();
-    const buffer = spare && spare.length >= n * itemSize ? spare : new Float32Array(n * itemSize);
-    if (buffer === spare) spare = undefined;
-    const pixels = buffer.subarray(0, n * itemSize);
+    const pixels = inputBuffer.take(n * itemSize);
     const prepared = await Promise.all(
       images.map((image, i) =>
         stages.preprocess(image, options[i] ?? {}, pixels.subarray(i * itemSize, (i + 1) * itemSize)),
@@ -234,9 +232,7 @@ export function imagePredictor<P>(
     const t1 = performance.now();
     const results = await session
       .run({ [input.name]: new Tensor('float32', pixels, [n, 3, height, width]) })
-      .finally(() => {
-        if (!spare || spare.length < buffer.length) spare = buffer;
-      });
+      .finally(() => inputBuffer.give(pixels));
     const t2 = performance.now();
     const raw = results[output.name] as Tensor;
     const data = raw.data as Float32Array;
