@@ -101,15 +101,14 @@ describe('appended top-k outputs on small models', () => {
       [0.1, 0.5, 0.9],
     ] as const) {
       for (let n = 0; n < 2; n++) {
-        const full = ctcGreedyDecode(probs, n * steps * 5, steps, 5, labels, threshold, lookAlike, lineRatio);
+        const rules = { spaceThreshold: threshold, lookAlike, spaceLineRatio: lineRatio };
+        const full = ctcGreedyDecode(probs, n * steps * 5, steps, 5, labels, rules);
         const reduced = ctcTopKDecode(
           { values, classes, k: CTC_TOP_K, offset: n * steps * CTC_TOP_K },
           { values: space, offset: n * steps },
           steps,
           labels,
-          threshold,
-          lookAlike,
-          lineRatio,
+          rules,
         );
         expect(reduced).toEqual(full);
       }
@@ -125,7 +124,7 @@ describe('appended top-k outputs on small models', () => {
         [0.05, 0, 0.9, 0, 0.05],
       ].flat(),
     );
-    const full = ctcGreedyDecode(p, 0, 3, 5, labels, 1, 0.4);
+    const full = ctcGreedyDecode(p, 0, 3, 5, labels, { spaceThreshold: 1, lookAlike: 0.4 });
     expect(full.text).toBe('111');
     const sorted = [0, 1, 2].map((t) =>
       [0, 1, 2, 3, 4]
@@ -142,8 +141,7 @@ describe('appended top-k outputs on small models', () => {
       { values: Float32Array.from([0, 1, 2].map((t) => p[t * 5 + 4] as number)), offset: 0 },
       3,
       labels,
-      1,
-      0.4,
+      { spaceThreshold: 1, lookAlike: 0.4 },
     );
     expect(reduced).toEqual(full);
   });

@@ -47,11 +47,11 @@ describe('ctcGreedyDecode', () => {
     probs[n] = 0.8;
     probs[n + 4] = 0.2;
     expect(decode(probs).text).toBe('ab');
-    expect(ctcGreedyDecode(probs, 0, 3, n, labels, 0.2).text).toBe('a b');
-    expect(ctcGreedyDecode(probs, 0, 3, n, labels, 0.25).text).toBe('ab');
+    expect(ctcGreedyDecode(probs, 0, 3, n, labels, { spaceThreshold: 0.2 }).text).toBe('a b');
+    expect(ctcGreedyDecode(probs, 0, 3, n, labels, { spaceThreshold: 0.25 }).text).toBe('ab');
     // Without a space class the threshold changes nothing.
     const noSpace = parseDictionary('a\nb\nl\n', false);
-    expect(ctcGreedyDecode(probs, 0, 3, n, noSpace, 0.1).text).toBe('ab');
+    expect(ctcGreedyDecode(probs, 0, 3, n, noSpace, { spaceThreshold: 0.1 }).text).toBe('ab');
   });
 
   it('reads one space for one gap, even when the space class peaks twice across blank steps', () => {
@@ -61,7 +61,7 @@ describe('ctcGreedyDecode', () => {
     probs[3 * n] = 0.8;
     probs[3 * n + 4] = 0.2;
     expect(decode(probs).text).toBe('a b');
-    expect(ctcGreedyDecode(probs, 0, 6, n, labels, 0.1).text).toBe('a b');
+    expect(ctcGreedyDecode(probs, 0, 6, n, labels, { spaceThreshold: 0.1 }).text).toBe('a b');
   });
 
   describe('spaceLineRatio', () => {
@@ -82,7 +82,11 @@ describe('ctcGreedyDecode', () => {
       return out;
     }
     const decode = (probs: Float32Array, ratio: number) =>
-      ctcGreedyDecode(probs, 0, probs.length / n, n, labels, 0.05, 1, ratio).text;
+      ctcGreedyDecode(probs, 0, probs.length / n, n, labels, {
+        spaceThreshold: 0.05,
+        lookAlike: 1,
+        spaceLineRatio: ratio,
+      }).text;
     it("drops a rescued space far fainter than the line's other spaces, and keeps the rest", () => {
       const text = line('a4b3l_4a1_1b');
       expect(decode(text, 0)).toBe('a b l a b');
@@ -145,7 +149,7 @@ describe('ctcGreedyDecode', () => {
       return out;
     }
     const decode = (probs: Float32Array, ratio: number) =>
-      ctcGreedyDecode(probs, 0, probs.length / n, n, alike, 1, ratio).text;
+      ctcGreedyDecode(probs, 0, probs.length / n, n, alike, { spaceThreshold: 1, lookAlike: ratio }).text;
 
     it('gives an ambiguous glyph the kind of the rest of its word', () => {
       // "flo0r", the 0 at 0.58 with "o" at 0.38 (as PP-OCRv4 read it): "floor".

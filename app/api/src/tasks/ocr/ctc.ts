@@ -10,6 +10,16 @@ export function parseDictionary(text: string, spaceChar: boolean): string[] {
   return ['', ...lines, ...(spaceChar ? [' '] : [])];
 }
 
+/**
+ * What the decode adds to PaddleOCR's plain greedy read (the manifest's `recognition` fields; each is explained
+ * at ctcGreedyDecode). Omitted: off (spaceThreshold 1, lookAlike 0, spaceLineRatio 0).
+ */
+export interface DecodeRules {
+  spaceThreshold?: number;
+  lookAlike?: number;
+  spaceLineRatio?: number;
+}
+
 export interface DecodedText {
   text: string;
   /** Mean of the winning probabilities of the characters kept (0 when none). */
@@ -42,10 +52,9 @@ export function ctcGreedyDecode(
   steps: number,
   classes: number,
   labels: readonly string[],
-  spaceThreshold = 1,
-  lookAlike = 0,
-  spaceLineRatio = 0,
+  rules: DecodeRules = {},
 ): DecodedText {
+  const { spaceThreshold = 1, lookAlike = 0, spaceLineRatio = 0 } = rules;
   const reader = new GreedyReader(labels, spaceThreshold);
   const space = reader.space;
   for (let t = 0; t < steps; t++) {
@@ -85,10 +94,9 @@ export function ctcTopKDecode(
   space: { values: Float32Array; offset: number } | undefined,
   steps: number,
   labels: readonly string[],
-  spaceThreshold = 1,
-  lookAlike = 0,
-  spaceLineRatio = 0,
+  rules: DecodeRules = {},
 ): DecodedText {
+  const { spaceThreshold = 1, lookAlike = 0, spaceLineRatio = 0 } = rules;
   const reader = new GreedyReader(labels, spaceThreshold);
   const { values, classes, k } = top;
   for (let t = 0; t < steps; t++) {

@@ -112,7 +112,6 @@ async function decodeBatch(
   feeds: InferenceSession.FeedsType,
   count: number,
 ): Promise<Read[]> {
-  const { spaceThreshold, lookAlike, spaceLineRatio } = settings;
   const reads: Read[] = [];
   if (!top) {
     const outputs = await session.run(feeds);
@@ -120,16 +119,7 @@ async function decodeBatch(
     const [, steps, classes] = probs.dims as [number, number, number];
     const values = probs.data as Float32Array;
     for (let n = 0; n < count; n++) {
-      const decoded = ctcGreedyDecode(
-        values,
-        n * steps * classes,
-        steps,
-        classes,
-        labels,
-        spaceThreshold,
-        lookAlike,
-        spaceLineRatio,
-      );
+      const decoded = ctcGreedyDecode(values, n * steps * classes, steps, classes, labels, settings);
       reads.push({ ...decoded, steps });
     }
     probs.dispose();
@@ -151,9 +141,7 @@ async function decodeBatch(
       space && { values: space.data as Float32Array, offset: n * steps },
       steps,
       labels,
-      spaceThreshold,
-      lookAlike,
-      spaceLineRatio,
+      settings,
     );
     reads.push({ ...decoded, steps });
   }
