@@ -128,6 +128,9 @@ COPY app/api/package.json ./app/api/
 COPY --from=api-build /src/app/api/dist ./app/api/dist
 COPY models ./models
 ENV NODE_ENV=production PORT=8000 HEALTH_PATH=/ready ORT_PROVIDERS=cuda,cpu
+# glibc's allocator keeps the image buffers every request allocates and frees instead of mapping and unmapping
+# them each time (app/api/launch-env.json; `npm start` and the bench set the same).
+ENV MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=67108864
 USER node
 EXPOSE 8000
 # The runtime stage's check with a longer start period: loading the CUDA libraries and building the first
@@ -151,6 +154,8 @@ COPY app/api/package.json ./app/api/
 COPY --from=api-build /src/app/api/dist ./app/api/dist
 COPY models ./models
 ENV PORT=8000 HEALTH_PATH=/ready
+# As in api-gpu: see app/api/launch-env.json.
+ENV MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=67108864
 EXPOSE 8000
 CMD ["node", "--enable-source-maps", "app/api/dist/server.js"]
 ARG VERSION=dev

@@ -4,6 +4,7 @@
 // Order: the ports are checked first (a copy already running keeps its dist/ untouched), then the workspaces
 // whose sources changed are built, then both servers start, and one line says when the page is usable.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { buildIfChanged } from './build.mjs';
@@ -30,6 +31,8 @@ const services = [
   {
     name: 'api',
     entry: 'app/api/dist/server.js',
+    // The allocator settings the images set too (app/api/launch-env.json); a variable already set wins.
+    defaults: JSON.parse(readFileSync(new URL('../app/api/launch-env.json', import.meta.url), 'utf8')),
     // Only the UI needs to be reachable from other machines (it proxies /api), so the API stays on loopback.
     host: process.env.API_HOST ?? '127.0.0.1',
     port: apiPort,
@@ -100,7 +103,7 @@ children.length = 0;
 for (const s of services) {
   const child = spawn(process.execPath, [s.entry], {
     cwd: root,
-    env: { ...process.env, ...s.env, PORT: s.port, HOST: s.host },
+    env: { ...s.defaults, ...process.env, ...s.env, PORT: s.port, HOST: s.host },
     stdio: 'inherit',
   });
   child.on('exit', (code, signal) => {

@@ -1,10 +1,21 @@
 // Starts the built API (app/api/dist/server.js) as a child process on a free port and times it to /ready.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../../test/helpers/free-port.js';
 
 export const API_ENTRY = 'app/api/dist/server.js';
+
+/**
+ * The environment the API's own launchers give it (app/api/launch-env.json, next to the dist/ of `entry`), so
+ * that the bench measures the API as `npm start` and the images run it; a commit that has no such file has none.
+ */
+export function launchEnv(entry: string): Record<string, string> {
+  const file = join(dirname(entry), '..', 'launch-env.json');
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>) : {};
+}
 
 export interface ApiProcess {
   url: string;
@@ -22,7 +33,14 @@ export async function startApi(
   const url = `http://127.0.0.1:${port}`;
   const started = performance.now();
   const child = spawn(process.execPath, [entry], {
-    env: { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env, PORT: String(port) },
+    env: {
+      ...launchEnv(entry),
+      ...process.env,
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      ...env,
+      PORT: String(port),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   // The tail of its output, to explain a failed start (the API logs JSON lines to stdout).

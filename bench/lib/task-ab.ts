@@ -42,10 +42,16 @@ export function buildRef(ref: string, log: (message: string) => void): Build {
     log(`task-ab: building ${ref} (${sha}) in ${dir}`);
     execFileSync('mkdir', ['-p', dir]);
     // The API's sources and the tsconfig they extend; modules resolve from the repository's node_modules.
-    execFileSync('sh', [
-      '-c',
-      `git archive ${sha} app/api/src app/api/package.json app/api/tsconfig.build.json tsconfig.base.json models | tar -x -C ${dir}`,
-    ]);
+    // launch-env.json (the environment its launchers set) only exists from the commit that added it on.
+    const paths = [
+      'app/api/src',
+      'app/api/package.json',
+      'app/api/tsconfig.build.json',
+      'tsconfig.base.json',
+      'models',
+    ];
+    if (git('ls-tree', '--name-only', sha, 'app/api/launch-env.json')) paths.push('app/api/launch-env.json');
+    execFileSync('sh', ['-c', `git archive ${sha} ${paths.join(' ')} | tar -x -C ${dir}`]);
     execFileSync(process.execPath, [
       'node_modules/typescript/bin/tsc',
       '-p',

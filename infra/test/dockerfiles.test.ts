@@ -249,6 +249,15 @@ describe('Dockerfile', () => {
     expect(text(gpuDeps, 'RUN').join('\n')).toMatch(/libonnxruntime_providers_cuda\.so/);
   });
 
+  it('sets the API launch environment of app/api/launch-env.json in both API images, as npm start does', () => {
+    const launch = JSON.parse(read('app/api/launch-env.json')) as Record<string, string>;
+    expect(Object.keys(launch).length).toBeGreaterThan(0);
+    for (const name of ['api', 'api-gpu']) {
+      const env = text(stage(file, name), 'ENV').join(' ').split(' ');
+      for (const [key, value] of Object.entries(launch)) expect(env, name).toContain(`${key}=${value}`);
+    }
+  });
+
   it('hashes, for each image revision, every file its targets copy from the context (infra/build-info.ts)', () => {
     const copied = (target: string) =>
       [...stagesNeededBy(file, target)].flatMap((name) =>
