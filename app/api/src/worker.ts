@@ -8,6 +8,7 @@ import sharp from 'sharp';
 import type { FailedModel } from './contract.js';
 import { firstLine, oneLine } from './errors.js';
 import { flattenOnContrast } from './images/flatten.js';
+import { decodePlainPng } from './images/png-decode.js';
 import { explainLoadFailure } from './models/load-failure.js';
 import type {
   ImageSize,
@@ -115,6 +116,9 @@ async function decode(
   decodeSize: Predictor['decodeSize'],
   header: ImageSize | undefined,
 ): Promise<RgbImage> {
+  // A plain PNG the task takes at its own size (OCR) is decoded here, without sharp (png-decode.ts).
+  const png = decodeSize ? undefined : decodePlainPng(new Uint8Array(bytes), config.maxPixels);
+  if (png) return png;
   // rotate() applies the EXIF orientation; transparent pixels go onto a contrasting background
   // (flattenOnContrast); the pixel limit is enforced again here in case a header lied.
   const pipeline = sharp(new Uint8Array(bytes), { limitInputPixels: config.maxPixels }).rotate();

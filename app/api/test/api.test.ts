@@ -319,6 +319,18 @@ describe('bad input: a JSON error naming the problem, and the process stays heal
       { error: 'invalid_image' },
     ],
     [
+      'PNG whose image data CRC is wrong',
+      () => {
+        const damaged = Buffer.from(png);
+        const idat = damaged.indexOf(Buffer.from('IDAT', 'latin1'));
+        damaged[idat + 12] = (damaged[idat + 12] as number) ^ 0xff;
+        return raw(damaged);
+      },
+      '/v1/models/ocr/predict',
+      400,
+      { error: 'invalid_image', field: 'image' },
+    ],
+    [
       'PNG signature then garbage',
       () => raw(Buffer.concat([png.subarray(0, 8), Buffer.alloc(64, 7)])),
       '/v1/models/ocr/predict',

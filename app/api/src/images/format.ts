@@ -3,6 +3,7 @@
 import sharp from 'sharp';
 import { ApiError, firstLine } from '../errors.js';
 import { jpegFrameSize } from './jpeg-header.js';
+import { readPngHeader } from './png-header.js';
 
 export type ImageFormat = 'png' | 'jpeg' | 'webp';
 
@@ -87,8 +88,10 @@ export async function inspectImage(
   field = 'image',
 ): Promise<ImageHeader> {
   const format = sniffFormat(bytes, field);
-  // Most JPEGs without EXIF are read here, synchronously (jpeg-header.ts); the rest by sharp.
-  const frame = format === 'jpeg' ? jpegFrameSize(bytes) : undefined;
+  // Most JPEGs and PNGs without EXIF are read here, synchronously (jpeg-header.ts, png-header.ts); the rest
+  // by sharp.
+  const frame =
+    format === 'jpeg' ? jpegFrameSize(bytes) : format === 'png' ? readPngHeader(bytes) : undefined;
   const {
     width,
     height,

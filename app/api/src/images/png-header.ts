@@ -1,0 +1,89 @@
+// A PNG's header read synchronously from its IHDR chunk, on the main thread, as jpeg-header.ts does for JPEG:
+// sharp's metadata() would parse the same header through a round trip to libuv's thread pool. It answers only
+// when libpng would accept the header as sharp reads it: a well-formed IHDR and every chunk before the image
+// data with a correct CRC, and no eXIf chunk anywhere (its orientation may turn the image). Anything else,
+// including every malformed file, is left to sharp, so its checks and error messages stay the ones clients get.
+import * as zlib from 'node:zlib';
+
+const SIGNATURE_LENGTH = 8;
+/** libpng's default user limit on either side (PNG_USER_WIDTH_MAX, PNG_USER_HEIGHT_MAX). */
+const LIBPNG_MAX_SIDE = 1_000_000;
+/** Bit depths each colour type allows (PNG spec, table 11.1). */
+const DEPTHS: Record<number, number[]> = {
+  0: [1, 2, 4, 8, 16],
+  2: [8, 16],
+  3: [1, 2, 4, 8],
+  4: [8, 16],
+  6: [8, 16],
+};
+// zlib.crc32 is in Node 20.15 and later; without it every PNG goes to sharp.
+const crc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
+
+const u32 = (b: Uint8Array, at: number) =>
+  (((b[at] as number) << 24) |
+    ((b[at + 1] as number) << 16) |
+    ((b[at + 2] as number) << 8) |
+    (b[at + 3] as number)) >>>
+  0;
+const chunkType = (b: Uint8Array, at: number) => String.fromCharCode(...b.subarray(at, at + 4));
+
+export interface PngHeader {
+  width: number;
+  height: number;
+  /** Bits per sample, and the colour type (0 grey, 2 RGB, 3 palette, 4 grey + alpha, 6 RGBA). */
+  depth: number;
+  colour: number;
+  interlaced: boolean;
+  /** The type of every chunk in the file. */
+  chunks: ReadonlySet<string>;
+  /** The IDAT chunks' payloads, in order: the compressed image data. */
+  data: Uint8Array[];
+}
+
+/** The header and the chunk list, or undefined when sharp must read the header (see above). */
+export function readPngHeader(bytes: Uint8Array): PngHeader | undefined {
+  if (!crc32) return undefined;
+  let header: Omit<PngHeader, 'chunks' | 'data'> | undefined;
+  const chunks = new Set<string>();
+  const data: Uint8Array[] = [];
+  let beforeData = true;
+  for (let at = SIGNATURE_LENGTH; at + 12 <= bytes.length; ) {
+    const length = u32(bytes, at);
+    const type = chunkType(bytes, at + 4);
+    const end = at + 12 + length;
+    if (length > 0x7fffffff || end > bytes.length) return undefined;
+    if (type === 'eXIf') return undefined;
+    chunks.add(type);
+    if (type === 'IDAT') {
+      beforeData = false;
+      data.push(bytes.subarray(at + 8, at + 8 + length));
+    }
+    if (beforeData && crc32(bytes.subarray(at + 4, at + 8 + length)) !== u32(bytes, at + 8 + length)) {
+      return undefined;
+    }
+    if (at === SIGNATURE_LENGTH) {
+      header = type === 'IHDR' && length === 13 ? validIhdr(bytes.subarray(at + 8, at + 21)) : undefined;
+      if (!header) return undefined;
+    }
+    if (type === 'IEND') return beforeData || !header ? undefined : { ...header, chunks, data };
+    at = end;
+  }
+  // No IEND: a truncated file, which sharp may still decode as far as it goes; let it decide.
+  return undefined;
+}
+
+function validIhdr(ihdr: Uint8Array): Omit<PngHeader, 'chunks' | 'data'> | undefined {
+  const width = u32(ihdr, 0);
+  const height = u32(ihdr, 4);
+  const [depth = 0, colour = 0, compression, filter, interlace = 2] = ihdr.subarray(8);
+  const ok =
+    width > 0 &&
+    height > 0 &&
+    width <= LIBPNG_MAX_SIDE &&
+    height <= LIBPNG_MAX_SIDE &&
+    (DEPTHS[colour]?.includes(depth) ?? false) &&
+    compression === 0 &&
+    filter === 0 &&
+    interlace < 2;
+  return ok ? { width, height, depth, colour, interlaced: interlace === 1 } : undefined;
+}

@@ -1,0 +1,228 @@
+// The worker's synchronous PNG path (pngjs) against sharp's decode as the worker runs it, on real encoder output:
+// for every PNG it takes, the bytes must be the same; everything else it must leave to sharp. The header reader
+// the main thread uses is held to sharp's own header parse the same way.
+import { crc32, deflateSync } from 'node:zlib';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
+import { flattenOnContrast } from '../src/images/flatten.js';
+import { inspectImage } from '../src/images/format.js';
+import { decodePlainPng } from '../src/images/png-decode.js';
+import { readPngHeader } from '../src/images/png-header.js';
+
+const MAX_PIXELS = 1e8;
+const limits = { maxPixels: MAX_PIXELS, maxSide: loadConfig({}).maxSide };
+
+const noise = (width: number, height: number, channels: 1 | 2 | 3 | 4, seed = 7919) =>
+  sharp(Buffer.from(Array.from({ length: width * height * channels }, (_, i) => (i * seed) % 251)), {
+    raw: { width, height, channels },
+  });
+
+/** What the worker's sharp path gives: oriented, sRGB, transparency flattened the same way. */
+async function bySharp(bytes: Buffer) {
+  const { data, info } = await sharp(bytes)
+    .rotate()
+    .toColourspace('srgb')
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const pixels = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return {
+    data: info.channels === 4 ? flattenOnContrast(pixels, info.width * info.height).rgb : pixels,
+    width: info.width,
+    height: info.height,
+  };
+}
+
+/** The kinds of PNG encoders write and the fast path takes. */
+async function plainVariants(): Promise<[string, Buffer][]> {
+  return [
+    ['RGB', await noise(37, 23, 3).png().toBuffer()],
+    ['RGBA with transparency', await noise(31, 17, 4).png().toBuffer()],
+    ['greyscale', await noise(20, 11, 1).png().toBuffer()],
+    ['greyscale + alpha', await noise(19, 9, 2).png().toBuffer()],
+    ['palette, 4 bits per index', await noise(40, 12, 3).png({ palette: true, colours: 16 }).toBuffer()],
+    ['palette, 8 bits per index', await noise(40, 12, 3).png({ palette: true }).toBuffer()],
+    ['palette with transparency (tRNS)', await noise(24, 24, 4).png({ palette: true }).toBuffer()],
+    ['interlaced (Adam7)', await noise(33, 65, 3).png({ progressive: true }).toBuffer()],
+    [
+      'best compression, adaptive filters',
+      await noise(64, 40, 3).png({ compressionLevel: 9, adaptiveFiltering: true }).toBuffer(),
+    ],
+    ['wide, one row', await noise(900, 1, 3).png().toBuffer()],
+  ];
+}
+
+/** A chunk with its length and CRC, to build PNGs encoders would not write. */
+function chunk(type: string, payload: Uint8Array = new Uint8Array()): Buffer {
+  const body = Buffer.concat([Buffer.from(type, 'latin1'), payload]);
+  const out = Buffer.alloc(body.length + 8);
+  out.writeUInt32BE(payload.length, 0);
+  body.copy(out, 4);
+  out.writeUInt32BE(crc32(body), body.length + 4);
+  return out;
+}
+
+/** `png` with `extra` inserted right after IHDR. */
+const withChunkAfterIhdr = (png: Buffer, extra: Buffer) =>
+  Buffer.concat([png.subarray(0, 33), extra, png.subarray(33)]);
+
+describe('decodePlainPng', () => {
+  it('gives the same pixels as the sharp path for every plain PNG', async () => {
+    for (const [name, bytes] of await plainVariants()) {
+      const fast = decodePlainPng(bytes, MAX_PIXELS);
+      expect(fast, name).toBeDefined();
+      const slow = await bySharp(bytes);
+      expect({ width: fast?.width, height: fast?.height }, name).toEqual({
+        width: slow.width,
+        height: slow.height,
+      });
+      expect(Buffer.from(fast?.data ?? []).equals(Buffer.from(slow.data)), name).toBe(true);
+    }
+  });
+
+  it('leaves 16-bit, ICC-tagged, EXIF-oriented, animated-looking and over-limit PNGs to sharp', async () => {
+    const rgb = await noise(16, 8, 3).png().toBuffer();
+    const cases: [string, Buffer, number][] = [
+      ['16 bits per sample', await noise(16, 8, 3).toColourspace('rgb16').png().toBuffer(), MAX_PIXELS],
+      [
+        'ICC profile (sharp converts it to sRGB)',
+        await noise(16, 8, 3).withIccProfile('p3').png().toBuffer(),
+        MAX_PIXELS,
+      ],
+      [
+        'EXIF orientation',
+        await noise(16, 8, 3).withMetadata({ orientation: 6 }).png().toBuffer(),
+        MAX_PIXELS,
+      ],
+      ['acTL (APNG)', withChunkAfterIhdr(rgb, chunk('acTL', new Uint8Array(8))), MAX_PIXELS],
+      ['more pixels than the limit', rgb, 16 * 8 - 1],
+    ];
+    for (const [name, bytes, maxPixels] of cases)
+      expect(decodePlainPng(bytes, maxPixels), name).toBeUndefined();
+    // The EXIF one really is turned by sharp: the reason it may not take the fast path.
+    const exif = cases[2]?.[1] as Buffer;
+    expect((await sharp(exif).metadata()).autoOrient).toEqual({ width: 8, height: 16 });
+  });
+
+  it('leaves damaged files to sharp: a bad CRC in the image data, a cut-off stream', async () => {
+    const bytes = await noise(64, 40, 3).png().toBuffer();
+    const idat = bytes.indexOf(Buffer.from('IDAT', 'latin1'));
+    const badCrc = Buffer.from(bytes);
+    badCrc[idat + 10] = (badCrc[idat + 10] as number) ^ 0xff; // inside the data: the stored CRC no longer matches
+    expect(decodePlainPng(badCrc, MAX_PIXELS)).toBeUndefined();
+    expect(decodePlainPng(bytes.subarray(0, bytes.length - 20), MAX_PIXELS)).toBeUndefined();
+  });
+});
+
+/** A 10×10 RGB PNG whose image data inflates to `scanlines` (the header calls for 10 rows of 1 + 30 bytes). */
+function rgbPngOf(scanlines: Buffer): Buffer {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(10, 0);
+  ihdr.writeUInt32BE(10, 4);
+  ihdr[8] = 8;
+  ihdr[9] = 2;
+  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  return Buffer.concat([
+    signature,
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(scanlines)),
+    chunk('IEND'),
+  ]);
+}
+
+describe('decodePlainPng on image data that does not fit its header', () => {
+  it('leaves a stream that ends early to sharp, which refuses it (pngjs would fill the rest with zeros)', async () => {
+    const short = rgbPngOf(Buffer.alloc(31 * 5, 1));
+    expect(decodePlainPng(short, MAX_PIXELS)).toBeUndefined();
+    await expect(bySharp(short)).rejects.toThrow();
+    const exact = rgbPngOf(Buffer.alloc(31 * 10, 1));
+    expect(
+      Buffer.from(decodePlainPng(exact, MAX_PIXELS)?.data ?? []).equals(
+        Buffer.from((await bySharp(exact)).data),
+      ),
+    ).toBe(true);
+  });
+
+  it('leaves extra data and unknown filter types to sharp', async () => {
+    expect(decodePlainPng(rgbPngOf(Buffer.alloc(31 * 12, 1)), MAX_PIXELS)).toBeUndefined();
+    const badFilter = rgbPngOf(Buffer.alloc(31 * 10, 9));
+    expect(decodePlainPng(badFilter, MAX_PIXELS)).toBeUndefined();
+    await expect(bySharp(badFilter)).rejects.toThrow();
+  });
+
+  it('leaves images over a megapixel to sharp, whose threaded decode is as fast there', async () => {
+    const big = await sharp({ create: { width: 1001, height: 1000, channels: 3, background: '#fff' } })
+      .png()
+      .toBuffer();
+    expect(decodePlainPng(big, MAX_PIXELS)).toBeUndefined();
+    const small = await sharp({ create: { width: 1000, height: 1000, channels: 3, background: '#fff' } })
+      .png()
+      .toBuffer();
+    expect(decodePlainPng(small, MAX_PIXELS)?.width).toBe(1000);
+  });
+});
+
+describe('readPngHeader', () => {
+  it('reads the same size as sharp from every plain PNG, and inspectImage answers as sharp would', async () => {
+    const variants = [
+      ...(await plainVariants()),
+      ['16-bit', await noise(16, 8, 3).toColourspace('rgb16').png().toBuffer()] as [string, Buffer],
+      ['ICC', await noise(12, 5, 3).withIccProfile('p3').png().toBuffer()] as [string, Buffer],
+    ];
+    for (const [name, bytes] of variants) {
+      const meta = await sharp(bytes).metadata();
+      expect(readPngHeader(bytes), name).toMatchObject({ width: meta.width, height: meta.height });
+      expect(await inspectImage(bytes, limits), name).toEqual({
+        format: 'png',
+        width: meta.width,
+        height: meta.height,
+        oriented: meta.autoOrient,
+      });
+    }
+  });
+
+  it('steps aside for EXIF, bad header CRCs, invalid IHDR fields and truncated files; sharp then decides', async () => {
+    const bytes = await noise(16, 8, 3).png().toBuffer();
+    const exif = await noise(16, 8, 3).withMetadata({ orientation: 6 }).png().toBuffer();
+    expect(readPngHeader(exif)).toBeUndefined();
+    expect((await inspectImage(exif, limits)).oriented).toEqual({ width: 8, height: 16 });
+
+    // libpng as sharp builds it accepts a bad IHDR CRC: whatever it answers, the answer is sharp's.
+    const badIhdrCrc = Buffer.from(bytes);
+    badIhdrCrc[29] = (badIhdrCrc[29] as number) ^ 0xff;
+    expect(readPngHeader(badIhdrCrc)).toBeUndefined();
+    const meta = await sharp(badIhdrCrc).metadata();
+    expect(await inspectImage(badIhdrCrc, limits)).toMatchObject({ width: meta.width, height: meta.height });
+
+    // Colour type 2 (RGB) with 4 bits per sample, which the format does not allow: CRC fixed, so only the field is wrong.
+    const badDepth = Buffer.from(bytes);
+    badDepth[24] = 4;
+    badDepth.writeUInt32BE(crc32(badDepth.subarray(12, 29)), 29);
+    expect(readPngHeader(badDepth)).toBeUndefined();
+    await expect(inspectImage(badDepth, limits)).rejects.toMatchObject({
+      status: 400,
+      code: 'invalid_image',
+    });
+
+    for (const cut of [8, 20, 33, bytes.length - 12])
+      expect(readPngHeader(bytes.subarray(0, cut)), `cut ${cut}`).toBeUndefined();
+    const overlong = Buffer.from(bytes);
+    overlong.writeUInt32BE(0x7ffffff0, 33); // the chunk after IHDR claims to run past the end
+    expect(readPngHeader(overlong)).toBeUndefined();
+  });
+
+  it('reads a bomb header as it is, so the pixel and side limits refuse it with 413 before any decode', async () => {
+    const bytes = await noise(8, 8, 3).png().toBuffer();
+    const bomb = Buffer.from(bytes);
+    bomb.writeUInt32BE(60_000, 16);
+    bomb.writeUInt32BE(60_000, 20);
+    bomb.writeUInt32BE(crc32(bomb.subarray(12, 29)), 29);
+    expect(readPngHeader(bomb)).toMatchObject({ width: 60_000, height: 60_000 });
+    await expect(inspectImage(bomb, { maxPixels: 40e6, maxSide: 65_535 })).rejects.toMatchObject({
+      status: 413,
+      code: 'image_too_large',
+    });
+    // And the worker's fast path would refuse to allocate it, whatever the main thread did.
+    expect(decodePlainPng(bomb, 40e6)).toBeUndefined();
+  });
+});
