@@ -162,6 +162,92 @@ describe('decodePlainPng on image data that does not fit its header', () => {
   });
 });
 
+describe('decodePlainPng on files laid out against the spec', () => {
+  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  const ihdr = (width: number, height: number, depth: number, colour: number) => {
+    const b = Buffer.alloc(13);
+    b.writeUInt32BE(width, 0);
+    b.writeUInt32BE(height, 4);
+    b[8] = depth;
+    b[9] = colour;
+    return chunk('IHDR', b);
+  };
+  // 10×10 RGB (rows of 1 + 30 bytes), or 8-bit grey 10×10 (rows of 1 + 10), or 8-bit palette 10×10.
+  const rgb = deflateSync(Buffer.alloc(31 * 10, 1));
+  const grey = deflateSync(Buffer.from(Array.from({ length: 110 }, (_, i) => (i % 11 === 0 ? 0 : 44))));
+  const palette = chunk('PLTE', Buffer.alloc(8 * 3, 200));
+  const idat = (z: Buffer) => chunk('IDAT', z);
+  const file = (...chunks: Buffer[]) => Buffer.concat([signature, ...chunks, chunk('IEND')]);
+
+  it('answers for the layout the spec orders (the control for the cases below)', () => {
+    expect(decodePlainPng(file(ihdr(10, 10, 8, 2), idat(rgb)), MAX_PIXELS)).toBeDefined();
+    expect(
+      decodePlainPng(
+        file(
+          ihdr(10, 10, 8, 3),
+          palette,
+          chunk('tRNS', Buffer.from([0, 9])),
+          idat(deflateSync(Buffer.alloc(110, 0))),
+        ),
+        MAX_PIXELS,
+      ),
+    ).toBeDefined();
+    expect(
+      decodePlainPng(file(ihdr(10, 10, 8, 0), chunk('tRNS', Buffer.from([0, 44])), idat(grey)), MAX_PIXELS),
+    ).toBeDefined();
+  });
+
+  it('leaves every other layout to sharp: pngjs and libpng read them differently', () => {
+    const cases: [string, Buffer][] = [
+      // 31 bytes per row either way: pngjs would decode 240×10 1-bit grey, past every check made on the first.
+      ['a second IHDR after the data', file(ihdr(10, 10, 8, 2), idat(rgb), ihdr(240, 10, 1, 0))],
+      ['the same IHDR twice', file(ihdr(10, 10, 8, 2), ihdr(10, 10, 8, 2), idat(rgb))],
+      [
+        'image data split by another chunk',
+        file(
+          ihdr(10, 10, 8, 2),
+          idat(rgb.subarray(0, 5)),
+          chunk('tEXt', Buffer.from('a\0b')),
+          idat(rgb.subarray(5)),
+        ),
+      ],
+      ['two palettes', file(ihdr(10, 10, 8, 3), palette, palette, idat(deflateSync(Buffer.alloc(110, 0))))],
+      [
+        'a palette of 8⅓ entries',
+        file(
+          ihdr(10, 10, 8, 3),
+          chunk('PLTE', Buffer.alloc(25, 200)),
+          idat(deflateSync(Buffer.alloc(110, 0))),
+        ),
+      ],
+      [
+        'a palette image without a palette',
+        file(ihdr(10, 10, 8, 3), idat(deflateSync(Buffer.alloc(110, 0)))),
+      ],
+      [
+        'tRNS after the data (libpng ignores it)',
+        file(ihdr(10, 10, 8, 0), idat(grey), chunk('tRNS', Buffer.from([0, 44]))),
+      ],
+      [
+        'a grey tRNS of 300 in 8 bits (libpng masks it to 44)',
+        file(ihdr(10, 10, 8, 0), chunk('tRNS', Buffer.from([1, 44])), idat(grey)),
+      ],
+      [
+        'tRNS on an image with an alpha channel',
+        file(
+          ihdr(10, 10, 8, 6),
+          chunk('tRNS', Buffer.from([0, 1])),
+          idat(deflateSync(Buffer.alloc(41 * 10))),
+        ),
+      ],
+    ];
+    for (const [name, bytes] of cases) {
+      expect(readPngHeader(bytes), name).toBeUndefined();
+      expect(decodePlainPng(bytes, MAX_PIXELS), name).toBeUndefined();
+    }
+  });
+});
+
 describe('readPngHeader', () => {
   it('reads the same size as sharp from every plain PNG, and inspectImage answers as sharp would', async () => {
     const variants = [

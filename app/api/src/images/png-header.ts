@@ -40,36 +40,74 @@ export interface PngHeader {
   data: Uint8Array[];
 }
 
-/** The header and the chunk list, or undefined when sharp must read the header (see above). */
+/**
+ * The header and the chunk list, or undefined when sharp must read the header (see above). Only a file laid out
+ * as the spec orders it is answered: one IHDR first, one PLTE and one tRNS (valid for the colour type) before
+ * the image data, the IDAT chunks back to back, IEND last. Decoders differ on anything else (pngjs takes a
+ * second IHDR or a late tRNS where libpng ignores or refuses them), so anything else is sharp's to judge.
+ */
 export function readPngHeader(bytes: Uint8Array): PngHeader | undefined {
   if (!crc32) return undefined;
   let header: Omit<PngHeader, 'chunks' | 'data'> | undefined;
   const chunks = new Set<string>();
   const data: Uint8Array[] = [];
-  let beforeData = true;
+  /** Before the first IDAT, among the IDATs, or after them. */
+  let stage: 'before' | 'data' | 'after' = 'before';
+  let paletteEntries = 0;
   for (let at = SIGNATURE_LENGTH; at + 12 <= bytes.length; ) {
     const length = u32(bytes, at);
     const type = chunkType(bytes, at + 4);
     const end = at + 12 + length;
+    const payload = bytes.subarray(at + 8, at + 8 + length);
     if (length > 0x7fffffff || end > bytes.length) return undefined;
     if (type === 'eXIf') return undefined;
-    chunks.add(type);
-    if (type === 'IDAT') {
-      beforeData = false;
-      data.push(bytes.subarray(at + 8, at + 8 + length));
-    }
-    if (beforeData && crc32(bytes.subarray(at + 4, at + 8 + length)) !== u32(bytes, at + 8 + length)) {
+    if (at === SIGNATURE_LENGTH) {
+      header = type === 'IHDR' && length === 13 ? validIhdr(payload) : undefined;
+      if (!header) return undefined;
+    } else if (type === 'IHDR' || !header) {
       return undefined;
     }
-    if (at === SIGNATURE_LENGTH) {
-      header = type === 'IHDR' && length === 13 ? validIhdr(bytes.subarray(at + 8, at + 21)) : undefined;
-      if (!header) return undefined;
+    if (type === 'IDAT') {
+      if (stage === 'after' || (stage === 'before' && header.colour === 3 && paletteEntries === 0))
+        return undefined;
+      stage = 'data';
+      data.push(payload);
+    } else if (stage === 'data') {
+      stage = 'after';
     }
-    if (type === 'IEND') return beforeData || !header ? undefined : { ...header, chunks, data };
+    if ((type === 'PLTE' || type === 'tRNS') && (stage !== 'before' || chunks.has(type))) return undefined;
+    if (type === 'PLTE') {
+      if (length === 0 || length % 3 !== 0 || length > 3 * 256) return undefined;
+      paletteEntries = length / 3;
+    }
+    if (type === 'tRNS' && !validTransparency(header, payload, paletteEntries)) return undefined;
+    chunks.add(type);
+    if (
+      stage === 'before' &&
+      crc32(bytes.subarray(at + 4, at + 8 + length)) !== u32(bytes, at + 8 + length)
+    ) {
+      return undefined;
+    }
+    if (type === 'IEND') return stage === 'before' ? undefined : { ...header, chunks, data };
     at = end;
   }
   // No IEND: a truncated file, which sharp may still decode as far as it goes; let it decide.
   return undefined;
+}
+
+/** A tRNS the colour type allows, with values the bit depth can hold (libpng masks others; pngjs does not). */
+function validTransparency(
+  { colour, depth }: Omit<PngHeader, 'chunks' | 'data'>,
+  trns: Uint8Array,
+  paletteEntries: number,
+): boolean {
+  const samples = colour === 0 ? 1 : colour === 2 ? 3 : 0;
+  if (colour === 3) return paletteEntries > 0 && trns.length > 0 && trns.length <= paletteEntries;
+  if (samples === 0 || trns.length !== 2 * samples) return false;
+  for (let i = 0; i < trns.length; i += 2) {
+    if ((((trns[i] as number) << 8) | (trns[i + 1] as number)) >= 2 ** depth) return false;
+  }
+  return true;
 }
 
 function validIhdr(ihdr: Uint8Array): Omit<PngHeader, 'chunks' | 'data'> | undefined {
