@@ -1,7 +1,7 @@
 // The API process: config → manifests → workers → listen (so /health answers during warm-up) → ready.
 // SIGTERM/SIGINT: drain (see shutdown below), stop the workers once idle, exit 0.
 
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer } from 'node:net';
 import { ConfigError, loadConfig } from './config.js';
 import { serveHttp } from './http-server.js';
 import { createLogger } from './logger.js';
@@ -17,6 +17,10 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
+  // Before any worker starts: exiting while onnxruntime loads in one can abort the process (SIGABRT, about 1
+  // start in 40 with the port taken), instead of the one line and exit 1 below.
+  const taken = await bindError(config.host, config.port);
+  if (taken) fatal(listenFailure(config, taken));
 
   let runtime: Awaited<ReturnType<typeof createRuntime>>;
   try {
@@ -40,10 +44,7 @@ async function main(): Promise<void> {
       `listening on http://${config.host}:${port}`,
     );
   });
-  server.on('error', (error: NodeJS.ErrnoException) => {
-    const hint = error.code === 'EADDRINUSE' ? ' (another program uses this port: stop it, or set PORT)' : '';
-    fatal(`cannot listen on ${config.host}:${config.port}: ${error.message}${hint}`);
-  });
+  server.on('error', (error: NodeJS.ErrnoException) => fatal(listenFailure(config, error)));
 
   const started = performance.now();
   pool.ready.then(
@@ -79,6 +80,20 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+/** The error binding host:port gives now (the port in use, no permission...), or undefined when it is free. */
+function bindError(host: string, port: number): Promise<NodeJS.ErrnoException | undefined> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', resolve);
+    probe.listen(port, host, () => probe.close(() => resolve(undefined)));
+  });
+}
+
+function listenFailure(config: { host: string; port: number }, error: NodeJS.ErrnoException): string {
+  const hint = error.code === 'EADDRINUSE' ? ' (another program uses this port: stop it, or set PORT)' : '';
+  return `cannot listen on ${config.host}:${config.port}: ${error.message}${hint}`;
 }
 
 /** A startup problem the user can fix: one clear line on stderr, exit 1, no stack trace. */
