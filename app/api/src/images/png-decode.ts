@@ -2,8 +2,8 @@
 // is a round trip through libuv's thread pool and libvips' own threads: on a machine that went idle between
 // requests, waking them costs ~1-1.5 ms more than the decode itself, about as much as a text line's whole
 // decode. PNG is lossless, so for the PNGs taken here both decoders give the same bytes (tested against sharp):
-// 8 bits per sample (or a palette), no ICC profile (sharp would convert it to sRGB), no EXIF (orientation), no
-// animation, and small (MAX_SYNC_PIXELS).
+// 8 bits per sample, not interlaced, no ICC profile (sharp would convert it to sRGB), no EXIF (orientation), no
+// animation, and small (MAX_SYNC_PIXELS, MAX_SYNC_ROWS).
 // Everything else, and any file pngjs refuses, is left to sharp.
 import { inflateSync } from 'node:zlib';
 import { PNG, type PNGWithMetadata } from 'pngjs';
@@ -18,29 +18,24 @@ import { type PngHeader, readPngHeader } from './png-header.js';
  * ~1-1.5 ms when they are not.
  */
 const MAX_SYNC_PIXELS = 150_000;
+/** pngjs pays per row (a 1×150,000 image took 0.3 s and 40-80 MB): taller images go to sharp. */
+const MAX_SYNC_ROWS = 2048;
 /** Samples per pixel of each colour type. */
 const SAMPLES: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
-/** Adam7's passes: first column, first row, column step, row step. */
-const ADAM7 = [
-  [0, 0, 8, 8],
-  [4, 0, 8, 8],
-  [0, 4, 4, 8],
-  [2, 0, 4, 4],
-  [0, 2, 2, 4],
-  [1, 0, 2, 2],
-  [0, 1, 1, 2],
-] as const;
 
 /** The image as RGB bytes (transparency flattened as the sharp path does), or undefined for sharp to decode. */
 export function decodePlainPng(bytes: Uint8Array, maxPixels: number): RgbImage | undefined {
   const header = readPngHeader(bytes);
+  if (!header) return undefined;
   if (
-    !header ||
-    // 8 bits per sample, or palette indices of any depth: no rescaling for the two decoders to do differently.
-    (header.depth !== 8 && header.colour !== 3) ||
+    // 8 bits per sample (palette indices too: pngjs is slow on packed ones), not interlaced: no rescaling or
+    // pass layout for the two decoders to do differently.
+    header.depth !== 8 ||
+    header.interlaced ||
     header.chunks.has('iCCP') ||
     header.chunks.has('acTL') ||
     header.width * header.height > Math.min(maxPixels, MAX_SYNC_PIXELS) ||
+    header.height > MAX_SYNC_ROWS ||
     !completeImageData(header)
   ) {
     return undefined;
@@ -65,23 +60,22 @@ export function decodePlainPng(bytes: Uint8Array, maxPixels: number): RgbImage |
   return { data: rgb, width, height };
 }
 
-/** Bytes of filtered scanlines the header calls for (each row: a filter byte, then its packed samples). */
-function scanlineBytes({ width, height, depth, colour, interlaced }: PngHeader): number {
-  const bits = (SAMPLES[colour] ?? 4) * depth;
-  const rows = (w: number, h: number) => (w > 0 && h > 0 ? h * (1 + Math.ceil((w * bits) / 8)) : 0);
-  if (!interlaced) return rows(width, height);
-  return ADAM7.reduce(
-    (sum, [x0, y0, dx, dy]) => sum + rows(Math.ceil((width - x0) / dx), Math.ceil((height - y0) / dy)),
-    0,
-  );
+/** Bytes of filtered scanlines the header calls for (each row: a filter byte, then its samples). */
+function scanlineBytes({ width, height, colour }: PngHeader): number {
+  return height * (1 + width * (SAMPLES[colour] ?? 4));
 }
 
 /**
- * Whether the image data inflates to exactly the scanlines the header calls for. pngjs decodes a stream that
- * ends early as if the rest were zeros, where libpng (sharp) refuses the file: such a file goes to sharp.
+ * Whether the image data inflates to exactly the scanlines the header calls for, within the window its zlib
+ * header declares. pngjs decodes a stream that ends early as if the rest were zeros, and Node's inflate ignores
+ * the declared window, where libpng (sharp) refuses both: such files go to sharp. (libpng writes a smaller
+ * window only when all the data fits in it, and then no back-reference can reach past it.)
  */
 function completeImageData(header: PngHeader): boolean {
   const expected = scanlineBytes(header);
+  const cmf = header.data.find((part) => part.length > 0)?.[0] ?? 0;
+  const window = 2 ** ((cmf >> 4) + 8);
+  if ((cmf & 0x0f) !== 8 || (window < 32_768 && expected > window)) return false;
   try {
     return inflateSync(Buffer.concat(header.data), { maxOutputLength: expected + 1 }).length === expected;
   } catch {

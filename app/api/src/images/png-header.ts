@@ -1,11 +1,19 @@
 // A PNG's header read synchronously from its IHDR chunk, on the main thread, as jpeg-header.ts does for JPEG:
 // sharp's metadata() would parse the same header through a round trip to libuv's thread pool. It answers only
-// when libpng would accept the header as sharp reads it: a well-formed IHDR and every chunk before the image
-// data with a correct CRC, and no eXIf chunk anywhere (its orientation may turn the image). Anything else,
+// when libpng would accept the header as sharp reads it: a well-formed IHDR, chunks in the spec's order with
+// valid names, every chunk before the image data with a correct CRC, and no eXIf chunk anywhere (its
+// orientation may turn the image). Anything else,
 // including every malformed file, is left to sharp, so its checks and error messages stay the ones clients get.
 import * as zlib from 'node:zlib';
 
 const SIGNATURE_LENGTH = 8;
+/**
+ * Chunks walked at most: a 20 MB PNG written with 8 KB IDAT chunks has ~2,500. A file of millions of empty
+ * chunks would otherwise hold the main thread for a second; past this, sharp reads it in its thread pool.
+ */
+const MAX_CHUNKS = 4096;
+/** Four ASCII letters, the third upper-case (the reserved bit clear): libpng refuses other names. */
+const CHUNK_NAME = /^[A-Za-z]{2}[A-Z][A-Za-z]$/;
 /** libpng's default user limit on either side (PNG_USER_WIDTH_MAX, PNG_USER_HEIGHT_MAX). */
 const LIBPNG_MAX_SIDE = 1_000_000;
 /** Bit depths each colour type allows (PNG spec, table 11.1). */
@@ -54,12 +62,15 @@ export function readPngHeader(bytes: Uint8Array): PngHeader | undefined {
   /** Before the first IDAT, among the IDATs, or after them. */
   let stage: 'before' | 'data' | 'after' = 'before';
   let paletteEntries = 0;
+  let count = 0;
   for (let at = SIGNATURE_LENGTH; at + 12 <= bytes.length; ) {
     const length = u32(bytes, at);
     const type = chunkType(bytes, at + 4);
     const end = at + 12 + length;
     const payload = bytes.subarray(at + 8, at + 8 + length);
-    if (length > 0x7fffffff || end > bytes.length) return undefined;
+    if (length > 0x7fffffff || end > bytes.length || ++count > MAX_CHUNKS || !CHUNK_NAME.test(type)) {
+      return undefined;
+    }
     if (type === 'eXIf') return undefined;
     if (at === SIGNATURE_LENGTH) {
       header = type === 'IHDR' && length === 13 ? validIhdr(payload) : undefined;
@@ -77,7 +88,8 @@ export function readPngHeader(bytes: Uint8Array): PngHeader | undefined {
     }
     if ((type === 'PLTE' || type === 'tRNS') && (stage !== 'before' || chunks.has(type))) return undefined;
     if (type === 'PLTE') {
-      if (length === 0 || length % 3 !== 0 || length > 3 * 256) return undefined;
+      // libpng keeps 2^depth entries of a longer palette (and then ignores a tRNS longer than that).
+      if (length === 0 || length % 3 !== 0 || length > 3 * Math.min(256, 2 ** header.depth)) return undefined;
       paletteEntries = length / 3;
     }
     if (type === 'tRNS' && !validTransparency(header, payload, paletteEntries)) return undefined;
