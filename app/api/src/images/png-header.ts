@@ -2,8 +2,8 @@
 // sharp's metadata() would parse the same header through a round trip to libuv's thread pool. It answers only
 // when libpng would accept the header as sharp reads it: a well-formed IHDR, chunks in the spec's order with
 // valid names, every chunk before the image data with a correct CRC, and no eXIf chunk anywhere (its
-// orientation may turn the image). Anything else,
-// including every malformed file, is left to sharp, so its checks and error messages stay the ones clients get.
+// orientation may turn the image). Anything else, including every malformed file, is left to sharp, so its
+// checks and error messages stay the ones clients get.
 import * as zlib from 'node:zlib';
 
 const SIGNATURE_LENGTH = 8;
@@ -48,6 +48,9 @@ export interface PngHeader {
   data: Uint8Array[];
 }
 
+/** What IHDR says. */
+type Ihdr = Omit<PngHeader, 'chunks' | 'data'>;
+
 /**
  * The header and the chunk list, or undefined when sharp must read the header (see above). Only a file laid out
  * as the spec orders it is answered: one IHDR first, one PLTE and one tRNS (valid for the colour type) before
@@ -56,7 +59,7 @@ export interface PngHeader {
  */
 export function readPngHeader(bytes: Uint8Array): PngHeader | undefined {
   if (!crc32) return undefined;
-  let header: Omit<PngHeader, 'chunks' | 'data'> | undefined;
+  let header: Ihdr | undefined;
   const chunks = new Set<string>();
   const data: Uint8Array[] = [];
   /** Before the first IDAT, among the IDATs, or after them. */
@@ -108,11 +111,7 @@ export function readPngHeader(bytes: Uint8Array): PngHeader | undefined {
 }
 
 /** A tRNS the colour type allows, with values the bit depth can hold (libpng masks others; pngjs does not). */
-function validTransparency(
-  { colour, depth }: Omit<PngHeader, 'chunks' | 'data'>,
-  trns: Uint8Array,
-  paletteEntries: number,
-): boolean {
+function validTransparency({ colour, depth }: Ihdr, trns: Uint8Array, paletteEntries: number): boolean {
   const samples = colour === 0 ? 1 : colour === 2 ? 3 : 0;
   if (colour === 3) return paletteEntries > 0 && trns.length > 0 && trns.length <= paletteEntries;
   if (samples === 0 || trns.length !== 2 * samples) return false;
@@ -122,7 +121,7 @@ function validTransparency(
   return true;
 }
 
-function validIhdr(ihdr: Uint8Array): Omit<PngHeader, 'chunks' | 'data'> | undefined {
+function validIhdr(ihdr: Uint8Array): Ihdr | undefined {
   const width = u32(ihdr, 0);
   const height = u32(ihdr, 4);
   const [depth = 0, colour = 0, compression, filter, interlace = 2] = ihdr.subarray(8);
