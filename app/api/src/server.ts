@@ -1,4 +1,4 @@
-// The API process: config → manifests → workers → listen (so /health answers during warm-up) → ready.
+// The API process: config → port check → manifests → workers → listen (so /health answers during warm-up) → ready.
 // SIGTERM/SIGINT: drain (see shutdown below), stop the workers once idle, exit 0.
 
 import { type AddressInfo, createServer } from 'node:net';
