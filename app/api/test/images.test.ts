@@ -70,31 +70,6 @@ describe('decodeBase64Image', () => {
     expect(decodeBase64Image(`${b64.slice(0, 4)}\n${b64.slice(4)}`)).toEqual(bytes);
   });
 
-  it('accepts exactly what the alphabet check accepts, with the same bytes (random strings near the edges)', () => {
-    // The rule before the one-pass decode: whitespace dropped, the alphabet and padding checked, then decoded.
-    const reference = (text: string) => {
-      const payload = /^[A-Za-z0-9+/_-]*={0,2}$/.test(text) ? text : text.replace(/\s+/g, '');
-      const ok = payload.length > 0 && /^[A-Za-z0-9+/_-]*={0,2}$/.test(payload) && payload.length % 4 !== 1;
-      return ok ? Buffer.from(payload, 'base64') : undefined;
-    };
-    const alphabet = ['A', 'Q', 'w', '+', '/', '-', '_', '=', '.', ' ', '\n', 'é', '\u0000'];
-    let seed = 12345;
-    const random = (n: number) => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed % n;
-    };
-    for (let i = 0; i < 5000; i++) {
-      const text = Array.from({ length: random(13) }, () => alphabet[random(alphabet.length)]).join('');
-      let ours: Buffer | undefined;
-      try {
-        ours = decodeBase64Image(text);
-      } catch {
-        ours = undefined;
-      }
-      expect(ours, JSON.stringify(text)).toEqual(reference(text));
-    }
-  });
-
   it.each([
     ['invalid characters', 'abc$def!'],
     ['impossible length', 'abcde'],
