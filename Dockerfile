@@ -41,10 +41,11 @@ RUN npm run build -w app/api
 
 FROM dev-deps AS ui-build
 COPY app/ui/ app/ui/
-# The one module of the API the UI server runs: the HTTP server both share (@modelship/api/http-server),
-# compiled alone (the API's build compiles what is in its src/).
+# The modules of the API the UI server runs, compiled alone (the API's build compiles what is in its src/):
+# the HTTP server both share (@modelship/api/http-server) and the rules both read the environment by
+# (@modelship/api/shared-env, with the decimal-number parser it uses).
 COPY app/api/tsconfig.build.json app/api/
-COPY app/api/src/http-server.ts app/api/src/
+COPY app/api/src/http-server.ts app/api/src/shared-env.ts app/api/src/decimal.ts app/api/src/
 RUN npm run build -w app/api && npm run build -w app/ui
 
 # Production dependencies of app/api only (the root package's dependencies are all dev tools), then the
@@ -101,7 +102,7 @@ COPY --from=ui-prod-deps /src/node_modules ./node_modules
 COPY --from=ui-prod-deps /src/app/ui/node_modules ./app/ui/node_modules
 COPY app/ui/package.json ./app/ui/
 COPY --from=ui-build /src/app/ui/dist ./app/ui/dist
-COPY --from=ui-build /src/app/api/dist/http-server.js ./app/api/dist/
+COPY --from=ui-build /src/app/api/dist/http-server.js /src/app/api/dist/shared-env.js /src/app/api/dist/decimal.js ./app/api/dist/
 COPY app/api/package.json ./app/api/
 ENV PORT=8501 HEALTH_PATH=/healthz API_URL=http://api:8000
 EXPOSE 8501

@@ -40,7 +40,14 @@ const SHARED_INPUTS = [
  */
 export const IMAGE_INPUTS: Record<ImageName, readonly string[]> = {
   api: [...SHARED_INPUTS, 'app/api', 'models'],
-  ui: [...SHARED_INPUTS, 'app/ui', 'app/api/tsconfig.build.json', 'app/api/src/http-server.ts'],
+  ui: [
+    ...SHARED_INPUTS,
+    'app/ui',
+    'app/api/tsconfig.build.json',
+    'app/api/src/http-server.ts',
+    'app/api/src/shared-env.ts',
+    'app/api/src/decimal.ts',
+  ],
 };
 
 /** The files under `inputs` that Docker sends in the build context of `repoRoot` (.dockerignore applied). */

@@ -13,9 +13,15 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const SKIPPED_DIRS = new Set(['dist', 'node_modules', 'test']);
 const COMMON = ['tsconfig.base.json', 'package-lock.json'];
 /** Files outside a workspace that its build reads: the page's types come from the API's contract, the UI
- * server's from the HTTP server it shares with the API. */
+ * server's from the modules it shares with the API (the HTTP server, the environment rules). */
 const SHARED = {
-  'app/ui': ['app/api/src/contract.ts', 'app/api/src/http-server.ts', 'app/api/package.json'],
+  'app/ui': [
+    'app/api/src/contract.ts',
+    'app/api/src/http-server.ts',
+    'app/api/src/shared-env.ts',
+    'app/api/src/decimal.ts',
+    'app/api/package.json',
+  ],
 };
 
 function* files(path) {

@@ -227,10 +227,11 @@ describe('Dockerfile', () => {
     expect(text(ui, 'EXPOSE')).toEqual(['8501']);
     expect(text(ui, 'CMD').join()).toMatch(/"app\/ui\/dist\/server\/server\.js"/);
     expect(text(ui, 'COPY')).toContain('--from=ui-build /src/app/ui/dist ./app/ui/dist');
-    // of the API, only the HTTP server both servers share (@modelship/api/http-server), never its models
+    // of the API, only the modules both servers share (@modelship/api/http-server and /shared-env), never its
+    // models
     const fromApi = text(ui, 'COPY').filter((c) => /models|app\/api/.test(c));
     expect(fromApi).toEqual([
-      '--from=ui-build /src/app/api/dist/http-server.js ./app/api/dist/',
+      '--from=ui-build /src/app/api/dist/http-server.js /src/app/api/dist/shared-env.js /src/app/api/dist/decimal.js ./app/api/dist/',
       'app/api/package.json ./app/api/',
     ]);
   });
@@ -281,11 +282,13 @@ describe('Dockerfile', () => {
         expect(covered(IMAGE_INPUTS[image], path), `${target}: ${path}`).toBe(true);
     }
     // and nothing more: a README or another image's sources never change an image's revision
-    // (the UI runs one module of the API: the HTTP server both servers share)
+    // (the UI runs the API's modules both servers share: the HTTP server and the environment rules)
     expect(IMAGE_INPUTS.ui.filter((p) => p.startsWith('app/api/') || p === 'models')).toEqual([
       'app/api/package.json',
       'app/api/tsconfig.build.json',
       'app/api/src/http-server.ts',
+      'app/api/src/shared-env.ts',
+      'app/api/src/decimal.ts',
     ]);
   });
 
@@ -313,6 +316,8 @@ describe('Dockerfile', () => {
         'models',
         'app/api/tsconfig.build.json',
         'app/api/src/http-server.ts',
+        'app/api/src/shared-env.ts',
+        'app/api/src/decimal.ts',
       ]),
     );
   });

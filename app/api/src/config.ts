@@ -4,9 +4,9 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { decimalNumber } from './decimal.js';
 import type { HttpTimeouts } from './http-server.js';
 import { chooseWorkers, type HostResources, readMemoryLimit, type WorkersChoice } from './memory-budget.js';
+import { bodyLimitBytes, decimal, parseEnv, sharedEnv } from './shared-env.js';
 
 /** Execution providers onnxruntime-node can be asked for; 'cpu' is always available. */
 export const KNOWN_PROVIDERS = ['cpu', 'cuda', 'tensorrt', 'dml', 'coreml', 'webgpu'] as const;
@@ -14,11 +14,10 @@ export const KNOWN_PROVIDERS = ['cpu', 'cuda', 'tensorrt', 'dml', 'coreml', 'web
 // src/config.ts and dist/config.js both sit two levels below the repository root's app/ folder.
 const defaultModelsDir = fileURLToPath(new URL('../../../models', import.meta.url));
 
-// PORT=0x1f40 or BODY_LIMIT_MB=0b1 is a typo, not a number: decimal text only.
-const decimal = (bounds: z.ZodNumber) => decimalNumber('must be a decimal number').pipe(bounds);
 const positiveInt = z.number().int().positive();
 
-const envSchema = z.object({
+const envSchema = {
+  ...sharedEnv,
   PORT: decimal(z.number().int().min(0).max(65535)).default(8000),
   HOST: z.string().min(1).default('0.0.0.0'),
   ORT_PROVIDERS: z
@@ -33,7 +32,6 @@ const envSchema = z.object({
     .pipe(z.array(z.enum(KNOWN_PROVIDERS)).min(1)),
   WORKERS: decimal(positiveInt.max(256)).optional(),
   QUEUE_SIZE: decimal(z.number().int().min(0)).optional(),
-  BODY_LIMIT_MB: decimal(z.number().positive()).default(20),
   MAX_PIXELS: decimal(z.number().positive()).default(40e6),
   // JPEG's own limit: long receipts and panoramas fit, while a 1×39,000,000 PNG (under MAX_PIXELS) that ties
   // a worker up for ~30 s in an uninterruptible decode (libvips pays per row) does not.
@@ -43,10 +41,6 @@ const envSchema = z.object({
   SHUTDOWN_TIMEOUT: decimal(z.number().positive()).default(10),
   REQUEST_TIMEOUT: decimal(z.number().positive().max(3600)).default(30),
   OCR_MAX_BOXES: decimal(positiveInt.max(100_000)).default(300),
-  HEADERS_TIMEOUT: decimal(z.number().positive().max(600)).default(10),
-  UPLOAD_TIMEOUT: decimal(z.number().positive().max(3600)).default(60),
-  KEEP_ALIVE_TIMEOUT: decimal(z.number().positive().max(600)).default(5),
-  TRUST_PROXY: z.stringbool().default(false),
   CORS_ORIGINS: z
     .string()
     .default('')
@@ -71,7 +65,7 @@ const envSchema = z.object({
     .string()
     .regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'must be a GCP project ID')
     .optional(),
-});
+};
 
 export interface Config {
   port: number;
@@ -109,10 +103,6 @@ export interface Config {
 /** Requests that may wait for a worker when QUEUE_SIZE is unset (the cloud-run shape sizes its concurrency by it). */
 export const defaultQueueSize = (workers: number): number => 4 * workers;
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
-
 /** This process's cores and container memory limit. */
 export const hostResources = (): HostResources => ({
   cores: availableParallelism(),
@@ -124,17 +114,7 @@ export function loadConfig(
   env: NodeJS.ProcessEnv = process.env,
   host: HostResources = hostResources(),
 ): Config {
-  // Empty strings mean "unset", as in `PORT= npm start`.
-  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = envSchema.safeParse(present);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      const name = String(issue.path[0] ?? 'environment');
-      return `${name}=${JSON.stringify(env[name] ?? '')}: ${issue.message}`;
-    });
-    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
-  }
-  const e = parsed.data;
+  const e = parseEnv(envSchema, env);
   const { workers, notice } = chooseWorkers(e.WORKERS, host);
   return {
     port: e.PORT,
@@ -143,7 +123,7 @@ export function loadConfig(
     workers,
     workersNotice: notice,
     queueSize: e.QUEUE_SIZE ?? defaultQueueSize(workers),
-    bodyLimitBytes: Math.round(e.BODY_LIMIT_MB * 1024 * 1024),
+    bodyLimitBytes: bodyLimitBytes(e.BODY_LIMIT_MB),
     maxPixels: Math.floor(e.MAX_PIXELS),
     maxSide: e.MAX_SIDE,
     modelsDir: resolve(e.MODELS_DIR),

@@ -2,11 +2,12 @@
 // SIGTERM/SIGINT: drain (see shutdown below), stop the workers once idle, exit 0.
 
 import { type AddressInfo, createServer } from 'node:net';
-import { ConfigError, loadConfig } from './config.js';
+import { loadConfig } from './config.js';
 import { serveHttp } from './http-server.js';
 import { createLogger } from './logger.js';
 import { ManifestError } from './models/manifests.js';
 import { createRuntime } from './runtime.js';
+import { ConfigError } from './shared-env.js';
 
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;

@@ -1,6 +1,8 @@
 // The UI server's settings, from the environment, validated once at start.
 import { fileURLToPath } from 'node:url';
 import type { HttpTimeouts } from '@modelship/api/http-server';
+import { bodyLimitBytes, decimal, flag, parseEnv, sharedEnv } from '@modelship/api/shared-env';
+import { z } from 'zod';
 
 export interface UiConfig {
   port: number;
@@ -35,87 +37,66 @@ export interface ProxySettings {
   proxyMetrics: boolean;
 }
 
-export const DEFAULT_PROXY: ProxySettings = {
-  retryWindowMs: 30_000,
-  timeoutMs: 120_000,
-  // The API's default BODY_LIMIT_MB (app/api/src/config.ts).
-  maxBodyBytes: 20 * 1024 * 1024,
-  trustForwarded: false,
-  proxyMetrics: false,
+/** The UI's variables, and those it shares with the API (BODY_LIMIT_MB, the HTTP timeouts, TRUST_PROXY). */
+const uiEnv = {
+  ...sharedEnv,
+  PORT: decimal(z.number().int().min(0).max(65535)).default(8501),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  API_URL: z
+    .string()
+    .default('http://localhost:8000')
+    .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), {
+      error: 'must be an http(s) URL, such as http://localhost:8000',
+    })
+    .transform((value) => value.replace(/\/+$/, '')),
+  STATIC_DIR: z
+    .string()
+    .min(1)
+    .default(fileURLToPath(new URL('../public', import.meta.url))),
+  PROXY_RETRY_MS: decimal(z.number().int().min(0).max(600_000)).default(30_000),
+  PROXY_TIMEOUT_MS: decimal(z.number().int().min(1_000).max(3_600_000)).default(120_000),
+  PROXY_METRICS: flag(),
+  API_ID_TOKEN_AUDIENCE: z
+    .string()
+    .regex(/^https:\/\/[^/]+/, { error: "must be the API's https URL" })
+    .optional(),
+  // A secret: parseEnv never shows its value.
+  BASIC_AUTH: z
+    .string()
+    .transform((value) => value.replace(/\r?\n$/, '')) // as read from a secret file
+    .pipe(z.string().regex(/^[^:]+:[\s\S]+$/, { error: 'must be "<user>:<password>"' }))
+    .transform((value) => {
+      const colon = value.indexOf(':');
+      return { username: value.slice(0, colon), password: value.slice(colon + 1) };
+    })
+    .optional(),
 };
+const SECRETS = ['BASIC_AUTH'];
 
-function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`${name} must be an integer between ${min} and ${max}, got ${JSON.stringify(raw)}`);
-  }
-  return value;
-}
+type UiEnv = z.infer<z.ZodObject<typeof uiEnv>>;
 
-/** BODY_LIMIT_MB, as the API reads it (a positive number of MiB). */
-function bodyLimit(env: NodeJS.ProcessEnv): number {
-  const raw = env.BODY_LIMIT_MB;
-  if (raw === undefined || raw === '') return DEFAULT_PROXY.maxBodyBytes;
-  const mb = Number(raw);
-  if (!Number.isFinite(mb) || mb <= 0) {
-    throw new Error(`BODY_LIMIT_MB must be a positive number, got ${JSON.stringify(raw)}`);
-  }
-  return Math.round(mb * 1024 * 1024);
-}
+const proxySettings = (e: UiEnv): ProxySettings => ({
+  retryWindowMs: e.PROXY_RETRY_MS,
+  timeoutMs: e.PROXY_TIMEOUT_MS,
+  maxBodyBytes: bodyLimitBytes(e.BODY_LIMIT_MB),
+  trustForwarded: e.TRUST_PROXY,
+  proxyMetrics: e.PROXY_METRICS,
+});
 
-function flag(env: NodeJS.ProcessEnv, name: string): boolean {
-  const raw = (env[name] ?? '').toLowerCase();
-  if (raw === '' || raw === 'false' || raw === '0') return false;
-  if (raw === 'true' || raw === '1') return true;
-  throw new Error(`${name} must be true or false, got ${JSON.stringify(env[name])}`);
-}
+/** The proxy's settings when no variable is set. */
+export const DEFAULT_PROXY: ProxySettings = proxySettings(parseEnv(uiEnv, {}));
 
+/** Parses the environment; throws ConfigError naming every bad variable (BASIC_AUTH's value is never shown). */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): UiConfig {
-  const apiUrl = env.API_URL || 'http://localhost:8000';
-  let parsed: URL;
-  try {
-    parsed = new URL(apiUrl);
-  } catch {
-    throw new Error(`API_URL must be an http(s) URL, got ${JSON.stringify(apiUrl)}`);
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new Error(`API_URL must be an http(s) URL, got ${JSON.stringify(apiUrl)}`);
-  }
-  const audience = env.API_ID_TOKEN_AUDIENCE;
-  if (audience && !/^https:\/\/[^/]+/.test(audience)) {
-    throw new Error(`API_ID_TOKEN_AUDIENCE must be the API's https URL, got ${JSON.stringify(audience)}`);
-  }
-  const credentials = basicAuth(env.BASIC_AUTH);
+  const e = parseEnv(uiEnv, env, SECRETS);
   return {
-    ...(audience && { idTokenAudience: audience }),
-    ...(credentials && { basicAuth: credentials }),
-    port: integer(env, 'PORT', 8501, 0, 65535),
-    host: env.HOST || '0.0.0.0',
-    apiUrl: apiUrl.replace(/\/+$/, ''),
-    staticDir: env.STATIC_DIR || fileURLToPath(new URL('../public', import.meta.url)),
-    proxy: {
-      retryWindowMs: integer(env, 'PROXY_RETRY_MS', DEFAULT_PROXY.retryWindowMs, 0, 600_000),
-      timeoutMs: integer(env, 'PROXY_TIMEOUT_MS', DEFAULT_PROXY.timeoutMs, 1_000, 3_600_000),
-      maxBodyBytes: bodyLimit(env),
-      trustForwarded: flag(env, 'TRUST_PROXY'),
-      proxyMetrics: flag(env, 'PROXY_METRICS'),
-    },
-    httpTimeouts: {
-      headers: integer(env, 'HEADERS_TIMEOUT', 10, 1, 600),
-      upload: integer(env, 'UPLOAD_TIMEOUT', 60, 1, 3600),
-      keepAlive: integer(env, 'KEEP_ALIVE_TIMEOUT', 5, 1, 600),
-    },
+    ...(e.API_ID_TOKEN_AUDIENCE && { idTokenAudience: e.API_ID_TOKEN_AUDIENCE }),
+    ...(e.BASIC_AUTH && { basicAuth: e.BASIC_AUTH }),
+    port: e.PORT,
+    host: e.HOST,
+    apiUrl: e.API_URL,
+    staticDir: e.STATIC_DIR,
+    proxy: proxySettings(e),
+    httpTimeouts: { headers: e.HEADERS_TIMEOUT, upload: e.UPLOAD_TIMEOUT, keepAlive: e.KEEP_ALIVE_TIMEOUT },
   };
-}
-
-/** BASIC_AUTH is `user:password` (a secret: messages never echo it); empty or unset turns basic auth off. */
-function basicAuth(value: string | undefined): { username: string; password: string } | undefined {
-  if (!value) return undefined;
-  const colon = value.indexOf(':');
-  if (colon < 1 || colon === value.length - 1) {
-    throw new Error('BASIC_AUTH must be "<user>:<password>" (the value is not shown)');
-  }
-  return { username: value.slice(0, colon), password: value.slice(colon + 1).replace(/\r?\n$/, '') };
 }

@@ -214,12 +214,19 @@ describe('UI configuration for Cloud Run', () => {
   });
 
   it('rejects an audience that is not an https URL, and malformed credentials without echoing them', () => {
-    expect(() => loadConfig({ API_ID_TOKEN_AUDIENCE: 'api' })).toThrow(/API_ID_TOKEN_AUDIENCE must be/);
-    expect(() => loadConfig({ BASIC_AUTH: 'secretvalue' })).toThrow(/BASIC_AUTH must be "<user>:<password>"/);
-    try {
-      loadConfig({ BASIC_AUTH: 'secretvalue' });
-    } catch (error) {
-      expect((error as Error).message).not.toContain('secretvalue');
+    expect(() => loadConfig({ API_ID_TOKEN_AUDIENCE: 'api' })).toThrow(
+      /API_ID_TOKEN_AUDIENCE="api": must be the API's https URL/,
+    );
+    for (const bad of ['secretvalue', 'secretvalue:', ':secretvalue', 'secretvalue:\n']) {
+      expect(() => loadConfig({ BASIC_AUTH: bad })).toThrow(
+        /BASIC_AUTH=\(not shown\): must be "<user>:<password>"/,
+      );
+      expect(() => loadConfig({ BASIC_AUTH: bad, PORT: 'x' })).toThrow(/PORT="x"/);
+      try {
+        loadConfig({ BASIC_AUTH: bad, PORT: 'x' });
+      } catch (error) {
+        expect((error as Error).message).not.toContain('secretvalue');
+      }
     }
   });
 });

@@ -1,0 +1,47 @@
+// Reading settings from the environment, for both servers: one rule for a number and for a flag, one schema
+// for the variables both read (the UI applies the API's body limit first and serves HTTP with the same
+// timeouts), and one error naming every bad variable. Each server's own variables are in its config.ts.
+import { z } from 'zod';
+import { decimalNumber } from './decimal.js';
+
+/** A number written in decimal within `bounds`: PORT=0x1f40 or BODY_LIMIT_MB=0b1 is a typo, not a number. */
+export const decimal = (bounds: z.ZodNumber) => decimalNumber('must be a decimal number').pipe(bounds);
+
+/** true/false, 1/0, yes/no, on/off (any case); unset is false. */
+export const flag = () => z.stringbool().default(false);
+
+/** The variables both servers read, with their defaults. */
+export const sharedEnv = {
+  BODY_LIMIT_MB: decimal(z.number().positive()).default(20),
+  HEADERS_TIMEOUT: decimal(z.number().positive().max(600)).default(10),
+  UPLOAD_TIMEOUT: decimal(z.number().positive().max(3600)).default(60),
+  KEEP_ALIVE_TIMEOUT: decimal(z.number().positive().max(600)).default(5),
+  TRUST_PROXY: flag(),
+};
+
+/** BODY_LIMIT_MB as bytes. */
+export const bodyLimitBytes = (mebibytes: number): number => Math.round(mebibytes * 1024 * 1024);
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * `env` parsed by `shape`; an empty string means unset, as in `PORT= npm start`. Throws ConfigError naming every
+ * bad variable with its value, except for the `secrets`, whose values are never shown.
+ */
+export function parseEnv<Shape extends z.ZodRawShape>(
+  shape: Shape,
+  env: NodeJS.ProcessEnv,
+  secrets: readonly string[] = [],
+): z.infer<z.ZodObject<Shape>> {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = z.object(shape).safeParse(present);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => {
+    const name = String(issue.path[0] ?? 'environment');
+    const value = secrets.includes(name) ? '(not shown)' : JSON.stringify(env[name] ?? '');
+    return `${name}=${value}: ${issue.message}`;
+  });
+  throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+}

@@ -1,0 +1,89 @@
+// The variables both servers read (compose and `npm start` give them the same environment) must mean the same
+// to both: a value one accepts and the other refuses leaves half the stack down, and a value read two ways
+// makes the UI's early 413 disagree with the API's limit.
+import { describe, expect, it } from 'vitest';
+import { loadConfig as loadApiConfig } from '../../api/src/config.js';
+import { loadConfig as loadUiConfig } from '../server/config.js';
+
+const host = { cores: 2, memoryLimitBytes: undefined };
+
+/** Numbers as people mistype them: other bases, spaces, units, signs, specials, the bounds and past them. */
+const NUMBERS = [
+  ...['1', '5', '2.5', '.5', '5.', '+5', '1e1', '1E-3', '20', '600', '600.5', '3600', '3601', '1e6'],
+  ...['0', '-1', '0x10', '0b1', '0o7', ' 5', '5 ', '5s', '5MB', 'Infinity', 'NaN', '1,5', '½', 'five'],
+];
+const FLAGS = [
+  'true',
+  'false',
+  'TRUE',
+  'False',
+  '1',
+  '0',
+  'yes',
+  'no',
+  'on',
+  'off',
+  'y',
+  'n',
+  'maybe',
+  ' true',
+  '2',
+];
+
+/** What each server made of `env`: the shared settings, or that it refused them (with the variable named). */
+function readBoth(env: NodeJS.ProcessEnv) {
+  const read = (load: () => unknown) => {
+    try {
+      return { settings: load() };
+    } catch (error) {
+      return { refused: (error as Error).message };
+    }
+  };
+  const api = read(() => {
+    const c = loadApiConfig(env, host);
+    return { bodyBytes: c.bodyLimitBytes, timeouts: c.httpTimeouts, trust: c.trustProxy };
+  });
+  const ui = read(() => {
+    const c = loadUiConfig(env);
+    return { bodyBytes: c.proxy.maxBodyBytes, timeouts: c.httpTimeouts, trust: c.proxy.trustForwarded };
+  });
+  return { api, ui };
+}
+
+describe('the variables the API and the UI both read', () => {
+  const numeric = ['BODY_LIMIT_MB', 'HEADERS_TIMEOUT', 'UPLOAD_TIMEOUT', 'KEEP_ALIVE_TIMEOUT'];
+
+  it.each(numeric)('%s: both accept the same values, read the same way, and refuse the same ones', (name) => {
+    let accepted = 0;
+    for (const value of NUMBERS) {
+      const { api, ui } = readBoth({ [name]: value });
+      expect(ui, `${name}=${JSON.stringify(value)}`).toEqual(
+        'refused' in api ? { refused: expect.stringContaining(`${name}=`) } : api,
+      );
+      if ('refused' in ui) expect(api, `${name}=${JSON.stringify(value)}`).toHaveProperty('refused');
+      else accepted += 1;
+    }
+    // both sides of the rule were exercised
+    expect(accepted).toBeGreaterThan(3);
+    expect(accepted).toBeLessThan(NUMBERS.length - 10);
+  });
+
+  it('TRUST_PROXY: both read the same flags the same way, and refuse the same ones', () => {
+    const trusted = FLAGS.filter((value) => {
+      const { api, ui } = readBoth({ TRUST_PROXY: value });
+      expect(ui, `TRUST_PROXY=${JSON.stringify(value)}`).toEqual(
+        'refused' in api ? { refused: expect.stringContaining('TRUST_PROXY=') } : api,
+      );
+      return 'settings' in ui && (ui.settings as { trust: boolean }).trust;
+    });
+    expect(trusted).toEqual(['true', 'TRUE', '1', 'yes', 'on', 'y']);
+  });
+
+  it('an empty value is unset for both, and both have the same defaults', () => {
+    const unset = readBoth({});
+    expect(unset.api).toHaveProperty('settings');
+    expect(unset.ui).toEqual(unset.api);
+    const empty = Object.fromEntries([...numeric, 'TRUST_PROXY'].map((name) => [name, '']));
+    expect(readBoth(empty)).toEqual(unset);
+  });
+});
