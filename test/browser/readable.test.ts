@@ -53,18 +53,26 @@ const squash = (s: string) => s.replace(/\s+/g, '').toLowerCase();
 const intersects = (a: Rect, b: Rect) =>
   a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
 
-async function placement(page: Page): Promise<Placement> {
-  return JSON.parse((await page.locator('#canvas').getAttribute('data-placement')) ?? '{}');
+interface Drawing extends Placement {
+  /** The canvas pixels inside every outline (device pixels), hashed: one string per outline. */
+  pixels: string[];
+  /** The detection hovered ('' for none): a hovered one is filled and the others dimmed. */
+  highlight: string;
 }
 
-/** The canvas pixels inside every outline, as one string per outline (device pixels, read from the canvas). */
-async function pixelsInsideBoxes(page: Page, boxes: Placement['boxes']): Promise<string[]> {
-  // A string, run in the page: this file is type-checked without the DOM library.
+/**
+ * What the canvas shows once the page has settled: where the outlines and labels went, and the pixels inside
+ * every outline, read in one task of the page so that no redraw (a refit, a hover) can fall between the two.
+ */
+async function drawing(page: Page): Promise<Drawing> {
+  // Strings, run in the page: this file is type-checked without the DOM library.
+  await page.evaluate('new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))');
   return page.evaluate(`(() => {
     const canvas = document.getElementById('canvas');
+    const drawn = JSON.parse(canvas.dataset.placement || '{}');
     const ctx = canvas.getContext('2d');
     const dpr = canvas.width / canvas.getBoundingClientRect().width;
-    return ${JSON.stringify(boxes.map((b) => b.rect))}.map((r) => {
+    const pixels = (drawn.boxes || []).map(({ rect: r }) => {
       // Inside the outline's stroke: the text the model read.
       const x = Math.ceil((r.x + 4) * dpr);
       const y = Math.ceil((r.y + 4) * dpr);
@@ -75,6 +83,7 @@ async function pixelsInsideBoxes(page: Page, boxes: Placement['boxes']): Promise
       for (let i = 0; i < data.length; i++) hash = (hash * 31 + data[i]) | 0;
       return w + 'x' + h + ':' + hash;
     });
+    return { ...drawn, pixels, highlight: canvas.dataset.highlight };
   })()`);
 }
 
@@ -129,8 +138,13 @@ for (const device of [
       const rows = await page.locator('#detections tbody tr[data-index] td.label').allTextContents();
       for (const line of dense.lines) expect(rows.map(squash)).toContain(squash(line));
 
+      // The pointer still rests where Predict was, and the results laid out under it could be hovered: out of
+      // the way, so that both drawings below differ by the labels alone.
+      await page.mouse.move(0, 0);
+
       // Labels on: no label covers any outline or another label, and each is either the text or the row number.
-      const on = await placement(page);
+      const on = await drawing(page);
+      expect(on.highlight).toBe('');
       expect(on.boxes).toHaveLength(rows.length);
       const labelRects = on.placement.flatMap((p) => (p.rect ? [p.rect] : []));
       expect(labelRects.length).toBeGreaterThan(0);
@@ -139,15 +153,15 @@ for (const device of [
         for (const other of labelRects) if (other !== label) expect(intersects(label, other)).toBe(false);
       }
       await page.locator('#figure').screenshot({ path: join(RESULTS, `dense-${device.name}-labels-on.png`) });
-      const withLabels = await pixelsInsideBoxes(page, on.boxes);
 
       // Labels off: nothing placed, the image does not move, and the pixels inside every outline are the same
       // as with labels on: the labels never painted over the text.
       await page.getByLabel('Labels on the image').setChecked(false);
-      const off = await placement(page);
+      const off = await drawing(page);
+      expect(off.highlight).toBe('');
       expect(off.placement).toEqual([]);
       expect(off.boxes).toEqual(on.boxes);
-      expect(await pixelsInsideBoxes(page, off.boxes)).toEqual(withLabels);
+      expect(off.pixels).toEqual(on.pixels);
       await page
         .locator('#figure')
         .screenshot({ path: join(RESULTS, `dense-${device.name}-labels-off.png`) });
