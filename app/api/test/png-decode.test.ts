@@ -290,7 +290,7 @@ describe('readPngHeader', () => {
     }
   });
 
-  it('steps aside for EXIF, bad header CRCs, invalid IHDR fields and truncated files; sharp then decides', async () => {
+  it('steps aside for EXIF, bad header CRCs, invalid IHDR fields, truncated files and other signatures; sharp then decides', async () => {
     const bytes = await noise(16, 8, 3).png().toBuffer();
     const exif = await noise(16, 8, 3).withMetadata({ orientation: 6 }).png().toBuffer();
     expect(readPngHeader(exif)).toBeUndefined();
@@ -313,6 +313,16 @@ describe('readPngHeader', () => {
       code: 'invalid_image',
     });
 
+    // A PNG's chunks behind another format's first bytes (the worker tries every image sent for OCR).
+    for (const other of [
+      [0xff, 0xd8, 0xff, 0xe0],
+      [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x00],
+    ]) {
+      const disguised = Buffer.from(bytes);
+      disguised.set(other);
+      expect(readPngHeader(disguised), `${other}`).toBeUndefined();
+      expect(decodePlainPng(disguised, limits.maxPixels), `${other}`).toBeUndefined();
+    }
     for (const cut of [8, 20, 33, bytes.length - 12])
       expect(readPngHeader(bytes.subarray(0, cut)), `cut ${cut}`).toBeUndefined();
     const overlong = Buffer.from(bytes);

@@ -3,7 +3,7 @@
 import sharp from 'sharp';
 import { ApiError, firstLine } from '../errors.js';
 import { jpegFrameSize } from './jpeg-header.js';
-import { readPngHeader } from './png-header.js';
+import { PNG_SIGNATURE, readPngHeader } from './png-header.js';
 
 export type ImageFormat = 'png' | 'jpeg' | 'webp';
 
@@ -32,7 +32,7 @@ function head(bytes: Uint8Array): string {
 
 /** The accepted format the first bytes announce, if any. */
 export function imageFormat(bytes: Uint8Array): ImageFormat | undefined {
-  if (startsWith(bytes, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'png';
+  if (startsWith(bytes, PNG_SIGNATURE)) return 'png';
   if (startsWith(bytes, [0xff, 0xd8, 0xff])) return 'jpeg';
   if (startsWith(bytes, ascii('RIFF')) && startsWith(bytes, ascii('WEBP'), 8)) return 'webp';
   return undefined;

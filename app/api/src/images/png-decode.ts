@@ -1,7 +1,6 @@
-// Plain PNGs decoded in the calling thread, synchronously, with pngjs (zlib's native inflate). A sharp decode
-// is a round trip through libuv's thread pool and libvips' own threads: on a machine that went idle between
-// requests, waking them costs ~1-1.5 ms more than the decode itself, about as much as a text line's whole
-// decode. PNG is lossless, so for the PNGs taken here both decoders give the same bytes (tested against sharp):
+// Plain PNGs decoded in the calling thread, synchronously, with pngjs (zlib's native inflate). A sharp call
+// costs ~0.5 ms before any decoding (a 64×32 image) and libvips' per-line pipeline work on top: about as much
+// as a text line's whole decode. PNG is lossless, so for the PNGs taken here both decoders give the same bytes (tested against sharp):
 // 8 bits per sample, not interlaced, no ICC profile (sharp would convert it to sRGB), no EXIF (orientation), no
 // animation, and small (MAX_SYNC_PIXELS, MAX_SYNC_ROWS).
 // Everything else, and any file pngjs refuses, is left to sharp.
@@ -13,9 +12,9 @@ import { type PngHeader, readPngHeader } from './png-header.js';
 
 /**
  * Up to this many pixels the synchronous path wins: pngjs unfilters and expands in JavaScript, so its cost grows
- * faster with the image than sharp's, whose fixed cost is the thread wake-ups. Measured: 1.0 ms for a 900×107
- * line and 2.3 ms for a 760×262 paragraph, against sharp's 1.1 and 1.6 ms when its threads are awake, plus
- * ~1-1.5 ms when they are not.
+ * faster with the image than sharp's, whose cost is mostly per call. Measured: 1.0 ms for a 900×107 line and
+ * 2.3 ms for a 760×262 paragraph, against sharp's 1.1 and 1.6 ms in a tight loop and ~1-1.5 ms more between
+ * requests (caches gone cold: a thread wake-up itself costs 20-65 µs here).
  */
 const MAX_SYNC_PIXELS = 150_000;
 /** pngjs pays per row (a 1×150,000 image took 0.3 s and 40-80 MB): taller images go to sharp. */

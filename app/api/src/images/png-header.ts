@@ -6,7 +6,9 @@
 // checks and error messages stay the ones clients get.
 import * as zlib from 'node:zlib';
 
-const SIGNATURE_LENGTH = 8;
+/** The 8 bytes every PNG starts with. */
+export const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+const SIGNATURE_LENGTH = PNG_SIGNATURE.length;
 /**
  * Chunks walked at most: a 20 MB PNG written with 8 KB IDAT chunks has ~2,500. A file of millions of empty
  * chunks would otherwise hold the main thread for a second; past this, sharp reads it in its thread pool.
@@ -58,7 +60,7 @@ type Ihdr = Omit<PngHeader, 'chunks' | 'data'>;
  * second IHDR or a late tRNS where libpng ignores or refuses them), so anything else is sharp's to judge.
  */
 export function readPngHeader(bytes: Uint8Array): PngHeader | undefined {
-  if (!crc32) return undefined;
+  if (!crc32 || !PNG_SIGNATURE.every((b, i) => bytes[i] === b)) return undefined;
   let header: Ihdr | undefined;
   const chunks = new Set<string>();
   const data: Uint8Array[] = [];
