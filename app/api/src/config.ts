@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { HttpTimeouts } from './http-server.js';
 import { chooseWorkers, type HostResources, readMemoryLimit, type WorkersChoice } from './memory-budget.js';
-import { bodyLimitBytes, decimal, parseEnv, sharedEnv } from './shared-env.js';
+import { bodyLimitBytes, decimal, parseEnv, port, sharedEnv } from './shared-env.js';
 
 /** Execution providers onnxruntime-node can be asked for; 'cpu' is always available. */
 export const KNOWN_PROVIDERS = ['cpu', 'cuda', 'tensorrt', 'dml', 'coreml', 'webgpu'] as const;
@@ -18,8 +18,7 @@ const positiveInt = z.number().int().positive();
 
 const envSchema = {
   ...sharedEnv,
-  PORT: decimal(z.number().int().min(0).max(65535)).default(8000),
-  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: port().default(8000),
   ORT_PROVIDERS: z
     .string()
     .default('cpu')

@@ -10,8 +10,12 @@ export const decimal = (bounds: z.ZodNumber) => decimalNumber('must be a decimal
 /** true/false, 1/0, yes/no, on/off (any case); unset is false. */
 export const flag = () => z.stringbool().default(false);
 
+/** A TCP port to listen on (0: any free one). Each server has its own default PORT. */
+export const port = () => decimal(z.number().int().min(0).max(65535));
+
 /** The variables both servers read, with their defaults. */
 export const sharedEnv = {
+  HOST: z.string().min(1).default('0.0.0.0'),
   BODY_LIMIT_MB: decimal(z.number().positive()).default(20),
   HEADERS_TIMEOUT: decimal(z.number().positive().max(600)).default(10),
   UPLOAD_TIMEOUT: decimal(z.number().positive().max(3600)).default(60),

@@ -1,7 +1,7 @@
 // The UI server's settings, from the environment, validated once at start.
 import { fileURLToPath } from 'node:url';
 import type { HttpTimeouts } from '@modelship/api/http-server';
-import { bodyLimitBytes, decimal, flag, parseEnv, sharedEnv } from '@modelship/api/shared-env';
+import { bodyLimitBytes, decimal, flag, parseEnv, port, sharedEnv } from '@modelship/api/shared-env';
 import { z } from 'zod';
 
 export interface UiConfig {
@@ -37,11 +37,10 @@ export interface ProxySettings {
   proxyMetrics: boolean;
 }
 
-/** The UI's variables, and those it shares with the API (BODY_LIMIT_MB, the HTTP timeouts, TRUST_PROXY). */
+/** The UI's variables, and those it shares with the API (HOST, BODY_LIMIT_MB, the HTTP timeouts, TRUST_PROXY). */
 const uiEnv = {
   ...sharedEnv,
-  PORT: decimal(z.number().int().min(0).max(65535)).default(8501),
-  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: port().default(8501),
   API_URL: z
     .string()
     .default('http://localhost:8000')

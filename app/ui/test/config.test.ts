@@ -41,11 +41,16 @@ function readBoth(env: NodeJS.ProcessEnv) {
   };
   const api = read(() => {
     const c = loadApiConfig(env, host);
-    return { bodyBytes: c.bodyLimitBytes, timeouts: c.httpTimeouts, trust: c.trustProxy };
+    return { host: c.host, bodyBytes: c.bodyLimitBytes, timeouts: c.httpTimeouts, trust: c.trustProxy };
   });
   const ui = read(() => {
     const c = loadUiConfig(env);
-    return { bodyBytes: c.proxy.maxBodyBytes, timeouts: c.httpTimeouts, trust: c.proxy.trustForwarded };
+    return {
+      host: c.host,
+      bodyBytes: c.proxy.maxBodyBytes,
+      timeouts: c.httpTimeouts,
+      trust: c.proxy.trustForwarded,
+    };
   });
   return { api, ui };
 }
@@ -83,7 +88,10 @@ describe('the variables the API and the UI both read', () => {
     const unset = readBoth({});
     expect(unset.api).toHaveProperty('settings');
     expect(unset.ui).toEqual(unset.api);
-    const empty = Object.fromEntries([...numeric, 'TRUST_PROXY'].map((name) => [name, '']));
+    const empty = Object.fromEntries([...numeric, 'TRUST_PROXY', 'HOST'].map((name) => [name, '']));
     expect(readBoth(empty)).toEqual(unset);
+    const loopback = readBoth({ HOST: '127.0.0.1' });
+    expect(loopback.api).toMatchObject({ settings: { host: '127.0.0.1' } });
+    expect(loopback.ui).toEqual(loopback.api);
   });
 });
