@@ -34,7 +34,8 @@ const services = [
     // The allocator settings the images set too (app/api/launch-env.json); a variable already set wins.
     defaults: JSON.parse(readFileSync(new URL('../app/api/launch-env.json', import.meta.url), 'utf8')),
     // Only the UI needs to be reachable from other machines (it proxies /api), so the API stays on loopback.
-    host: process.env.API_HOST ?? '127.0.0.1',
+    // An empty value is unset, as for every setting (API_HOST= must not mean the servers' own 0.0.0.0).
+    host: process.env.API_HOST || '127.0.0.1',
     port: apiPort,
     url: `http://localhost:${apiPort}/docs`,
     ready: '/ready',
@@ -42,7 +43,7 @@ const services = [
   {
     name: 'ui',
     entry: 'app/ui/dist/server/server.js',
-    host: process.env.UI_HOST ?? '0.0.0.0',
+    host: process.env.UI_HOST || '0.0.0.0',
     port: uiPort,
     env: { API_URL: `http://127.0.0.1:${apiPort}` },
     url: `http://localhost:${uiPort}`,

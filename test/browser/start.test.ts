@@ -55,9 +55,11 @@ const isFree = (port: number) =>
 describe('npm start', () => {
   it('serves the page and the model on API_PORT and UI_PORT, and Ctrl-C stops both with exit 0', async () => {
     const [apiPort, uiPort] = [await freePort(), await freePort()];
-    const started = npmStart({ API_PORT: String(apiPort), UI_PORT: String(uiPort) });
+    // API_HOST empty, as a .env line `API_HOST=` leaves it: unset, so the API stays on loopback.
+    const started = npmStart({ API_PORT: String(apiPort), UI_PORT: String(uiPort), API_HOST: '' });
     try {
       await waitFor(`http://127.0.0.1:${uiPort}/api/ready`, started.child, started.output, 60_000);
+      expect(started.output()).toContain(`listening on http://127.0.0.1:${apiPort}`);
       await within('the ready line', untilOutput(started, 'ready: open'), 10_000, started.output);
       expect(started.output()).toContain(`ui  → http://localhost:${uiPort}`);
       // One plain line once the model is warm, after the addresses, and no probe noise in the log.

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { HttpTimeouts } from './http-server.js';
 import { chooseWorkers, type HostResources, readMemoryLimit, type WorkersChoice } from './memory-budget.js';
-import { bodyLimitBytes, decimal, parseEnv, port, sharedEnv } from './shared-env.js';
+import { bodyLimitBytes, decimal, httpTimeouts, parseEnv, port, sharedEnv } from './shared-env.js';
 
 /** Execution providers onnxruntime-node can be asked for; 'cpu' is always available. */
 export const KNOWN_PROVIDERS = ['cpu', 'cuda', 'tensorrt', 'dml', 'coreml', 'webgpu'] as const;
@@ -130,7 +130,7 @@ export function loadConfig(
     shutdownTimeout: e.SHUTDOWN_TIMEOUT,
     requestTimeout: e.REQUEST_TIMEOUT,
     maxBoxes: e.OCR_MAX_BOXES,
-    httpTimeouts: { headers: e.HEADERS_TIMEOUT, upload: e.UPLOAD_TIMEOUT, keepAlive: e.KEEP_ALIVE_TIMEOUT },
+    httpTimeouts: httpTimeouts(e),
     trustProxy: e.TRUST_PROXY,
     corsOrigins: e.CORS_ORIGINS,
     appVersion: e.APP_VERSION,

@@ -44,6 +44,9 @@ export interface HttpServer {
   drain(options: DrainOptions): void;
 }
 
+/** Seconds as the whole, positive milliseconds Node takes (1.001 * 1000 is 1000.9999999999999). */
+const milliseconds = (seconds: number) => Math.max(1, Math.round(seconds * 1000));
+
 export function serveHttp(options: HttpServerOptions, onListening?: (info: AddressInfo) => void): HttpServer {
   const { timeouts } = options;
   const server = serve(
@@ -54,9 +57,9 @@ export function serveHttp(options: HttpServerOptions, onListening?: (info: Addre
       // Explicit bounds on slow clients (Node's defaults are 60 s for headers and 300 s for the request); the
       // check runs every second so that a slowloris connection is cut close to its deadline.
       serverOptions: {
-        headersTimeout: timeouts.headers * 1000,
-        requestTimeout: timeouts.upload * 1000,
-        keepAliveTimeout: timeouts.keepAlive * 1000,
+        headersTimeout: milliseconds(timeouts.headers),
+        requestTimeout: milliseconds(timeouts.upload),
+        keepAliveTimeout: milliseconds(timeouts.keepAlive),
         connectionsCheckingInterval: 1_000,
       },
     },

@@ -1,7 +1,15 @@
 // The UI server's settings, from the environment, validated once at start.
 import { fileURLToPath } from 'node:url';
 import type { HttpTimeouts } from '@modelship/api/http-server';
-import { bodyLimitBytes, decimal, flag, parseEnv, port, sharedEnv } from '@modelship/api/shared-env';
+import {
+  bodyLimitBytes,
+  decimal,
+  flag,
+  httpTimeouts,
+  parseEnv,
+  port,
+  sharedEnv,
+} from '@modelship/api/shared-env';
 import { z } from 'zod';
 
 export interface UiConfig {
@@ -44,9 +52,23 @@ const uiEnv = {
   API_URL: z
     .string()
     .default('http://localhost:8000')
-    .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), {
-      error: 'must be an http(s) URL, such as http://localhost:8000',
-    })
+    .refine(
+      (value) => {
+        const url = URL.canParse(value) ? new URL(value) : undefined;
+        // A user or password would be sent nowhere (fetch refuses them) but shown in logs and errors.
+        return (
+          /^https?:$/.test(url?.protocol ?? '') &&
+          !url?.username &&
+          !url?.password &&
+          !url?.search &&
+          !url?.hash
+        );
+      },
+      {
+        error:
+          'must be an http(s) URL with no user, password, query or #fragment, such as http://localhost:8000',
+      },
+    )
     .transform((value) => value.replace(/\/+$/, '')),
   STATIC_DIR: z
     .string()
@@ -57,13 +79,14 @@ const uiEnv = {
   PROXY_METRICS: flag(),
   API_ID_TOKEN_AUDIENCE: z
     .string()
-    .regex(/^https:\/\/[^/]+/, { error: "must be the API's https URL" })
+    .regex(/^https:\/\/[^/\s]+(\/\S*)?$/, { error: "must be the API's https URL" })
     .optional(),
   // A secret: parseEnv never shows its value.
   BASIC_AUTH: z
     .string()
-    .transform((value) => value.replace(/\r?\n$/, '')) // as read from a secret file
-    .pipe(z.string().regex(/^[^:]+:[\s\S]+$/, { error: 'must be "<user>:<password>"' }))
+    .transform((value) => value.replace(/[\r\n]+$/, '')) // as read from a secret file
+    // No control characters (a newline inside): no browser could type them.
+    .pipe(z.string().regex(/^[^:\p{Cc}]+:[^\p{Cc}]+$/u, { error: 'must be "<user>:<password>"' }))
     .transform((value) => {
       const colon = value.indexOf(':');
       return { username: value.slice(0, colon), password: value.slice(colon + 1) };
@@ -96,6 +119,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): UiConfig {
     apiUrl: e.API_URL,
     staticDir: e.STATIC_DIR,
     proxy: proxySettings(e),
-    httpTimeouts: { headers: e.HEADERS_TIMEOUT, upload: e.UPLOAD_TIMEOUT, keepAlive: e.KEEP_ALIVE_TIMEOUT },
+    httpTimeouts: httpTimeouts(e),
   };
 }
